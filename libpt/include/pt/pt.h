@@ -69,10 +69,10 @@ typedef struct pt_attr {
 
 /* Space flags, given to pt_space_init. */
 enum {
-    PT_SPACE_USER = 0,           /* covers only the lower (user) half */
-    PT_SPACE_KERNEL = 1u << 0,   /* covers every canonical address the root can reach */
-    PT_FEAT_NO_GIGA = 1u << 8,   /* hardware lacks level-2 (1 GiB) leaves: never use them */
-    PT_FEAT_SVPBMT = 1u << 9,    /* riscv: Svpbmt present, so memory types are expressible */
+    PT_SPACE_USER = 0,         /* covers only the lower (user) half */
+    PT_SPACE_KERNEL = 1u << 0, /* covers every canonical address the root can reach */
+    PT_FEAT_NO_GIGA = 1u << 8, /* hardware lacks level-2 (1 GiB) leaves: never use them */
+    PT_FEAT_SVPBMT = 1u << 9,  /* riscv: Svpbmt present, so memory types are expressible */
 };
 
 /* Operation flags. */
@@ -101,6 +101,15 @@ typedef struct pt_format {
     uint8_t pa_bits;     /* widest physical address an entry can hold */
     uint8_t leaf_levels; /* bit L set: level L may hold a leaf */
     bool split_halves;   /* the two halves have separate roots (aarch64 TTBR0/TTBR1) */
+    /* The address field: an entry holds (pa >> addr_shift) & addr_mask, and a 4 KiB leaf or a
+     * table pointer gives back (e & addr_mask) << addr_shift. encode_leaf is linear in pa:
+     * encode_leaf(pa) == encode_leaf(0) | ((pa >> addr_shift) & addr_mask). */
+    uint64_t addr_mask;
+    uint8_t addr_shift;
+    /* Above level 0, e is a table pointer exactly when (e & table_mask) == table_match (the
+     * same answer decode gives); the walker's fast path for intermediate levels. */
+    uint64_t table_mask;
+    uint64_t table_match;
     /* PT_OK if the format can express attr at this level with these space flags. */
     pt_err_t (*check_attr)(pt_attr_t attr, unsigned level, uint32_t flags);
     /* The leaf entry for pa with attr at level; attr has passed check_attr. */
@@ -147,6 +156,10 @@ typedef struct pt_hooks {
     /* An invariant was broken (a corrupt entry). Called before PT_ERR_CORRUPT is returned.
      * May be NULL. */
     void (*assert_failed)(void *ctx, const char *what);
+    /* Orders earlier table writes before later ones for the hardware walker (riscv
+     * `fence w,w`, aarch64 `dmb ishst`), so a new table's zeroes are seen before the entry
+     * that links it. May be NULL (x86 stores are already ordered). */
+    void (*write_barrier)(void *ctx);
 } pt_hooks_t;
 
 /* One address space: a root table and how to reach memory. */
@@ -164,29 +177,31 @@ typedef struct pt_space {
 
 /* What the caller must invalidate after an operation, before it releases tables. */
 typedef struct pt_flush {
-    pt_vaddr_t start, end; /* [start, end): every changed leaf lies inside */
-    uint64_t leaves;       /* leaf entries changed (0: nothing to flush) */
-    bool all;              /* flush the whole address space rather than the range */
-    bool tables;           /* intermediate entries changed: paging-structure caches too */
+    pt_vaddr_t start, last; /* [start, last] (inclusive): every changed leaf lies inside */
+    uint64_t leaves;        /* leaf entries changed (0: nothing to flush) */
+    bool all;               /* flush the whole address space rather than the range */
+    bool tables;            /* intermediate entries changed: paging-structure caches too */
 } pt_flush_t;
 
 /* Tables unlinked by an operation, waiting for the flush. A list threaded through the
- * tables' own first word, so it needs no memory of its own. */
+ * tables' own first word, so it needs no memory of its own. A link is a page-aligned
+ * physical address, so its bit 0 (present / valid in every format) is clear: a walker that
+ * still caches the unlinked table reads a non-present entry there, as before. */
 typedef struct pt_deferred {
-    pt_paddr_t head; /* 0: empty (libpt never hands out frame 0 as a table pointer) */
+    pt_paddr_t head; /* first table; meaningful only when count > 0 */
     uint64_t count;
 } pt_deferred_t;
 
 /* What an operation did. Filled on success; on failure only fault_va is meaningful. */
 typedef struct pt_result {
-    uint64_t pages;          /* 4 KiB pages mapped, unmapped or re-protected */
-    uint64_t holes;          /* 4 KiB pages skipped as holes (PT_SKIP_HOLES) */
-    uint64_t leaves;         /* leaf entries written or cleared */
-    uint64_t huge_leaves;    /* of which larger than 4 KiB */
-    uint64_t tables_added;   /* table frames allocated and linked */
-    pt_vaddr_t fault_va;     /* on PT_ERR_EXISTS / NOT_MAPPED / CORRUPT: where */
-    pt_flush_t flush;        /* what to invalidate */
-    pt_deferred_t deferred;  /* tables to release with pt_release_tables after the flush */
+    uint64_t pages;         /* 4 KiB pages mapped, unmapped or re-protected */
+    uint64_t holes;         /* 4 KiB pages skipped as holes (PT_SKIP_HOLES) */
+    uint64_t leaves;        /* leaf entries written or cleared */
+    uint64_t huge_leaves;   /* of which larger than 4 KiB */
+    uint64_t tables_added;  /* table frames allocated and linked */
+    pt_vaddr_t fault_va;    /* on PT_ERR_EXISTS / NOT_MAPPED / CORRUPT: where */
+    pt_flush_t flush;       /* what to invalidate */
+    pt_deferred_t deferred; /* tables to release with pt_release_tables after the flush */
 } pt_result_t;
 
 /* Where map takes its frames from. */
@@ -197,12 +212,12 @@ typedef struct pt_frames {
 
 /* What query and iterate report about one leaf or table. */
 typedef struct pt_mapping {
-    pt_vaddr_t va;   /* first address the leaf maps (or the table covers) */
-    pt_paddr_t pa;   /* frame of the leaf (or the table's address) */
-    unsigned shift;  /* size of the leaf: 12, 21 or 30 (for a table: what it covers) */
-    unsigned level;  /* level of the entry */
-    pt_attr_t attr;  /* leaf only */
-    bool is_table;   /* iterate only: this is a table, reported before its contents */
+    pt_vaddr_t va;  /* first address the leaf maps (or the table covers) */
+    pt_paddr_t pa;  /* frame of the leaf (or the table's address) */
+    unsigned shift; /* size of the leaf: 12, 21 or 30 (for a table: what it covers) */
+    unsigned level; /* level of the entry */
+    pt_attr_t attr; /* leaf only */
+    bool is_table;  /* iterate only: this is a table, reported before its contents */
 } pt_mapping_t;
 
 /* Iterate callback: return false to stop. */
@@ -217,17 +232,16 @@ pt_err_t pt_space_init(pt_space_t *s, const pt_format_t *fmt, const pt_hooks_t *
                        uint32_t flags);
 
 /* Maps [va, va + len) to frames from src with attr. All-or-nothing. */
-pt_err_t pt_map(pt_space_t *s, pt_vaddr_t va, uint64_t len, const pt_frames_t *src,
-                pt_attr_t attr, uint32_t flags, pt_result_t *res);
+pt_err_t pt_map(pt_space_t *s, pt_vaddr_t va, uint64_t len, const pt_frames_t *src, pt_attr_t attr,
+                uint32_t flags, pt_result_t *res);
 
 /* Unmaps [va, va + len); each released frame goes to hooks.release_frame. All-or-nothing. */
-pt_err_t pt_unmap(pt_space_t *s, pt_vaddr_t va, uint64_t len, uint32_t flags,
-                  pt_result_t *res);
+pt_err_t pt_unmap(pt_space_t *s, pt_vaddr_t va, uint64_t len, uint32_t flags, pt_result_t *res);
 
 /* Sets the permissions of every leaf in [va, va + len) to attr.perm, keeping each leaf's
  * memory type. Huge leaves partly covered are split. All-or-nothing. */
-pt_err_t pt_protect(pt_space_t *s, pt_vaddr_t va, uint64_t len, pt_attr_t attr,
-                    uint32_t flags, pt_result_t *res);
+pt_err_t pt_protect(pt_space_t *s, pt_vaddr_t va, uint64_t len, pt_attr_t attr, uint32_t flags,
+                    pt_result_t *res);
 
 /* What maps va: its leaf, with m->pa the frame address of va itself (not of the leaf).
  * PT_ERR_NOT_MAPPED for a hole. */
@@ -235,8 +249,7 @@ pt_err_t pt_query(const pt_space_t *s, pt_vaddr_t va, pt_mapping_t *m);
 
 /* Calls visit for every table and leaf that intersects [va, va + len), in address order,
  * tables before their contents. The root is not reported. */
-pt_err_t pt_iterate(const pt_space_t *s, pt_vaddr_t va, uint64_t len, pt_visit_fn visit,
-                    void *ctx);
+pt_err_t pt_iterate(const pt_space_t *s, pt_vaddr_t va, uint64_t len, pt_visit_fn visit, void *ctx);
 
 /* Hands the tables in d back through hooks.free_table. Call after the flush. */
 void pt_release_tables(pt_space_t *s, pt_deferred_t *d);

@@ -1,0 +1,51 @@
+/*
+ * Internal helpers shared by the format descriptions and the walker. Not part of the
+ * public contract.
+ */
+#pragma once
+
+#include <pt/pt.h>
+
+#define PT_LEVEL_BITS 9u
+
+/* Bytes mapped by one entry at level: 4 KiB at level 0, times 512 per level up. */
+static inline uint64_t fmt_span(unsigned level) {
+    return 1ull << (PT_PAGE_SHIFT + PT_LEVEL_BITS * level);
+}
+
+/* log2 of fmt_span(level). */
+static inline unsigned fmt_shift(unsigned level) {
+    return PT_PAGE_SHIFT + PT_LEVEL_BITS * level;
+}
+
+/* Stores v through pa when the caller asked for it. */
+static inline void fmt_set_pa(pt_paddr_t *pa, pt_paddr_t v) {
+    if (pa) {
+        *pa = v;
+    }
+}
+
+/* The memory type whose hardware code in table is value, or PT_MEM_COUNT_ when none is. */
+static inline unsigned fmt_memtype_of(const uint8_t table[PT_MEM_COUNT_], unsigned value) {
+    for (unsigned m = 0; m < PT_MEM_COUNT_; m++) {
+        if (table[m] == value) {
+            return m;
+        }
+    }
+    return PT_MEM_COUNT_;
+}
+
+/* The address field of an entry that holds pa. */
+static inline uint64_t fmt_field(const pt_format_t *f, pt_paddr_t pa) {
+    return (pa >> f->addr_shift) & f->addr_mask;
+}
+
+/* The address held by a table pointer or a 4 KiB leaf. */
+static inline pt_paddr_t fmt_addr(const pt_format_t *f, uint64_t e) {
+    return (e & f->addr_mask) << f->addr_shift;
+}
+
+/* True if e, at level, points to a next-level table (the same answer decode gives). */
+static inline bool fmt_is_table(const pt_format_t *f, uint64_t e, unsigned level) {
+    return level > 0 && (e & f->table_mask) == f->table_match;
+}

@@ -1,0 +1,768 @@
+/*
+ * The walker: one recursive walk over a virtual range, shared by map, unmap and protect,
+ * run twice per operation (a dry run that checks and counts, then a commit that writes).
+ * See libpt/README.md for the design.
+ */
+#include "fmt.h"
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+/* The table frame at pa, as a pointer this code can use. */
+static uint64_t *table_at(const pt_space_t *s, pt_paddr_t pa) {
+    if (s->hooks.phys_to_virt) {
+        return s->hooks.phys_to_virt(s->hooks.ctx, pa);
+    }
+    return (uint64_t *)(uintptr_t)(pa + s->hooks.phys_offset);
+}
+
+/* Stores one entry. Volatile so the compiler keeps table writes in program order and whole:
+ * a hardware walker may read the entry at any moment. */
+static void write_entry(uint64_t *slot, uint64_t e) {
+    *(volatile uint64_t *)slot = e;
+}
+
+/* Index of va's entry in a table at level. */
+static unsigned index_of(pt_vaddr_t va, unsigned level) {
+    return (unsigned)(va >> fmt_shift(level)) & (PT_ENTRIES - 1);
+}
+
+/* True if va is in the upper (kernel) half for this format. */
+static bool is_upper(const pt_format_t *f, pt_vaddr_t va) {
+    return (va >> (f->va_bits - 1)) & 1;
+}
+
+/* True if every bit above va_bits - 1 equals bit va_bits - 1. */
+static bool is_canonical(const pt_format_t *f, pt_vaddr_t va) {
+    uint64_t top = va >> (f->va_bits - 1);
+    return top == 0 || top == (~0ull >> (f->va_bits - 1));
+}
+
+/* Reports a broken invariant through the hook, if there is one. */
+static void report_corrupt(const pt_space_t *s, const char *what) {
+    if (s->hooks.assert_failed) {
+        s->hooks.assert_failed(s->hooks.ctx, what);
+    }
+}
+
+/* Fills the 512 entries of the table at pa with zeroes. */
+static void zero_table(const pt_space_t *s, pt_paddr_t pa) {
+    uint64_t *t = table_at(s, pa);
+    for (unsigned i = 0; i < PT_ENTRIES; i++) {
+        write_entry(&t[i], 0);
+    }
+}
+
+/* Pushes table pa onto list d (threaded through the table's first word). */
+static void list_push(const pt_space_t *s, pt_deferred_t *d, pt_paddr_t pa) {
+    write_entry(table_at(s, pa), d->count ? d->head : 0);
+    d->head = pa;
+    d->count++;
+}
+
+/* Pops a table from list d. => d->count > 0. */
+static pt_paddr_t list_pop(const pt_space_t *s, pt_deferred_t *d) {
+    pt_paddr_t pa = d->head;
+    d->count--;
+    d->head = *table_at(s, pa);
+    return pa;
+}
+
+const char *pt_strerror(pt_err_t err) {
+    static const char *const names[PT_ERR_COUNT_] = {
+        [PT_OK] = "ok",
+        [PT_ERR_INVAL] = "invalid argument",
+        [PT_ERR_ALIGN] = "not page-aligned",
+        [PT_ERR_OVERFLOW] = "range overflows",
+        [PT_ERR_RANGE] = "outside the space's half",
+        [PT_ERR_PERM] = "permissions not expressible",
+        [PT_ERR_EXISTS] = "already mapped",
+        [PT_ERR_NOT_MAPPED] = "not mapped",
+        [PT_ERR_NOMEM] = "out of table frames",
+        [PT_ERR_CORRUPT] = "corrupt entry",
+    };
+    return (unsigned)err < PT_ERR_COUNT_ ? names[err] : "unknown error";
+}
+
+/* ---- checks at the door ---------------------------------------------------------------- */
+
+/*
+ * Checks a caller's range once, for every operation. Critical: everything below assumes a
+ * non-empty, page-aligned, non-wrapping range wholly inside one half this space covers.
+ * Think carefully before loosening any of it. On success *last is the range's last byte.
+ */
+static pt_err_t check_range(const pt_space_t *s, pt_vaddr_t va, uint64_t len, pt_vaddr_t *last) {
+    const pt_format_t *f = s->fmt;
+    if (len == 0) {
+        return PT_ERR_INVAL;
+    }
+    if ((va | len) & (PT_PAGE_SIZE - 1)) {
+        return PT_ERR_ALIGN;
+    }
+    if (va + (len - 1) < va) {
+        return PT_ERR_OVERFLOW;
+    }
+    *last = va + (len - 1);
+    if (!is_canonical(f, va) || !is_canonical(f, *last) || is_upper(f, va) != is_upper(f, *last)) {
+        return PT_ERR_RANGE;
+    }
+    bool kernel = s->flags & PT_SPACE_KERNEL;
+    if (is_upper(f, va) ? !kernel : (kernel && f->split_halves)) {
+        return PT_ERR_RANGE;
+    }
+    return PT_OK;
+}
+
+/* True if pa is a page-aligned frame the format can address. */
+static bool frame_ok(const pt_format_t *f, pt_paddr_t pa) {
+    return (pa & (PT_PAGE_SIZE - 1)) == 0 && (pa >> f->pa_bits) == 0;
+}
+
+/* Checks map's frame source for len bytes: aligned frames inside pa_bits. */
+static pt_err_t check_frames(const pt_format_t *f, const pt_frames_t *src, uint64_t len) {
+    if (src->list) {
+        for (uint64_t i = 0; i < len >> PT_PAGE_SHIFT; i++) {
+            if (!frame_ok(f, src->list[i])) {
+                return (src->list[i] & (PT_PAGE_SIZE - 1)) ? PT_ERR_ALIGN : PT_ERR_RANGE;
+            }
+        }
+        return PT_OK;
+    }
+    if (src->base & (PT_PAGE_SIZE - 1)) {
+        return PT_ERR_ALIGN;
+    }
+    if (src->base + (len - 1) < src->base) {
+        return PT_ERR_OVERFLOW;
+    }
+    return frame_ok(f, src->base + len - PT_PAGE_SIZE) ? PT_OK : PT_ERR_RANGE;
+}
+
+/* ---- the walk ------------------------------------------------------------------------- */
+
+typedef enum walk_op { OP_MAP, OP_UNMAP, OP_PROTECT } walk_op_t;
+
+/*
+ * A table as the walk sees it. A real table has tbl (at pa). A virtual one (dry run only) is
+ * a table the commit would create: all empty (split == false), or the 512 leaves a huge leaf
+ * is about to be split into (split == true: leaf_pa, leaf_attr describe the huge leaf).
+ */
+typedef struct view {
+    uint64_t *tbl;
+    pt_paddr_t pa;
+    bool split;
+    pt_paddr_t leaf_pa;
+    pt_attr_t leaf_attr;
+} view_t;
+
+/*
+ * Remembers the last 4 KiB leaf decoded: a run of pages with the same attribute bits (the
+ * common case) is checked once, not once per page. For protect it also keeps the new bits
+ * for that leaf's memory type.
+ */
+typedef struct leaf_memo {
+    bool valid;
+    uint64_t bits; /* the entry less its address field */
+    pt_attr_t attr;
+    bool has_new;
+    uint64_t new_bits;
+} leaf_memo_t;
+
+typedef struct walk {
+    pt_space_t *s;
+    walk_op_t op;
+    bool commit;      /* false: dry run (read, check, count); true: write */
+    uint32_t flags;   /* PT_MAP_* / PT_SKIP_HOLES */
+    pt_attr_t attr;   /* map: what to grant; protect: the new permissions */
+    uint64_t tmpl[3]; /* map: encode_leaf(0, attr, level) for levels 0..2 */
+    const pt_frames_t *src;
+    pt_vaddr_t va; /* start of the request (frames are counted from here) */
+    pt_err_t err;
+    uint64_t need;         /* dry run: table frames the commit will take */
+    pt_deferred_t reserve; /* commit: the frames reserved for it */
+    leaf_memo_t memo;
+    pt_result_t *res;
+} walk_t;
+
+static void walk_table(walk_t *w, view_t *v, unsigned level, pt_vaddr_t lo, pt_vaddr_t last);
+
+/* Records the first error and where it was found; the walk stops there. */
+static void walk_fail(walk_t *w, pt_err_t err, pt_vaddr_t va) {
+    if (w->err == PT_OK) {
+        w->err = err;
+        w->res->fault_va = va;
+    }
+}
+
+/* Entry i of view v at level: the real entry, or what the commit would find there. */
+static uint64_t view_entry(const walk_t *w, const view_t *v, unsigned i, unsigned level) {
+    if (v->tbl) {
+        return v->tbl[i];
+    }
+    if (!v->split) {
+        return 0;
+    }
+    pt_paddr_t pa = v->leaf_pa + (uint64_t)i * fmt_span(level);
+    return w->s->fmt->encode_leaf(pa, v->leaf_attr, level, w->s->flags);
+}
+
+/* What e at level is, with its address and (for a leaf) attributes: decode, with fast paths
+ * for table pointers and for 4 KiB leaves whose attribute bits the memo already knows. */
+static pt_kind_t classify(walk_t *w, uint64_t e, unsigned level, pt_paddr_t *pa, pt_attr_t *attr) {
+    const pt_format_t *f = w->s->fmt;
+    if (e == 0) {
+        return PT_KIND_EMPTY;
+    }
+    if (fmt_is_table(f, e, level)) {
+        *pa = fmt_addr(f, e);
+        return PT_KIND_TABLE;
+    }
+    uint64_t bits = e & ~f->addr_mask;
+    if (level == 0 && w->memo.valid && w->memo.bits == bits) {
+        *pa = fmt_addr(f, e);
+        *attr = w->memo.attr;
+        return PT_KIND_LEAF;
+    }
+    pt_kind_t kind = f->decode(e, level, w->s->flags, pa, attr);
+    if (kind == PT_KIND_LEAF && level == 0) {
+        leaf_memo_t memo = {.valid = true, .bits = bits, .attr = *attr, .has_new = false};
+        w->memo = memo;
+    }
+    return kind;
+}
+
+/* Adds the leaf at [base, base + span) to what the caller must invalidate. */
+static void note_flush(walk_t *w, pt_vaddr_t base, uint64_t span) {
+    pt_flush_t *fl = &w->res->flush;
+    if (fl->leaves == 0) {
+        fl->start = base;
+    }
+    fl->last = base + (span - 1);
+    fl->leaves++;
+    fl->all = fl->all || fl->leaves > PT_FLUSH_ALL_THRESHOLD;
+}
+
+/* Counts a leaf the commit mapped, unmapped or re-protected. */
+static void count_leaf(walk_t *w, unsigned level) {
+    w->res->pages += fmt_span(level) >> PT_PAGE_SHIFT;
+    w->res->leaves++;
+    w->res->huge_leaves += level > 0;
+}
+
+/* Hands a leaf's frame back to the caller. */
+static void release_leaf(const pt_space_t *s, pt_vaddr_t base, pt_paddr_t pa, unsigned level) {
+    if (s->hooks.release_frame) {
+        s->hooks.release_frame(s->hooks.ctx, base, pa, fmt_shift(level));
+    }
+}
+
+/*
+ * Releases every leaf below the table at pa (level) and either defers the tables (onto d)
+ * or frees them at once (d == NULL). It unlinks nothing itself. => the table is unreachable
+ * or about to be; its entries were checked by a dry run (or destroy's caller trusts them).
+ */
+static void teardown(pt_space_t *s, pt_paddr_t pa, unsigned level, pt_vaddr_t base,
+                     pt_deferred_t *d) {
+    uint64_t *t = table_at(s, pa);
+    for (unsigned i = 0; i < PT_ENTRIES; i++) {
+        pt_paddr_t child;
+        pt_vaddr_t at = base + (uint64_t)i * fmt_span(level);
+        pt_kind_t kind = t[i] ? s->fmt->decode(t[i], level, s->flags, &child, NULL) : PT_KIND_EMPTY;
+        if (kind == PT_KIND_LEAF) {
+            release_leaf(s, at, child, level);
+        } else if (kind == PT_KIND_TABLE) {
+            teardown(s, child, level - 1, at, d);
+        } else if (kind == PT_KIND_INVALID) {
+            report_corrupt(s, "teardown: invalid entry");
+        }
+    }
+    s->tables--;
+    if (d) {
+        list_push(s, d, pa);
+    } else {
+        s->hooks.free_table(s->hooks.ctx, pa);
+    }
+}
+
+/*
+ * Gives the walk a child table in place of entry *slot at level (an empty entry, or a huge
+ * leaf to split when split is true). Dry run: counts a frame and returns a virtual view.
+ * Commit: fills a reserved frame, makes it visible, then links it.
+ */
+static view_t new_child(walk_t *w, uint64_t *slot, unsigned level, bool split, pt_paddr_t leaf_pa,
+                        pt_attr_t leaf_attr) {
+    pt_space_t *s = w->s;
+    view_t child = {
+        .tbl = NULL, .pa = 0, .split = split, .leaf_pa = leaf_pa, .leaf_attr = leaf_attr};
+    if (!w->commit) {
+        w->need++;
+        return child;
+    }
+    pt_paddr_t pa = list_pop(s, &w->reserve);
+    uint64_t *t = table_at(s, pa);
+    for (unsigned i = 0; i < PT_ENTRIES; i++) {
+        write_entry(&t[i], view_entry(w, &child, i, level - 1));
+    }
+    if (s->hooks.write_barrier) {
+        s->hooks.write_barrier(s->hooks.ctx);
+    }
+    write_entry(slot, s->fmt->encode_table(pa, level));
+    s->tables++;
+    w->res->tables_added++;
+    w->res->flush.tables = w->res->flush.tables || split;
+    child.tbl = t;
+    child.pa = pa;
+    return child;
+}
+
+/* The view of the real table at pa. */
+static view_t real_child(const walk_t *w, pt_paddr_t pa) {
+    view_t child = {.tbl = table_at(w->s, pa), .pa = pa, .split = false};
+    return child;
+}
+
+/* The frame map gives the page at va. */
+static pt_paddr_t frame_for(const walk_t *w, pt_vaddr_t va) {
+    uint64_t off = va - w->va;
+    return w->src->list ? w->src->list[off >> PT_PAGE_SHIFT] : w->src->base + off;
+}
+
+/* True if map should write one leaf at level for the entry [base, base + span). */
+static bool map_leaf_here(const walk_t *w, unsigned level, pt_vaddr_t base, bool full) {
+    const pt_format_t *f = w->s->fmt;
+    if (level == 0) {
+        return true;
+    }
+    if (!(w->flags & PT_MAP_HUGE) || w->src->list || !full || !(f->leaf_levels & (1u << level))) {
+        return false;
+    }
+    if (f->check_attr(w->attr, level, w->s->flags) != PT_OK) {
+        return false;
+    }
+    return (frame_for(w, base) & (fmt_span(level) - 1)) == 0;
+}
+
+/* Map, for entry i (of kind) of v at level covering [base, base + span); range [lo, last]. */
+static void map_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vaddr_t base,
+                      pt_vaddr_t lo, pt_vaddr_t last, pt_kind_t kind, pt_paddr_t pa,
+                      pt_attr_t attr) {
+    pt_space_t *s = w->s;
+    bool overwrite = w->flags & PT_MAP_OVERWRITE;
+    bool full = lo == base && last == base + (fmt_span(level) - 1);
+    if (map_leaf_here(w, level, base, full)) {
+        if (kind != PT_KIND_EMPTY && !overwrite) {
+            walk_fail(w, PT_ERR_EXISTS, lo);
+        } else if (w->commit) {
+            if (kind == PT_KIND_LEAF) {
+                release_leaf(s, base, pa, level);
+            } else if (kind == PT_KIND_TABLE) {
+                teardown(s, pa, level - 1, base, &w->res->deferred);
+                w->res->flush.tables = true;
+            }
+            write_entry(&v->tbl[i], w->tmpl[level] | fmt_field(s->fmt, frame_for(w, base)));
+            count_leaf(w, level);
+            note_flush(w, base, fmt_span(level));
+        }
+        return;
+    }
+    view_t child;
+    uint64_t *slot = v->tbl ? &v->tbl[i] : NULL;
+    if (kind == PT_KIND_TABLE) {
+        child = real_child(w, pa);
+    } else if (kind == PT_KIND_EMPTY) {
+        child = new_child(w, slot, level, false, 0, attr);
+    } else if (overwrite) {
+        child = new_child(w, slot, level, true, pa, attr);
+    } else {
+        walk_fail(w, PT_ERR_EXISTS, lo);
+        return;
+    }
+    walk_table(w, &child, level - 1, lo, last);
+}
+
+/* A hole in unmap or protect: an error, or counted with PT_SKIP_HOLES. */
+static void hole(walk_t *w, pt_vaddr_t lo, pt_vaddr_t last) {
+    if (!(w->flags & PT_SKIP_HOLES)) {
+        walk_fail(w, PT_ERR_NOT_MAPPED, lo);
+    } else if (w->commit) {
+        w->res->holes += ((last - lo) >> PT_PAGE_SHIFT) + 1;
+    }
+}
+
+/* Protect: the non-address bits of a leaf at level with the new permissions and its own
+ * memory type, or PT_ERR_PERM (recorded) when the format cannot express them. */
+static bool protected_bits(walk_t *w, unsigned level, pt_attr_t old, uint64_t *bits) {
+    const pt_format_t *f = w->s->fmt;
+    bool memo = level == 0 && w->memo.valid && w->memo.attr.memtype == old.memtype;
+    if (memo && w->memo.has_new) {
+        *bits = w->memo.new_bits;
+        return true;
+    }
+    pt_attr_t now = {.perm = w->attr.perm, .memtype = old.memtype};
+    if (f->check_attr(now, level, w->s->flags) != PT_OK) {
+        return false;
+    }
+    *bits = f->encode_leaf(0, now, level, w->s->flags);
+    if (memo) {
+        w->memo.has_new = true;
+        w->memo.new_bits = *bits;
+    }
+    return true;
+}
+
+/* Unmap or protect, for one leaf (entry i of v, value e) covered whole. */
+static void change_leaf(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vaddr_t base,
+                        uint64_t e, pt_paddr_t pa, pt_attr_t attr) {
+    pt_space_t *s = w->s;
+    uint64_t ne = 0;
+    if (w->op == OP_PROTECT) {
+        uint64_t bits;
+        if (!protected_bits(w, level, attr, &bits)) {
+            walk_fail(w, PT_ERR_PERM, base);
+            return;
+        }
+        ne = bits | fmt_field(s->fmt, pa);
+    }
+    if (!w->commit) {
+        return;
+    }
+    if (w->op == OP_UNMAP) {
+        release_leaf(s, base, pa, level);
+    }
+    if (ne != e) {
+        write_entry(&v->tbl[i], ne);
+        note_flush(w, base, fmt_span(level));
+    }
+    count_leaf(w, level);
+}
+
+/*
+ * True if table t has no entry in use, given that entries strictly between first and final
+ * were just cleared. Looks outward from the edges, where a survivor is likeliest, so a
+ * run of single-page unmaps does not rescan the whole table each time.
+ */
+static bool table_is_empty_near(const uint64_t *t, unsigned first, unsigned final) {
+    if (t[first] || t[final]) {
+        return false;
+    }
+    for (unsigned d = 1; d < PT_ENTRIES; d++) {
+        bool above = final + d < PT_ENTRIES, below = first >= d;
+        if ((above && t[final + d]) || (below && t[first - d])) {
+            return false;
+        }
+        if (!above && !below) {
+            break;
+        }
+    }
+    return true;
+}
+
+/* Unmap or protect, for entry i (of kind) of v at level covering [base, base + span);
+ * range [lo, last]. Unmap unlinks a child table it has emptied and defers it. */
+static void edit_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vaddr_t base,
+                       pt_vaddr_t lo, pt_vaddr_t last, uint64_t e, pt_kind_t kind, pt_paddr_t pa,
+                       pt_attr_t attr) {
+    bool full = lo == base && last == base + (fmt_span(level) - 1);
+    if (kind == PT_KIND_EMPTY) {
+        hole(w, lo, last);
+        return;
+    }
+    if (kind == PT_KIND_LEAF && full) {
+        change_leaf(w, v, i, level, base, e, pa, attr);
+        return;
+    }
+    view_t child = kind == PT_KIND_TABLE
+                       ? real_child(w, pa)
+                       : new_child(w, v->tbl ? &v->tbl[i] : NULL, level, true, pa, attr);
+    walk_table(w, &child, level - 1, lo, last);
+    if (w->commit && w->op == OP_UNMAP &&
+        table_is_empty_near(child.tbl, index_of(lo, level - 1), index_of(last, level - 1))) {
+        write_entry(&v->tbl[i], 0);
+        w->s->tables--;
+        list_push(w->s, &w->res->deferred, child.pa);
+        w->res->flush.tables = true;
+    }
+}
+
+/*
+ * Walks the entries of view v (a table at level) that intersect [lo, last], which lies
+ * inside the table's span. Stops at the first error.
+ */
+static void walk_table(walk_t *w, view_t *v, unsigned level, pt_vaddr_t lo, pt_vaddr_t last) {
+    uint64_t span = fmt_span(level);
+    if (!w->commit && !v->tbl && !v->split && w->op == OP_MAP && level == 0) {
+        return; /* a virtual empty table of 4 KiB slots: nothing to check, nothing needed */
+    }
+    pt_vaddr_t base = lo & ~(span - 1);
+    for (unsigned i = index_of(lo, level); w->err == PT_OK; i++, base += span) {
+        pt_vaddr_t elo = base > lo ? base : lo;
+        pt_vaddr_t elast = last - base < span ? last : base + (span - 1);
+        uint64_t e = view_entry(w, v, i, level);
+        pt_paddr_t pa = 0;
+        pt_attr_t attr = {0, 0};
+        pt_kind_t kind = classify(w, e, level, &pa, &attr);
+        if (kind == PT_KIND_INVALID) {
+            report_corrupt(w->s, "walk: invalid entry");
+            walk_fail(w, PT_ERR_CORRUPT, elo);
+        } else if (w->op == OP_MAP) {
+            map_entry(w, v, i, level, base, elo, elast, kind, pa, attr);
+        } else {
+            edit_entry(w, v, i, level, base, elo, elast, e, kind, pa, attr);
+        }
+        if (elast == last) {
+            break;
+        }
+    }
+}
+
+/* ---- operations ------------------------------------------------------------------------ */
+
+/* Hands every frame still on list d back to the allocator. */
+static void free_list(pt_space_t *s, pt_deferred_t *d) {
+    while (d->count) {
+        s->hooks.free_table(s->hooks.ctx, list_pop(s, d));
+    }
+}
+
+/*
+ * Runs w over [va, last] as dry run, reservation and commit (README: "One walker, two
+ * phases"). Returns the dry run's error, or PT_ERR_NOMEM, with nothing changed; otherwise
+ * PT_OK with w->res filled.
+ */
+static pt_err_t run(walk_t *w, pt_vaddr_t va, pt_vaddr_t last) {
+    pt_space_t *s = w->s;
+    view_t root = real_child(w, s->root);
+    unsigned top = s->fmt->levels - 1u;
+    walk_table(w, &root, top, va, last);
+    if (w->err != PT_OK) {
+        return w->err;
+    }
+    for (uint64_t n = 0; n < w->need; n++) {
+        pt_paddr_t pa;
+        if (!s->hooks.alloc_table(s->hooks.ctx, &pa)) {
+            free_list(s, &w->reserve);
+            w->res->fault_va = va;
+            return PT_ERR_NOMEM;
+        }
+        list_push(s, &w->reserve, pa);
+    }
+    w->commit = true;
+    walk_table(w, &root, top, va, last);
+    if (w->err != PT_OK || w->reserve.count != 0) {
+        report_corrupt(s, "commit disagreed with its dry run");
+        free_list(s, &w->reserve);
+    }
+    return w->err;
+}
+
+/* Empties a result field by field: a struct copy could become a call to memset, which a
+ * freestanding library cannot assume exists. */
+static void result_clear(pt_result_t *res) {
+    res->pages = res->holes = res->leaves = res->huge_leaves = res->tables_added = 0;
+    res->fault_va = 0;
+    res->flush.start = res->flush.last = res->flush.leaves = 0;
+    res->flush.all = res->flush.tables = false;
+    res->deferred.head = res->deferred.count = 0;
+}
+
+/* Starts a walk: clears the result and sets every field of w. Field by field, like
+ * result_clear, so that no memset is needed. */
+static void walk_init(walk_t *w, pt_space_t *s, walk_op_t op, pt_vaddr_t va, uint32_t flags,
+                      pt_attr_t attr, pt_result_t *res) {
+    result_clear(res);
+    w->s = s;
+    w->op = op;
+    w->commit = false;
+    w->flags = flags;
+    w->attr = attr;
+    w->tmpl[0] = w->tmpl[1] = w->tmpl[2] = 0;
+    w->src = NULL;
+    w->va = va;
+    w->err = PT_OK;
+    w->need = 0;
+    w->reserve.head = w->reserve.count = 0;
+    w->memo.valid = w->memo.has_new = false;
+    w->memo.bits = w->memo.new_bits = 0;
+    w->res = res;
+}
+
+pt_err_t pt_map(pt_space_t *s, pt_vaddr_t va, uint64_t len, const pt_frames_t *src, pt_attr_t attr,
+                uint32_t flags, pt_result_t *res) {
+    pt_vaddr_t last;
+    if (!s || !src || !res || (flags & ~(uint32_t)(PT_MAP_OVERWRITE | PT_MAP_HUGE))) {
+        return PT_ERR_INVAL;
+    }
+    walk_t w;
+    walk_init(&w, s, OP_MAP, va, flags, attr, res);
+    w.src = src;
+    for (unsigned level = 0; level < 3; level++) {
+        w.tmpl[level] = s->fmt->encode_leaf(0, attr, level, s->flags);
+    }
+    pt_err_t err = check_range(s, va, len, &last);
+    if (err == PT_OK && (attr.perm & PT_U) && is_upper(s->fmt, va)) {
+        err = PT_ERR_RANGE;
+    }
+    if (err == PT_OK) {
+        err = s->fmt->check_attr(attr, 0, s->flags);
+    }
+    if (err == PT_OK) {
+        err = check_frames(s->fmt, src, len);
+    }
+    return err == PT_OK ? run(&w, va, last) : err;
+}
+
+pt_err_t pt_unmap(pt_space_t *s, pt_vaddr_t va, uint64_t len, uint32_t flags, pt_result_t *res) {
+    pt_vaddr_t last;
+    pt_attr_t none = {0, 0};
+    if (!s || !res || (flags & ~(uint32_t)PT_SKIP_HOLES)) {
+        return PT_ERR_INVAL;
+    }
+    walk_t w;
+    walk_init(&w, s, OP_UNMAP, va, flags, none, res);
+    pt_err_t err = check_range(s, va, len, &last);
+    return err == PT_OK ? run(&w, va, last) : err;
+}
+
+pt_err_t pt_protect(pt_space_t *s, pt_vaddr_t va, uint64_t len, pt_attr_t attr, uint32_t flags,
+                    pt_result_t *res) {
+    pt_vaddr_t last;
+    pt_attr_t normal = {attr.perm, PT_MEM_NORMAL};
+    if (!s || !res || (flags & ~(uint32_t)PT_SKIP_HOLES)) {
+        return PT_ERR_INVAL;
+    }
+    walk_t w;
+    walk_init(&w, s, OP_PROTECT, va, flags, attr, res);
+    pt_err_t err = check_range(s, va, len, &last);
+    if (err == PT_OK && (attr.perm & PT_U) && is_upper(s->fmt, va)) {
+        err = PT_ERR_RANGE;
+    }
+    if (err == PT_OK) {
+        err = s->fmt->check_attr(normal, 0, s->flags);
+    }
+    return err == PT_OK ? run(&w, va, last) : err;
+}
+
+/* ---- reading ------------------------------------------------------------------------- */
+
+pt_err_t pt_query(const pt_space_t *s, pt_vaddr_t va, pt_mapping_t *m) {
+    const pt_format_t *f = s->fmt;
+    pt_vaddr_t last;
+    pt_err_t err = check_range(s, va & ~(PT_PAGE_SIZE - 1), PT_PAGE_SIZE, &last);
+    if (err != PT_OK || !m) {
+        return m ? err : PT_ERR_INVAL;
+    }
+    unsigned level = f->levels - 1u;
+    uint64_t e = table_at(s, s->root)[index_of(va, level)];
+    while (fmt_is_table(f, e, level)) {
+        level--;
+        e = table_at(s, fmt_addr(f, e))[index_of(va, level)];
+    }
+    pt_paddr_t pa;
+    pt_kind_t kind = e ? f->decode(e, level, s->flags, &pa, &m->attr) : PT_KIND_EMPTY;
+    if (kind == PT_KIND_EMPTY) {
+        return PT_ERR_NOT_MAPPED;
+    }
+    if (kind != PT_KIND_LEAF) {
+        report_corrupt(s, "query: invalid entry");
+        return PT_ERR_CORRUPT;
+    }
+    uint64_t span = fmt_span(level);
+    m->va = va & ~(span - 1);
+    m->pa = pa + (va & (span - 1));
+    m->shift = fmt_shift(level);
+    m->level = level;
+    m->is_table = false;
+    return PT_OK;
+}
+
+/* Iterates the entries of the table at pa (level) that intersect [lo, last]. Returns false
+ * when the visitor asked to stop. */
+static bool iterate_table(const pt_space_t *s, pt_paddr_t pa, unsigned level, pt_vaddr_t lo,
+                          pt_vaddr_t last, pt_visit_fn visit, void *ctx) {
+    const uint64_t *t = table_at(s, pa);
+    uint64_t span = fmt_span(level);
+    pt_vaddr_t base = lo & ~(span - 1);
+    for (unsigned i = index_of(lo, level);; i++, base += span) {
+        pt_mapping_t m = {.va = base, .shift = fmt_shift(level), .level = level};
+        pt_kind_t kind =
+            t[i] ? s->fmt->decode(t[i], level, s->flags, &m.pa, &m.attr) : PT_KIND_EMPTY;
+        pt_vaddr_t elo = base > lo ? base : lo;
+        pt_vaddr_t elast = last - base < span ? last : base + (span - 1);
+        m.is_table = kind == PT_KIND_TABLE;
+        if (kind == PT_KIND_INVALID) {
+            report_corrupt(s, "iterate: invalid entry");
+        } else if (kind != PT_KIND_EMPTY && !visit(ctx, &m)) {
+            return false;
+        }
+        if (kind == PT_KIND_TABLE && !iterate_table(s, m.pa, level - 1, elo, elast, visit, ctx)) {
+            return false;
+        }
+        if (elast == last) {
+            return true;
+        }
+    }
+}
+
+pt_err_t pt_iterate(const pt_space_t *s, pt_vaddr_t va, uint64_t len, pt_visit_fn visit,
+                    void *ctx) {
+    pt_vaddr_t last;
+    if (!s || !visit) {
+        return PT_ERR_INVAL;
+    }
+    pt_err_t err = check_range(s, va, len, &last);
+    if (err == PT_OK) {
+        iterate_table(s, s->root, s->fmt->levels - 1u, va, last, visit, ctx);
+    }
+    return err;
+}
+
+/* ---- life cycle ----------------------------------------------------------------------- */
+
+pt_err_t pt_space_init(pt_space_t *s, const pt_format_t *fmt, const pt_hooks_t *hooks,
+                       uint32_t flags) {
+    uint32_t known = PT_SPACE_KERNEL | PT_FEAT_NO_GIGA | PT_FEAT_SVPBMT;
+    if (!s || !fmt || !hooks || !hooks->alloc_table || !hooks->free_table || (flags & ~known)) {
+        return PT_ERR_INVAL;
+    }
+    s->fmt = fmt;
+    s->hooks = *hooks;
+    s->flags = flags;
+    s->tables = 0;
+    if (!hooks->alloc_table(hooks->ctx, &s->root)) {
+        return PT_ERR_NOMEM;
+    }
+    zero_table(s, s->root);
+    s->tables = 1;
+    return PT_OK;
+}
+
+void pt_release_tables(pt_space_t *s, pt_deferred_t *d) {
+    free_list(s, d);
+}
+
+/* The root entries this space owns: all, or only the lower half's in a user space whose
+ * root also holds the kernel's entries. */
+static unsigned owned_root_entries(const pt_space_t *s) {
+    bool all = (s->flags & PT_SPACE_KERNEL) || s->fmt->split_halves;
+    return all ? PT_ENTRIES : PT_ENTRIES / 2;
+}
+
+void pt_destroy(pt_space_t *s) {
+    const pt_format_t *f = s->fmt;
+    unsigned top = f->levels - 1u;
+    uint64_t *root = table_at(s, s->root);
+    for (unsigned i = 0; i < owned_root_entries(s); i++) {
+        pt_paddr_t pa;
+        pt_vaddr_t base = (uint64_t)i << fmt_shift(top);
+        if (is_upper(f, base)) {
+            base |= ~0ull << f->va_bits; /* sign-extend into the upper half */
+        }
+        pt_kind_t kind = root[i] ? f->decode(root[i], top, s->flags, &pa, NULL) : PT_KIND_EMPTY;
+        if (kind == PT_KIND_TABLE) {
+            teardown(s, pa, top - 1, base, NULL);
+        } else if (kind == PT_KIND_LEAF) {
+            release_leaf(s, base, pa, top);
+        }
+        write_entry(&root[i], 0);
+    }
+    s->hooks.free_table(s->hooks.ctx, s->root);
+    s->tables = 0;
+}
