@@ -378,6 +378,37 @@ static void map_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vaddr
     walk_table(w, &child, level - 1, lo, last);
 }
 
+/*
+ * Map's commit over the 4 KiB slots [lo, last] of a real table: the same effect as
+ * map_entry on each slot, with a tight loop for empty slots (the common case) because this
+ * loop is where a large map spends its time. Occupied slots (overwrite) go to map_entry.
+ */
+static void map_leaf_run(walk_t *w, view_t *v, pt_vaddr_t lo, pt_vaddr_t last) {
+    const pt_format_t *f = w->s->fmt;
+    pt_flush_t *fl = &w->res->flush;
+    uint64_t tmpl = w->tmpl[0], done = 0;
+    unsigned first = index_of(lo, 0), final = index_of(last, 0);
+    pt_vaddr_t va = lo;
+    for (unsigned i = first; i <= final; i++, va += PT_PAGE_SIZE) {
+        uint64_t e = v->tbl[i];
+        if (e != 0) {
+            pt_paddr_t pa = 0;
+            pt_attr_t attr = {0, 0};
+            map_entry(w, v, i, 0, va, va, va + (PT_PAGE_SIZE - 1), classify(w, e, 0, &pa, &attr),
+                      pa, attr);
+            continue;
+        }
+        write_entry(&v->tbl[i], tmpl | fmt_field(f, frame_for(w, va)));
+        fl->start = fl->leaves + done == 0 ? va : fl->start;
+        fl->last = va + (PT_PAGE_SIZE - 1);
+        done++;
+    }
+    w->res->pages += done;
+    w->res->leaves += done;
+    fl->leaves += done;
+    fl->all = fl->all || fl->leaves > PT_FLUSH_ALL_THRESHOLD;
+}
+
 /* A hole in unmap or protect: an error, or counted with PT_SKIP_HOLES. */
 static void hole(walk_t *w, pt_vaddr_t lo, pt_vaddr_t last) {
     if (!(w->flags & PT_SKIP_HOLES)) {
@@ -491,6 +522,10 @@ static void walk_table(walk_t *w, view_t *v, unsigned level, pt_vaddr_t lo, pt_v
     if (!w->commit && !v->tbl && !v->split && w->op == OP_MAP && level == 0) {
         return; /* a virtual empty table of 4 KiB slots: nothing to check, nothing needed */
     }
+    if (w->commit && w->op == OP_MAP && level == 0) {
+        map_leaf_run(w, v, lo, last);
+        return;
+    }
     pt_vaddr_t base = lo & ~(span - 1);
     for (unsigned i = index_of(lo, level); w->err == PT_OK; i++, base += span) {
         pt_vaddr_t elo = base > lo ? base : lo;
@@ -522,6 +557,16 @@ static void free_list(pt_space_t *s, pt_deferred_t *d) {
     }
 }
 
+/* Reverses list d, so frames come off it in the order they were allocated: an allocator
+ * that hands out ascending frames then gives a range's tables ascending addresses too. */
+static void list_reverse(const pt_space_t *s, pt_deferred_t *d) {
+    pt_deferred_t out = {0, 0};
+    while (d->count) {
+        list_push(s, &out, list_pop(s, d));
+    }
+    *d = out;
+}
+
 /*
  * Runs w over [va, last] as dry run, reservation and commit (README: "One walker, two
  * phases"). Returns the dry run's error, or PT_ERR_NOMEM, with nothing changed; otherwise
@@ -544,6 +589,7 @@ static pt_err_t run(walk_t *w, pt_vaddr_t va, pt_vaddr_t last) {
         }
         list_push(s, &w->reserve, pa);
     }
+    list_reverse(s, &w->reserve);
     w->commit = true;
     walk_table(w, &root, top, va, last);
     if (w->err != PT_OK || w->reserve.count != 0) {
