@@ -18,8 +18,17 @@ configure: setup
 build: configure
 	@cmake --build $(BUILD)
 
-test: build
-	@ctest --test-dir $(BUILD) --output-on-failure --verbose --timeout 1200
+# Every test: host tests and x86_64 scenarios from build/x86_64, then the QEMU scenarios
+# (ctest label "qemu") of every other architecture that has a port.
+OTHER_ARCHES := $(filter-out x86_64,$(notdir $(patsubst %/config.cmake,%,$(wildcard arch/*/config.cmake))))
+
+test: setup
+	@$(MAKE) --no-print-directory build ARCH=x86_64
+	@for a in $(OTHER_ARCHES); do $(MAKE) --no-print-directory build ARCH=$$a || exit 1; done
+	@ctest --test-dir build/x86_64 --output-on-failure --verbose --timeout 1200
+	@for a in $(OTHER_ARCHES); do \
+	    ctest --test-dir build/$$a --output-on-failure --verbose --timeout 1200 -L qemu || exit 1; \
+	done
 
 bench: build
 	@cmake --build $(BUILD) --target bench
