@@ -1,0 +1,193 @@
+/*
+ * Encode/decode of single entries, per format, against the reference encoders of ptt_ref.c:
+ * every permission set x memory type x level x space flags that matter.
+ */
+#include "ptt.h"
+
+#define BIT(n) (1ull << (n))
+
+/* The space flag sets that change what a format can express. */
+static unsigned flag_sets(const pt_format_t *fmt, uint32_t out[4]) {
+    unsigned n = 0;
+    out[n++] = 0;
+    out[n++] = PT_FEAT_NO_GIGA;
+    if (ptt_is_riscv(fmt)) {
+        out[n++] = PT_FEAT_SVPBMT;
+        out[n++] = PT_FEAT_SVPBMT | PT_FEAT_NO_GIGA;
+    }
+    return n;
+}
+
+/* Three frames aligned for a leaf at level: the lowest, the highest below pa_bits, and one
+ * with alternating address bits. */
+static void test_frames(const pt_format_t *fmt, unsigned level, pt_paddr_t out[3]) {
+    uint64_t align = 1ull << ptt_shift(level);
+    uint64_t top = 1ull << fmt->pa_bits;
+    out[0] = align;
+    out[1] = top - align;
+    out[2] = 0x5555555555555555ull & (top - 1) & ~(align - 1);
+}
+
+/* Asserts the format's data fields agree with decode for entry e of kind at level: above
+ * level 0 the table_mask/table_match test, and for a table the address field. */
+static void expect_format_data(const pt_format_t *fmt, uint64_t e, unsigned level, pt_kind_t kind) {
+    if (level == 0) {
+        return;
+    }
+    bool table = (e & fmt->table_mask) == fmt->table_match;
+    cr_assert_eq(table, kind == PT_KIND_TABLE,
+                 "%s: table_mask/match says %d for %#llx at level %u, decode says kind %d",
+                 fmt->name, table, (unsigned long long)e, level, (int)kind);
+}
+
+/* Asserts one expressible leaf encodes to the reference bits and decodes back exactly. */
+static void expect_leaf_roundtrip(const pt_format_t *fmt, pt_paddr_t pa, pt_attr_t a,
+                                  unsigned level, uint32_t flags) {
+    uint64_t e = fmt->encode_leaf(pa, a, level, flags);
+    uint64_t want = ref_leaf(fmt, pa, a, level, flags);
+    cr_assert_eq(e, want, "%s: leaf pa %#llx perm %#x mt %u level %u flags %#x: %#llx, want %#llx",
+                 fmt->name, (unsigned long long)pa, a.perm, a.memtype, level, flags,
+                 (unsigned long long)e, (unsigned long long)want);
+    pt_paddr_t dpa = 0;
+    pt_attr_t da = {0xff, 0xff};
+    pt_kind_t k = fmt->decode(e, level, flags, &dpa, &da);
+    cr_assert(k == PT_KIND_LEAF && dpa == pa && da.perm == a.perm && da.memtype == a.memtype,
+              "%s: decode(%#llx, level %u) = kind %d pa %#llx perm %#x mt %u; want leaf %#llx "
+              "%#x %u",
+              fmt->name, (unsigned long long)e, level, (int)k, (unsigned long long)dpa, da.perm,
+              da.memtype, (unsigned long long)pa, a.perm, a.memtype);
+    cr_assert_eq(fmt->decode(e, level, flags, NULL, NULL), PT_KIND_LEAF,
+                 "%s: decode with NULL outputs", fmt->name);
+    expect_format_data(fmt, e, level, PT_KIND_LEAF);
+    uint64_t lin =
+        fmt->encode_leaf(0, a, level, flags) | ((pa >> fmt->addr_shift) & fmt->addr_mask);
+    cr_assert_eq(e, lin, "%s: encode_leaf not linear in pa (pt.h): %#llx vs %#llx", fmt->name,
+                 (unsigned long long)e, (unsigned long long)lin);
+}
+
+PTT_FOR_ALL_FORMATS(encode, leaves_and_tables) {
+    uint32_t sets[4];
+    unsigned nsets = flag_sets(fmt, sets);
+    unsigned ok = 0, refused = 0, tables = 0;
+    for (unsigned f = 0; f < nsets; f++) {
+        for (unsigned level = 0; level < 4; level++) {
+            pt_paddr_t pas[3];
+            test_frames(fmt, level < 3 ? level : 2, pas);
+            for (unsigned perm = 0; perm <= PT_PERM_ALL; perm++) {
+                for (unsigned mt = 0; mt < PT_MEM_COUNT_; mt++) {
+                    pt_attr_t a = {(uint8_t)perm, (uint8_t)mt};
+                    bool exp = ref_expressible(fmt, a, level, sets[f]);
+                    pt_err_t rc = fmt->check_attr(a, level, sets[f]);
+                    cr_assert_eq(rc, exp ? PT_OK : PT_ERR_PERM,
+                                 "%s: check_attr(perm %#x, mt %u, level %u, flags %#x) = %s",
+                                 fmt->name, perm, mt, level, sets[f], pt_strerror(rc));
+                    for (unsigned i = 0; exp && i < 3; i++) {
+                        expect_leaf_roundtrip(fmt, pas[i], a, level, sets[f]);
+                    }
+                    ok += exp;
+                    refused += !exp;
+                }
+            }
+        }
+        for (unsigned level = 1; level < fmt->levels; level++) {
+            pt_paddr_t pas[3];
+            test_frames(fmt, 0, pas);
+            for (unsigned i = 0; i < 3; i++) {
+                uint64_t e = fmt->encode_table(pas[i], level);
+                cr_assert_eq(e, ref_table(fmt, pas[i], level),
+                             "%s: table entry for %#llx at level %u: %#llx", fmt->name,
+                             (unsigned long long)pas[i], level, (unsigned long long)e);
+                pt_paddr_t dpa = 0;
+                pt_kind_t k = fmt->decode(e, level, sets[f], &dpa, NULL);
+                expect_format_data(fmt, e, level, k);
+                cr_assert_eq((e & fmt->addr_mask) << fmt->addr_shift, pas[i],
+                             "%s: address field of table entry %#llx", fmt->name,
+                             (unsigned long long)e);
+                cr_assert(k == PT_KIND_TABLE && dpa == pas[i],
+                          "%s: decode table %#llx level %u: kind %d pa %#llx", fmt->name,
+                          (unsigned long long)e, level, (int)k, (unsigned long long)dpa);
+                tables++;
+            }
+        }
+        cr_assert_eq(fmt->decode(0, 0, sets[f], NULL, NULL), PT_KIND_EMPTY);
+    }
+    cr_log_info("%s: %u flag sets x 32 perms x 3 memtypes x 4 levels: %u attr combos "
+                "round-tripped (x3 frames) bit-exact vs reference, %u refused; %u table "
+                "pointers round-tripped; addr/table masks agree with decode",
+                fmt->name, nsets, ok, refused, tables);
+}
+
+/* A hand-picked entry that must decode as PT_KIND_INVALID. */
+typedef struct bad {
+    uint64_t raw;
+    unsigned level;
+    uint32_t flags;
+    const char *why;
+} bad_t;
+
+/* x86_64 entries README calls invalid. */
+static unsigned x86_bad(bad_t *b, pt_attr_t rw) {
+    const pt_format_t *f = &pt_format_x86_64;
+    uint64_t pg = ref_leaf(f, 0x1000, rw, 0, 0), mb = ref_leaf(f, 2 * MIB, rw, 1, 0);
+    unsigned n = 0;
+    b[n++] = (bad_t){pg & ~BIT(0), 0, 0, "P clear"};
+    b[n++] = (bad_t){ref_table(f, 0x1000, 3) | BIT(7), 3, 0, "PS at the root"};
+    b[n++] = (bad_t){pg | BIT(52), 0, 0, "bit 52 set"};
+    b[n++] = (bad_t){pg | BIT(62), 0, 0, "bit 62 set"};
+    b[n++] = (bad_t){pg | BIT(3), 0, 0, "PAT index 1"};
+    b[n++] = (bad_t){pg | BIT(4), 0, 0, "PAT index 2"};
+    b[n++] = (bad_t){pg | BIT(7) | BIT(3), 0, 0, "PAT index 5"};
+    b[n++] = (bad_t){mb | BIT(12) | BIT(4), 1, 0, "PAT index 6 in a 2 MiB leaf"};
+    b[n++] = (bad_t){mb | BIT(13), 1, 0, "low address bit in a 2 MiB leaf"};
+    b[n++] = (bad_t){ref_leaf(f, GIB, rw, 2, 0) | BIT(21), 2, 0, "low address bit, 1 GiB"};
+    return n;
+}
+
+/* riscv entries README calls invalid (f is sv39 or sv48). */
+static unsigned riscv_bad(const pt_format_t *f, bad_t *b, pt_attr_t rw) {
+    uint64_t pg = ref_leaf(f, 0x1000, rw, 0, 0), mb = ref_leaf(f, 2 * MIB, rw, 1, 0);
+    unsigned n = 0;
+    b[n++] = (bad_t){pg & ~BIT(0), 0, 0, "V clear"};
+    b[n++] = (bad_t){ref_table(f, 0x1000, 1), 0, 0, "pointer at level 0"};
+    b[n++] = (bad_t){BIT(0) | BIT(2) | BIT(6) | BIT(7) | (1ull << 10), 0, 0, "W without R"};
+    b[n++] = (bad_t){pg | BIT(54), 0, PT_FEAT_SVPBMT, "bit 54 set"};
+    b[n++] = (bad_t){pg | BIT(60), 0, PT_FEAT_SVPBMT, "bit 60 set"};
+    b[n++] = (bad_t){pg | BIT(63), 0, PT_FEAT_SVPBMT, "bit 63 set"};
+    b[n++] = (bad_t){pg | 3ull << 61, 0, PT_FEAT_SVPBMT, "PBMT 3"};
+    b[n++] = (bad_t){pg | 1ull << 61, 0, 0, "PBMT NC without Svpbmt"};
+    b[n++] = (bad_t){pg | 2ull << 61, 0, 0, "PBMT IO without Svpbmt"};
+    b[n++] = (bad_t){mb | BIT(10), 1, 0, "misaligned PPN in a 2 MiB leaf"};
+    b[n++] = (bad_t){ref_leaf(f, GIB, rw, 2, 0) | BIT(19), 2, 0, "misaligned PPN, 1 GiB"};
+    return n;
+}
+
+/* aarch64 entries README calls invalid. */
+static unsigned aarch64_bad(bad_t *b, pt_attr_t rw) {
+    const pt_format_t *f = &pt_format_aarch64;
+    uint64_t pg = ref_leaf(f, 0x1000, rw, 0, 0), mb = ref_leaf(f, 2 * MIB, rw, 1, 0);
+    unsigned n = 0;
+    b[n++] = (bad_t){pg & ~BIT(0), 0, 0, "valid clear"};
+    b[n++] = (bad_t){mb, 3, 0, "block at the root"};
+    b[n++] = (bad_t){pg & ~BIT(1), 0, 0, "type 0 at level 0"};
+    b[n++] = (bad_t){pg | 3ull << 2, 0, 0, "AttrIndx 3"};
+    b[n++] = (bad_t){pg | 7ull << 2, 0, 0, "AttrIndx 7"};
+    b[n++] = (bad_t){pg & ~BIT(10), 0, 0, "AF clear"};
+    b[n++] = (bad_t){mb & ~BIT(10), 1, 0, "AF clear in a block"};
+    b[n++] = (bad_t){mb | BIT(12), 1, 0, "low address bit in a 2 MiB block"};
+    b[n++] = (bad_t){ref_leaf(f, GIB, rw, 2, 0) | BIT(29), 2, 0, "low address bit, 1 GiB"};
+    return n;
+}
+
+PTT_FOR_ALL_FORMATS(encode, invalid_entries) {
+    bad_t bad[16];
+    pt_attr_t rw = {PT_R | PT_W, PT_MEM_NORMAL};
+    unsigned n = ptt_is_x86(fmt)     ? x86_bad(bad, rw)
+                 : ptt_is_riscv(fmt) ? riscv_bad(fmt, bad, rw)
+                                     : aarch64_bad(bad, rw);
+    for (unsigned i = 0; i < n; i++) {
+        pt_kind_t k = fmt->decode(bad[i].raw, bad[i].level, bad[i].flags, NULL, NULL);
+        cr_expect_eq(k, PT_KIND_INVALID, "%s: %s (%#llx at level %u) decodes as kind %d", fmt->name,
+                     bad[i].why, (unsigned long long)bad[i].raw, bad[i].level, (int)k);
+    }
+    cr_log_info("%s: %u hand-picked invalid entries decode as PT_KIND_INVALID", fmt->name, n);
+}
