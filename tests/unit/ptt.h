@@ -39,19 +39,17 @@
  */
 #define PTT_FOR_ALL_FORMATS(suite, name)                                                           \
     static void suite##_##name(const pt_format_t *fmt);                                            \
-    Test(suite, name##_x86_64) {                                                                   \
-        suite##_##name(&pt_format_x86_64);                                                         \
-    }                                                                                              \
-    Test(suite, name##_sv48) {                                                                     \
-        suite##_##name(&pt_format_sv48);                                                           \
-    }                                                                                              \
-    Test(suite, name##_sv39) {                                                                     \
-        suite##_##name(&pt_format_sv39);                                                           \
-    }                                                                                              \
-    Test(suite, name##_aarch64) {                                                                  \
-        suite##_##name(&pt_format_aarch64);                                                        \
-    }                                                                                              \
+    PTT_FORMAT_TEST(suite, name, x86_64)                                                           \
+    PTT_FORMAT_TEST(suite, name, sv48)                                                             \
+    PTT_FORMAT_TEST(suite, name, sv39)                                                             \
+    PTT_FORMAT_TEST(suite, name, aarch64)                                                          \
     static void suite##_##name(const pt_format_t *fmt)
+
+/* One Criterion test suite::name_f running the scenario body on pt_format_f. */
+#define PTT_FORMAT_TEST(suite, name, f)                                                            \
+    Test(suite, name##_##f) {                                                                      \
+        suite##_##name(&pt_format_##f);                                                            \
+    }
 
 /* ---- the arena allocator ---------------------------------------------------------------- */
 

@@ -22,20 +22,21 @@
 #define WIN_END     (2 * GIB + 32 * MIB)
 #define WIN_PAGES   ((WIN_END - WIN_BASE) / PG)
 #define DEFAULT_OPS 1000000ull
-#define SWEEP_EVERY 4096u
+#define SWEEP_EVERY 2048u
 #define MAX_LIST    1024u /* longest range mapped from a frame list */
-#define QUERY_ALL   256u  /* ranges up to this many pages are queried page by page */
-#define PROBES      4u    /* random pages checked after every operation */
+#define QUERY_ALL   1024u /* ranges up to this many pages are queried page by page */
+#define PROBES      8u    /* random pages checked after every operation */
 
 typedef enum { OP_MAP, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_KINDS } op_kind_t;
 
 /* Disagreements in what libpt reports (not in the tables), counted so that one of them
  * does not hide the rest of the run: the test still fails at the end if any occurred. */
-typedef enum { SOFT_RELEASE_SHIFT, SOFT_FAULT_VA, SOFT_FLUSH, SOFT_KINDS } soft_kind_t;
+typedef enum { SOFT_RELEASE_SHIFT, SOFT_FAULT_VA, SOFT_FLUSH, SOFT_COUNTS, SOFT_KINDS } soft_kind_t;
 static const char *const soft_names[SOFT_KINDS] = {
     [SOFT_RELEASE_SHIFT] = "release_frame reported another leaf size than the tables held",
     [SOFT_FAULT_VA] = "fault_va is not the first offending page of the range",
     [SOFT_FLUSH] = "the flush report misses changed leaves (or all/tables are wrong)",
+    [SOFT_COUNTS] = "result.leaves / huge_leaves of map or unmap differ from the leaves changed",
 };
 
 /* The model: per page of the window, its frame (0: hole), attributes and leaf size. */
@@ -65,7 +66,7 @@ typedef struct run {
     pt_paddr_t list[MAX_LIST];
     bool trace; /* env PT_TRACE: print every operation */
     uint64_t soft[SOFT_KINDS];
-    uint64_t ops[OP_KINDS], refused[OP_KINDS], nomem, sweeps, max_tables, huge_maps;
+    uint64_t ops[OP_KINDS], refused[OP_KINDS], nomem, sweeps, max_tables, huge_maps, giga_ops;
 } run_t;
 
 /* Counts a reported-value disagreement of kind k for op, describing the first three. */
@@ -207,6 +208,19 @@ static void model_split_at(model_t *m, pt_vaddr_t x) {
         uint64_t first = page_of(x & ~((1ull << m->shift[i]) - 1));
         uint64_t count = 1ull << (m->shift[i] - 12);
         memset(m->shift + first, m->shift[i] - 9, count);
+    }
+}
+
+/* Counts the model's leaves (all, and those above 4 KiB) that start inside [va, va + n
+ * pages); after model_split_at at both ends no leaf straddles them. */
+static void model_leaves(const model_t *m, pt_vaddr_t va, uint64_t n, uint64_t *leaves,
+                         uint64_t *huge) {
+    *leaves = *huge = 0;
+    for (uint64_t j = 0, i = page_of(va); j < n; j++, i++) {
+        if (m->frame[i] && ((va + j * PG) & ((1ull << m->shift[i]) - 1)) == 0) {
+            (*leaves)++;
+            *huge += m->shift[i] > 12;
+        }
     }
 }
 
@@ -423,7 +437,19 @@ static void check_success(run_t *r, const mop_t *op, const predict_t *p, pt_resu
         }
     }
     check_flush(r, op, p, res);
+    uint64_t leaves, huge;
+    if (op->kind == OP_UNMAP) {
+        model_leaves(m, op->va, op->n, &leaves, &huge);
+    }
     model_apply(r, op);
+    if (op->kind == OP_MAP) {
+        model_leaves(m, op->va, op->n, &leaves, &huge);
+    }
+    if (op->kind != OP_PROTECT && (res->leaves != leaves || res->huge_leaves != huge)) {
+        soft_fail(r, SOFT_COUNTS, op, "result: %llu leaves (%llu huge); the tables: %llu (%llu)",
+                  (unsigned long long)res->leaves, (unsigned long long)res->huge_leaves,
+                  (unsigned long long)leaves, (unsigned long long)huge);
+    }
     cr_assert_eq(r->e.s.tables, tables_before + res->tables_added - res->deferred.count,
                  "%s: tables %llu -> %llu with %llu added, %llu deferred", r->fmt->name,
                  (unsigned long long)tables_before, (unsigned long long)r->e.s.tables,
@@ -490,6 +516,7 @@ static void step(run_t *r) {
                  op.flags, pt_strerror(rc), pt_strerror(p.rc));
     if (rc == PT_OK) {
         r->huge_maps += op.kind == OP_MAP && res.huge_leaves > 0;
+        r->giga_ops += op.n == GIB / PG;
         check_success(r, &op, &p, &res, tables);
     } else {
         r->refused[op.kind]++;
@@ -558,16 +585,18 @@ PTT_FOR_ALL_FORMATS(model, random_ops_agree_with_reference_model) {
     free(r.m.perm);
     free(r.m.mt);
     free(r.m.shift);
-    cr_log_info("%s: %llu ops agreed with the model in %.1fs (seed %#llx): map %llu (%llu "
-                "EXISTS, %llu with huge leaves), unmap %llu (%llu NOT_MAPPED), protect %llu "
-                "(%llu NOT_MAPPED), query %llu; %llu injected PT_ERR_NOMEM left all unchanged; "
-                "%llu full sweeps; peak %llu tables; %llu pages mapped at the end",
-                fmt->name, (unsigned long long)ops, (double)(clock() - t0) / CLOCKS_PER_SEC,
-                (unsigned long long)seed, (unsigned long long)r.ops[OP_MAP],
-                (unsigned long long)r.refused[OP_MAP], (unsigned long long)r.huge_maps,
-                (unsigned long long)r.ops[OP_UNMAP], (unsigned long long)r.refused[OP_UNMAP],
-                (unsigned long long)r.ops[OP_PROTECT], (unsigned long long)r.refused[OP_PROTECT],
-                (unsigned long long)r.ops[OP_QUERY], (unsigned long long)r.nomem,
-                (unsigned long long)r.sweeps, (unsigned long long)r.max_tables,
-                (unsigned long long)pages);
+    cr_log_info(
+        "%s: %llu ops agreed with the model in %.1fs (seed %#llx): map %llu (%llu "
+        "EXISTS, %llu with huge leaves), unmap %llu (%llu NOT_MAPPED), protect %llu "
+        "(%llu NOT_MAPPED), query %llu; %llu injected PT_ERR_NOMEM left all unchanged; "
+        "%llu full sweeps; %llu successful 1 GiB-range ops; peak %llu tables; %llu pages mapped "
+        "at the end",
+        fmt->name, (unsigned long long)ops, (double)(clock() - t0) / CLOCKS_PER_SEC,
+        (unsigned long long)seed, (unsigned long long)r.ops[OP_MAP],
+        (unsigned long long)r.refused[OP_MAP], (unsigned long long)r.huge_maps,
+        (unsigned long long)r.ops[OP_UNMAP], (unsigned long long)r.refused[OP_UNMAP],
+        (unsigned long long)r.ops[OP_PROTECT], (unsigned long long)r.refused[OP_PROTECT],
+        (unsigned long long)r.ops[OP_QUERY], (unsigned long long)r.nomem,
+        (unsigned long long)r.sweeps, (unsigned long long)r.giga_ops,
+        (unsigned long long)r.max_tables, (unsigned long long)pages);
 }
