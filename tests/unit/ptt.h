@@ -92,6 +92,7 @@ typedef struct ptt_env {
     size_t nrel, caprel;
     uint64_t released_pages; /* pages in the log */
     uint64_t asserts;        /* calls of hooks.assert_failed */
+    uint64_t barriers;       /* calls of hooks.write_barrier */
 } ptt_env_t;
 
 /* Sets up e: an arena and a fresh space of fmt with flags (asserting pt_space_init succeeds,

@@ -25,6 +25,7 @@
 #define SWEEP_EVERY 2048u
 #define MAX_LIST    1024u /* longest range mapped from a frame list */
 #define QUERY_ALL   1024u /* ranges up to this many pages are queried page by page */
+#define GIGA_ODDS   20u   /* in 100000 ops: the whole aligned 1 GiB */
 #define PROBES      8u    /* random pages checked after every operation */
 
 typedef enum { OP_MAP, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_KINDS } op_kind_t;
@@ -151,7 +152,7 @@ static void random_op(run_t *r, mop_t *op) {
     op->kind = k < 35 ? OP_MAP : k < 60 ? OP_UNMAP : k < 75 ? OP_PROTECT : OP_QUERY;
     uint64_t size = ptt_below(&r->rng, 100000);
     bool huge_range = size < 6000;
-    if (size < 5) {
+    if (size < GIGA_ODDS) {
         op->n = GIB / PG;
         op->va = GIB;
     } else if (huge_range) {
@@ -172,10 +173,10 @@ static void random_op(run_t *r, mop_t *op) {
         op->flags |= (huge_range ? ptt_below(&r->rng, 5) != 0 : ptt_below(&r->rng, 3) == 0)
                          ? PT_MAP_HUGE
                          : 0;
-        if (size < 5) {
+        if (size < GIGA_ODDS) {
             op->flags |= PT_MAP_HUGE;
         }
-        random_source(r, op, huge_range || size < 5);
+        random_source(r, op, huge_range || size < GIGA_ODDS);
     } else {
         op->flags |= ptt_below(&r->rng, 2) ? PT_SKIP_HOLES : 0;
     }

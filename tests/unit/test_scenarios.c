@@ -79,6 +79,8 @@ PTT_FOR_ALL_FORMATS(ops, map_query_single_page) {
               (unsigned long long)res.leaves, (unsigned long long)res.huge_leaves,
               (unsigned long long)res.tables_added);
     cr_assert_eq(e.s.tables, fmt->levels);
+    cr_assert(e.barriers >= 1, "%s: %u tables linked without a write barrier", fmt->name,
+              fmt->levels - 1u);
     ptt_expect_page(&e, va, pa, RW, 12);
     ptt_expect_page(&e, va - PG, 0, RW, 12);
     ptt_expect_page(&e, va + PG, 0, RW, 12);
@@ -743,4 +745,59 @@ PTT_FOR_ALL_FORMATS(ops, invariants_after_random_unmaps) {
     cr_log_info("%s: %u invariant sweeps after random unmaps/protects (seed %#llx): no empty "
                 "table reachable, no invalid entry, tables counted exactly; root only at the end",
                 fmt->name, sweeps, (unsigned long long)ptt_seed());
+}
+
+/* Calls every operation over [va, va + len) on e, each must return PT_ERR_CORRUPT with the
+ * assert hook told once, and change nothing in the table at table_pa. */
+static void expect_corrupt_everywhere(ptt_env_t *e, pt_vaddr_t va, uint64_t len,
+                                      pt_paddr_t table_pa) {
+    uint64_t before[PT_ENTRIES];
+    memcpy(before, ptt_table(e, table_pa), sizeof(before));
+    uint64_t attempts = e->alloc.attempts;
+    pt_result_t res;
+    pt_mapping_t m;
+    pt_frames_t src = {.base = PTT_DATA_PA};
+    pt_err_t rc[4] = {
+        pt_query(&e->s, va, &m),
+        pt_unmap(&e->s, va, len, PT_SKIP_HOLES, &res),
+        pt_protect(&e->s, va, len, RO, PT_SKIP_HOLES, &res),
+        pt_map(&e->s, va, len, &src, RW, PT_MAP_OVERWRITE, &res),
+    };
+    for (unsigned i = 0; i < 4; i++) {
+        cr_assert_eq(rc[i], PT_ERR_CORRUPT, "%s: call %u over a corrupt entry: %s", e->fmt->name, i,
+                     pt_strerror(rc[i]));
+    }
+    cr_assert_eq(e->asserts, 4, "%s: assert_failed called %llu times for 4 calls", e->fmt->name,
+                 (unsigned long long)e->asserts);
+    cr_assert_eq(res.fault_va, va, "%s: fault_va %#llx at a corrupt entry %#llx", e->fmt->name,
+                 (unsigned long long)res.fault_va, (unsigned long long)va);
+    cr_assert(memcmp(before, ptt_table(e, table_pa), sizeof(before)) == 0,
+              "%s: a call over a corrupt entry wrote the table", e->fmt->name);
+    cr_assert_eq(e->alloc.attempts, attempts);
+    e->asserts = 0;
+}
+
+PTT_FOR_ALL_FORMATS(ops, corrupt_entry_is_reported_not_used) {
+    ptt_env_t e;
+    ptt_env_init(&e, fmt, 0, false);
+    pt_vaddr_t a = GIB + 8 * PG;
+    ptt_map_ok(&e, a, 4 * PG, PTT_DATA_PA, RW, 0);
+    ptt_leaf_t l;
+    pt_paddr_t pa = e.s.root;
+    for (unsigned level = fmt->levels - 1u; level > 0; level--) {
+        uint64_t raw = ptt_table(&e, pa)[(a >> ptt_shift(level)) & (PT_ENTRIES - 1)];
+        cr_assert_eq(fmt->decode(raw, level, 0, &pa, NULL), PT_KIND_TABLE);
+    }
+    uint64_t *slot = &ptt_table(&e, pa)[(a >> 12) & (PT_ENTRIES - 1)];
+    uint64_t good = *slot;
+    /* Bits 62 and 60: reserved in x86 (62:52), riscv (60:54) and aarch64 (63:55) entries. */
+    *slot = good | 1ull << 62 | 1ull << 60;
+    cr_assert_eq(fmt->decode(*slot, 0, 0, NULL, NULL), PT_KIND_INVALID);
+    expect_corrupt_everywhere(&e, a, 4 * PG, pa);
+    *slot = good;
+    cr_assert(ptt_lookup(&e, a, &l));
+    ptt_env_fini(&e);
+    cr_log_info("%s: a corrupt leaf made query, unmap, protect and map return PT_ERR_CORRUPT "
+                "through the assert hook, with fault_va at it and the table untouched",
+                fmt->name);
 }
