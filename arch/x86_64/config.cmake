@@ -1,0 +1,55 @@
+# x86_64: sources, flags, and the bootable images (GRUB + Multiboot2 ISO). Included by the
+# top-level CMakeLists.txt when ARCH=x86_64.
+set(ARCH_TRIPLE x86_64-unknown-none-elf)
+set(ARCH_DIR ${CMAKE_SOURCE_DIR}/arch/x86_64)
+set(ARCH_KERNEL_CFLAGS -mno-red-zone -mcmodel=kernel -mgeneral-regs-only)
+# No FPU/SSE state is saved for user threads yet, so user code must not use those registers.
+set(ARCH_USER_CFLAGS -mgeneral-regs-only)
+set(ARCH_KERNEL_SOURCES
+    ${ARCH_DIR}/boot.S ${ARCH_DIR}/entry.S ${ARCH_DIR}/console.c ${ARCH_DIR}/cpu.c
+    ${ARCH_DIR}/multiboot.c ${ARCH_DIR}/trap.c ${ARCH_DIR}/mmu.c ${ARCH_DIR}/timer.c)
+set(ARCH_KERNEL_LDSCRIPT ${ARCH_DIR}/kernel.ld)
+set(ARCH_USER_SOURCES
+    ${CMAKE_SOURCE_DIR}/ipc/user/arch/x86_64/crt0.S
+    ${CMAKE_SOURCE_DIR}/ipc/user/arch/x86_64/syscall.S)
+
+include(${CMAKE_SOURCE_DIR}/kernel/kernel.cmake)
+
+find_program(MMK_GRUB_MKRESCUE grub-mkrescue REQUIRED) # used by mkiso.sh
+
+# mmk_x86_iso(NAME CMDLINE...): ${CMAKE_BINARY_DIR}/images/NAME/boot.iso, GRUB loading
+# kernel.elf with CMDLINE and the NAME archive as its one module.
+function(mmk_x86_iso name)
+    set(iso ${CMAKE_BINARY_DIR}/images/${name}/boot.iso)
+    add_custom_command(OUTPUT ${iso}
+        COMMAND ${ARCH_DIR}/mkiso.sh ${iso} ${MMK_KERNEL_ELF} ${MMK_ARCHIVE_${name}} ${ARGN}
+        DEPENDS ${MMK_KERNEL_ELF} ${MMK_ARCHIVE_${name}} ${ARCH_DIR}/mkiso.sh
+        COMMENT "Making ${name} ISO (grub-mkrescue)")
+    add_custom_target(image_${name} ALL DEPENDS ${iso})
+endfunction()
+
+# `make run`: the demo programs; `ctest`: the scenario programs, judged by the kernel.
+mmk_archive(run MMK_DEMO_PROGRAMS)
+mmk_x86_iso(run)
+mmk_archive(test MMK_TEST_PROGRAMS)
+mmk_x86_iso(test test)
+
+add_custom_target(run
+    COMMAND ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/run
+    DEPENDS image_run
+    USES_TERMINAL
+    COMMENT "Booting the run image in QEMU (TCG, serial on this terminal)")
+add_custom_target(debug
+    COMMAND ${ARCH_DIR}/qemu.sh --debug ${CMAKE_BINARY_DIR}/images/run
+    DEPENDS image_run
+    USES_TERMINAL)
+
+# The scenario run once more on a CPU with PCID, INVPCID, 1 GiB pages, SMEP and SMAP
+# (tests/qemu runs it on QEMU's default qemu64, which has none of them).
+if(TARGET image_test)
+    add_test(NAME qemu_scenarios_cpu_max
+        COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-test.sh
+                ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/test)
+    set_tests_properties(qemu_scenarios_cpu_max PROPERTIES TIMEOUT 120
+        ENVIRONMENT "MMK_QEMU_CPU=max" LABELS qemu)
+endif()

@@ -1,0 +1,45 @@
+/*
+ * The user runtime: what every user program (mmserver, tests, demos) links. Entry code
+ * (crt0) calls `int main(void)` and exits with its result; these are the syscall stubs and
+ * a debug print. See ipc/README.md for the layout.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ipc/abi.h>
+
+/* What a syscall returns: an ipc_err_t and one value word (rax/rdx, a0/a1). */
+typedef struct ipc_ret {
+    uint64_t err;
+    uint64_t value;
+} ipc_ret_t;
+
+/* The raw syscall: number nr with six arguments (ipc/user/arch/<arch>/syscall.S). */
+ipc_ret_t ipc_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                      uint64_t a5);
+
+/* Writes len bytes of buf to the debug console. IPC_ERR_BAD_ADDRESS when any byte is not
+ * mapped readable user memory, IPC_ERR_INVALID_ARGUMENT above IPC_DEBUG_WRITE_MAX. */
+ipc_err_t ipc_debug_write(const void *buf, size_t len);
+
+/* Ends this process with status (0: success). */
+_Noreturn void ipc_exit(int status);
+
+/* Lets other threads run. */
+void ipc_yield(void);
+
+/* Declares that this process is about to die of a fault of kind (test programs). */
+ipc_err_t ipc_test_expect(ipc_fault_kind_t kind);
+
+/* Prints a string, or printf-style text (ipc/fmt.h conversions), on the debug console. */
+void ipc_puts(const char *s);
+void ipc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The name of error e ("ok", "bad address", ...). */
+const char *ipc_strerror(uint64_t e);
+
+/* The program's entry point, called by crt0. */
+int main(void);

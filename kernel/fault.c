@@ -1,0 +1,38 @@
+/*
+ * User faults. Today every user exception kills the faulting thread: it is reported (kind,
+ * vector, error code, pc, address) and the thread ends, while every other thread goes on.
+ * Issue 6 turns page faults into messages to the thread's fault endpoint (mmserver), which
+ * may map and resume instead.
+ */
+#include "kern.h"
+
+static const char *const kind_names[IPC_FAULT_COUNT_] = {
+    "none", "page", "privileged", "illegal", "arith", "debug", "align", "other",
+};
+
+/* The name of fault kind k ("page", "arith", ...). */
+const char *kern_fault_kind_name(uint32_t k) {
+    return k < IPC_FAULT_COUNT_ ? kind_names[k] : "?";
+}
+
+/* The access of a page fault as text. */
+static const char *access_name(uint32_t access) {
+    if (access & IPC_ACCESS_EXEC) {
+        return "exec";
+    }
+    return (access & IPC_ACCESS_WRITE) ? "write" : "read";
+}
+
+/* See arch.h. */
+void kern_user_fault(const arch_fault_t *f) {
+    kern_thread_t *t = kern_current();
+    kern_printf("[kern] fault in '%s': %s fault, %s (vector %llu) error 0x%llx pc 0x%llx", t->name,
+                kern_fault_kind_name(f->kind), f->name, (unsigned long long)f->vector,
+                (unsigned long long)f->code, (unsigned long long)f->pc);
+    if (f->kind == IPC_FAULT_PAGE) {
+        kern_printf(" addr 0x%llx (%s)", (unsigned long long)f->addr, access_name(f->access));
+    }
+    kern_printf(" -> killed\n");
+    kern_report_fault(t, f);
+    kern_thread_end(t);
+}

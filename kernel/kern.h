@@ -1,0 +1,128 @@
+/*
+ * Generic kernel internals: frames, address spaces, threads, the boot archive, the ELF
+ * loader, the syscall table and the outcome report. Architecture-neutral: the machine is
+ * reached only through <arch/arch.h>.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <arch/arch.h>
+#include <ipc/abi.h>
+#include <ipc/string.h>
+#include <pt/pt.h>
+
+#define KERN_MAX_THREADS 32u
+#define KERN_MAX_SPACES  32u
+#define KERN_NAME_MAX    32u
+#define KERN_TIMER_HZ    100u
+#define KERN_SLICE_TICKS 2u            /* a thread runs at most 20 ms before others */
+#define KERN_USER_STACK  (16u * 1024u) /* mapped below ARCH_USER_STACK_TOP */
+
+/* ---- frames (frame.c) ---- */
+
+/* Takes the frames of RAM that bi leaves free. => before kern_vm_init. */
+void kern_frame_init(const arch_boot_info_t *bi);
+/* A free 4 KiB frame in *pa (contents undefined); false when RAM is exhausted. */
+bool kern_frame_alloc(pt_paddr_t *pa);
+/* The same, zero-filled. */
+bool kern_frame_alloc_zeroed(pt_paddr_t *pa);
+/* Gives frame pa back. => nothing maps it any more and the TLB has been flushed. */
+void kern_frame_free(pt_paddr_t pa);
+/* Where the kernel reaches physical address pa (early window, then the direct map). */
+void *kern_phys_to_virt(pt_paddr_t pa);
+/* Switches kern_phys_to_virt to the direct map. => the kernel tables are loaded. */
+void kern_frame_use_direct_map(void);
+/* Frames handed out and still free, for the boot report. */
+uint64_t kern_frame_free_count(void);
+
+/* ---- address spaces (vm.c) ---- */
+
+typedef struct kern_space {
+    pt_space_t pt;    /* the user half, built with libpt */
+    arch_root_t root; /* what the MMU loads */
+    uint16_t id;      /* 1..KERN_MAX_SPACES, also the address-space id (PCID/ASID) */
+    bool in_use;
+    unsigned threads; /* live threads bound to it */
+} kern_space_t;
+
+/* Builds and loads the kernel's own tables: image with W^X rights, direct map of RAM. */
+void kern_vm_init(const arch_boot_info_t *bi);
+/* A new user address space whose upper half is the kernel's; NULL when out of memory. */
+kern_space_t *kern_space_create(void);
+/* Maps [va, va + len) in s to fresh zeroed frames with perm (PT_U added). */
+pt_err_t kern_space_map_zeroed(kern_space_t *s, uint64_t va, uint64_t len, uint8_t perm);
+/* Copies len bytes of kernel memory src to user address va of s, through the direct map.
+ * => [va, va + len) is mapped in s. */
+void kern_space_poke(kern_space_t *s, uint64_t va, const void *src, size_t len);
+/* Destroys s: every frame and table goes back. => no thread of s is left. */
+void kern_space_destroy(kern_space_t *s);
+/* Copies [va, va + len) of s into dst if every byte is mapped user-readable memory;
+ * otherwise IPC_ERR_BAD_ADDRESS and nothing is copied. Never touches a user address
+ * directly: each page is found with pt_query and read through the direct map. */
+ipc_err_t kern_copy_from_user(kern_space_t *s, void *dst, uint64_t va, size_t len);
+
+/* ---- threads and scheduling (thread.c) ---- */
+
+typedef enum kern_thread_state {
+    KERN_THREAD_FREE = 0,
+    KERN_THREAD_READY,
+    KERN_THREAD_DEAD,
+} kern_thread_state_t;
+
+typedef struct kern_thread {
+    arch_regs_t regs; /* saved user registers */
+    kern_space_t *space;
+    kern_thread_state_t state;
+    unsigned id;
+    char name[KERN_NAME_MAX];
+    uint32_t expect_fault; /* ipc_fault_kind_t the thread said it will die of (tests) */
+} kern_thread_t;
+
+/* A ready thread in s starting at pc with stack sp; NULL when no slot is free. */
+kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc, uint64_t sp);
+/* The thread running now (the one whose registers the last entry saved). */
+kern_thread_t *kern_current(void);
+/* Asks the scheduler to pick another thread at the next return to user mode. */
+void kern_yield(void);
+/* Ends t; frees its space when t was the last thread in it. */
+void kern_thread_end(kern_thread_t *t);
+
+/* ---- boot archive and programs (cpio.c, elf.c) ---- */
+
+typedef struct kern_cpio_file {
+    const char *name; /* not NUL-terminated: name_len bytes */
+    size_t name_len;
+    const uint8_t *data;
+    size_t size;
+} kern_cpio_file_t;
+
+/* Calls visit for each regular file of the newc archive [base, base + len); returns the
+ * number of files, or -1 when the archive is malformed. */
+int kern_cpio_each(const uint8_t *base, size_t len,
+                   void (*visit)(void *ctx, const kern_cpio_file_t *f), void *ctx);
+
+/* Loads ELF image [elf, elf + size) into s; *entry receives the entry point. Checks
+ * everything against the file and the user half; refuses W+X segments. */
+const char *kern_elf_load(kern_space_t *s, const uint8_t *elf, size_t size, uint64_t *entry);
+
+/* Creates a process (space, image, stack, thread) from an ELF file; reports errors. */
+bool kern_process_spawn(const char *name, const uint8_t *elf, size_t size);
+
+/* ---- outcome report (report.c) ---- */
+
+/* Turns test mode on: each program's end is judged and the run ends with a summary. */
+void kern_report_test_mode(void);
+/* t exited with status. */
+void kern_report_exit(kern_thread_t *t, uint64_t status);
+/* t was killed by fault f. */
+void kern_report_fault(kern_thread_t *t, const arch_fault_t *f);
+/* Every program has ended: prints the summary and stops the machine. */
+_Noreturn void kern_report_finish(void);
+
+/* ---- misc ---- */
+
+/* Copies the NUL-terminated or n-byte name src into dst (KERN_NAME_MAX). */
+void kern_copy_name(char *dst, const char *src, size_t n);

@@ -1,0 +1,90 @@
+# Generic build of the kernel, the user runtime, user programs and boot archives. Included
+# by arch/<arch>/config.cmake after it has set:
+#   ARCH_TRIPLE              clang target triple (x86_64-unknown-none-elf)
+#   ARCH_KERNEL_CFLAGS       extra flags for kernel code (-mcmodel=kernel, ...)
+#   ARCH_USER_CFLAGS         extra flags for user code
+#   ARCH_KERNEL_SOURCES      the arch's kernel sources (C and .S)
+#   ARCH_KERNEL_LDSCRIPT     the kernel linker script
+#   ARCH_USER_SOURCES        the arch's part of the user runtime (crt0, syscall stub)
+# It defines the targets `kernel` (${MMK_KERNEL_ELF}) and one archive per program set, and
+# the functions below; the arch turns kernel + archive into a bootable image.
+find_program(MMK_LD_LLD NAMES ld.lld ld.lld-14 REQUIRED)
+find_program(MMK_CPIO cpio REQUIRED)
+
+set(MMK_FREESTANDING_FLAGS
+    --target=${ARCH_TRIPLE} -std=c11 -ffreestanding -fno-builtin -nostdlib
+    -fno-stack-protector -fno-pic -fno-pie -fno-asynchronous-unwind-tables -fno-unwind-tables
+    -fno-common -g -O2)
+set(MMK_LINK_FLAGS -nostdlib -static -z max-page-size=4096 --no-undefined --fatal-warnings)
+set(MMK_IPC_LIB ${CMAKE_SOURCE_DIR}/ipc/lib/fmt.c ${CMAKE_SOURCE_DIR}/ipc/lib/string.c)
+
+# ---- the kernel ----
+file(GLOB MMK_KERNEL_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/kernel/*.c)
+add_library(mmk_kernel_objs OBJECT
+    ${MMK_KERNEL_SOURCES} ${ARCH_KERNEL_SOURCES} ${PT_SOURCES} ${MMK_IPC_LIB})
+target_include_directories(mmk_kernel_objs PRIVATE
+    ${CMAKE_SOURCE_DIR}/arch/include ${CMAKE_SOURCE_DIR}/arch/${ARCH}/include
+    ${PT_INCLUDE} ${CMAKE_SOURCE_DIR}/ipc/include ${CMAKE_SOURCE_DIR}/kernel)
+target_compile_options(mmk_kernel_objs PRIVATE ${MMK_FREESTANDING_FLAGS} ${ARCH_KERNEL_CFLAGS})
+
+set(MMK_KERNEL_ELF ${CMAKE_BINARY_DIR}/kernel.elf)
+add_custom_command(OUTPUT ${MMK_KERNEL_ELF}
+    COMMAND ${MMK_LD_LLD} ${MMK_LINK_FLAGS} -T ${ARCH_KERNEL_LDSCRIPT} -o ${MMK_KERNEL_ELF}
+            $<TARGET_OBJECTS:mmk_kernel_objs>
+    DEPENDS mmk_kernel_objs $<TARGET_OBJECTS:mmk_kernel_objs> ${ARCH_KERNEL_LDSCRIPT}
+    COMMAND_EXPAND_LISTS
+    COMMENT "Linking kernel.elf")
+add_custom_target(kernel ALL DEPENDS ${MMK_KERNEL_ELF})
+
+# ---- the user runtime ----
+add_library(mmk_user_runtime OBJECT ${CMAKE_SOURCE_DIR}/ipc/user/runtime.c ${MMK_IPC_LIB}
+    ${ARCH_USER_SOURCES})
+target_include_directories(mmk_user_runtime PRIVATE ${CMAKE_SOURCE_DIR}/ipc/include)
+target_compile_options(mmk_user_runtime PRIVATE ${MMK_FREESTANDING_FLAGS} ${ARCH_USER_CFLAGS})
+set(MMK_USER_LDSCRIPT ${CMAKE_SOURCE_DIR}/ipc/user/user.ld)
+
+# mmk_user_program(NAME SOURCES... [INCLUDES dirs...]): builds ${CMAKE_BINARY_DIR}/user/NAME,
+# a static ELF executable linked with the user runtime.
+function(mmk_user_program name)
+    cmake_parse_arguments(P "" "" "SOURCES;INCLUDES" ${ARGN})
+    add_library(mmk_user_${name} OBJECT ${P_SOURCES})
+    target_include_directories(mmk_user_${name} PRIVATE
+        ${CMAKE_SOURCE_DIR}/ipc/include ${P_INCLUDES})
+    target_compile_options(mmk_user_${name} PRIVATE ${MMK_FREESTANDING_FLAGS} ${ARCH_USER_CFLAGS})
+    set(out ${CMAKE_BINARY_DIR}/user/${name})
+    add_custom_command(OUTPUT ${out}
+        COMMAND ${MMK_LD_LLD} ${MMK_LINK_FLAGS} -T ${MMK_USER_LDSCRIPT} -o ${out}
+                $<TARGET_OBJECTS:mmk_user_${name}> $<TARGET_OBJECTS:mmk_user_runtime>
+        DEPENDS mmk_user_${name} mmk_user_runtime $<TARGET_OBJECTS:mmk_user_${name}>
+                $<TARGET_OBJECTS:mmk_user_runtime> ${MMK_USER_LDSCRIPT}
+        COMMAND_EXPAND_LISTS
+        COMMENT "Linking user program ${name}")
+endfunction()
+
+# mmk_archive(NAME PROPERTY): builds every program registered in the global property
+# PROPERTY (entries "name|source[|include dir]", appended by tests/qemu/CMakeLists.txt)
+# and packs them with `cpio -H newc` into ${CMAKE_BINARY_DIR}/images/NAME/archive.cpio.
+# Sets MMK_ARCHIVE_<NAME> in the caller to that path.
+function(mmk_archive name property)
+    get_property(entries GLOBAL PROPERTY ${property})
+    if(NOT entries)
+        message(FATAL_ERROR "mmk_archive(${name}): no programs in ${property}")
+    endif()
+    set(archive ${CMAKE_BINARY_DIR}/images/${name}/archive.cpio)
+    set(files)
+    foreach(entry ${entries})
+        string(REPLACE "|" ";" parts "${entry}")
+        list(GET parts 0 prog)
+        list(GET parts 1 src)
+        list(SUBLIST parts 2 -1 incs)
+        if(NOT TARGET mmk_user_${prog})
+            mmk_user_program(${prog} SOURCES ${src} INCLUDES ${incs})
+        endif()
+        list(APPEND files ${CMAKE_BINARY_DIR}/user/${prog})
+    endforeach()
+    add_custom_command(OUTPUT ${archive}
+        COMMAND ${CMAKE_SOURCE_DIR}/tools/mkarchive.sh ${archive} ${files}
+        DEPENDS ${files} ${CMAKE_SOURCE_DIR}/tools/mkarchive.sh
+        COMMENT "Packing ${name} archive (cpio newc)")
+    set(MMK_ARCHIVE_${name} ${archive} PARENT_SCOPE)
+endfunction()

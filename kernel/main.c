@@ -1,0 +1,85 @@
+/*
+ * The boot sequence, generic part: report what the boot loader gave, take the free RAM,
+ * build and load the kernel's tables with libpt, start every program of the boot archive
+ * in its own address space, start the timer, and leave for user mode.
+ *
+ * Issue 6 changes the last steps: the kernel starts only mmserver, giving it the archive
+ * and the remaining RAM; mmserver starts the others.
+ */
+#include "kern.h"
+
+/* Whether the command line cmdline contains word as a whole, space-separated word. */
+static bool cmdline_has(const char *cmdline, const char *word) {
+    size_t n = strlen(word);
+    for (const char *p = cmdline; *p;) {
+        while (*p == ' ') {
+            p++;
+        }
+        const char *end = p;
+        while (*end && *end != ' ') {
+            end++;
+        }
+        if ((size_t)(end - p) == n && strncmp(p, word, n) == 0) {
+            return true;
+        }
+        p = end;
+    }
+    return false;
+}
+
+/* Prints one list of physical ranges, and returns their total size. */
+static uint64_t print_ranges(const char *what, const arch_range_t *r, unsigned n) {
+    uint64_t total = 0;
+    for (unsigned i = 0; i < n; i++) {
+        kern_printf("[boot] %s 0x%010llx-0x%010llx (%llu KiB)\n", what,
+                    (unsigned long long)r[i].base, (unsigned long long)(r[i].base + r[i].len),
+                    (unsigned long long)(r[i].len >> 10));
+        total += r[i].len;
+    }
+    return total;
+}
+
+/* Says on the console what the boot loader gave us. */
+static void boot_report(const arch_boot_info_t *bi) {
+    kern_printf("[boot] loader '%s', command line '%s'\n", bi->loader, bi->cmdline);
+    uint64_t ram = print_ranges("RAM     ", bi->ram, bi->ram_count);
+    print_ranges("reserved", bi->reserved, bi->reserved_count);
+    print_ranges("in use  ", bi->used, bi->used_count);
+    kern_printf("[boot] %llu MiB of RAM in %u ranges\n", (unsigned long long)(ram >> 20),
+                bi->ram_count);
+    if (!bi->archive.len) {
+        kern_panic("no boot archive (module) was given");
+    }
+    kern_printf("[boot] archive at 0x%llx, %llu bytes\n", (unsigned long long)bi->archive.base,
+                (unsigned long long)bi->archive.len);
+}
+
+/* cpio visitor: starts one program. */
+static void spawn_file(void *ctx, const kern_cpio_file_t *f) {
+    unsigned *started = ctx;
+    char name[KERN_NAME_MAX];
+    kern_copy_name(name, f->name, f->name_len);
+    if (kern_process_spawn(name, f->data, f->size)) {
+        (*started)++;
+    }
+}
+
+/* See arch.h. */
+_Noreturn void kern_main(arch_boot_info_t *bi) {
+    kern_printf("\nmmk: kernel starting on %s\n", ARCH_NAME);
+    boot_report(bi);
+    if (cmdline_has(bi->cmdline, "test")) {
+        kern_report_test_mode();
+    }
+    kern_frame_init(bi);
+    kern_vm_init(bi);
+    const uint8_t *archive = kern_phys_to_virt(bi->archive.base);
+    unsigned started = 0;
+    int files = kern_cpio_each(archive, bi->archive.len, spawn_file, &started);
+    if (files < 0) {
+        kern_panic("the boot archive is not a valid cpio (newc) archive");
+    }
+    kern_printf("[boot] archive: %d files, %u programs started\n", files, started);
+    arch_timer_start(KERN_TIMER_HZ);
+    kern_return_to_user();
+}

@@ -1,0 +1,44 @@
+/*
+ * What the scenario programs need that differs per architecture: addresses and single
+ * instructions. tests/qemu/arch/<arch>/ is on their include path.
+ */
+#pragma once
+
+#include <stdint.h>
+
+/* A kernel address that is mapped (the direct map of physical 1 MiB), but not for user
+ * mode: touching it must be a protection page fault. */
+#define TEST_KERNEL_ADDRESS 0xffff800000100000ull
+/* A non-canonical address (bits 63..47 not all equal). */
+#define TEST_NONCANONICAL_ADDRESS 0x0000900000000000ull
+/* The top of the initial user stack (ARCH_USER_STACK_TOP): the page above is unmapped. */
+#define TEST_USER_STACK_TOP 0x00007ffffff00000ull
+/* One instruction that returns (for code copied to data pages). */
+#define TEST_RET_INSTRUCTION 0xc3u
+
+/* A privileged instruction: must fault in user mode. */
+static inline void test_privileged_halt(void) {
+    __asm__ volatile("hlt");
+}
+
+/* Another privileged instruction (IOPL is 0 in user mode). */
+static inline void test_privileged_irq_off(void) {
+    __asm__ volatile("cli");
+}
+
+/* An undefined instruction. */
+static inline void test_undefined(void) {
+    __asm__ volatile("ud2");
+}
+
+/* An integer division by zero (idiv traps with #DE). In C the compiler may turn 1 / x
+ * into branches, since dividing by zero is undefined, so it is written out. */
+static inline void test_divide_by_zero(void) {
+    __asm__ volatile("xor %%ecx, %%ecx\n"
+                     "mov $1, %%eax\n"
+                     "cltd\n"
+                     "idiv %%ecx\n"
+                     :
+                     :
+                     : "eax", "ecx", "edx");
+}

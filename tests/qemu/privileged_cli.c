@@ -1,0 +1,10 @@
+/* Turning interrupts off (cli) in user mode is a protection fault. */
+#include "test.h"
+
+/* Declares the expected fault, then commits it; reaching the end is a failure. */
+int main(void) {
+    test_expect(IPC_FAULT_PRIVILEGED);
+    test_privileged_irq_off();
+    ipc_puts("  still running after the fault\n");
+    return 1;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs a scenario image under QEMU and decides pass or fail, for ctest:
+#
+#   qemu-test.sh RUNNER IMAGE_DIR [runner args...]
+#
+# RUNNER is the architecture's boot script (arch/<arch>/qemu.sh), which exits with the
+# guest's status. Passes only when BOTH the guest exited with status 0 AND the output
+# ends its tests with the line "N passed, 0 failed" (N > 0) and holds no FAILED verdict.
+# A time limit (MMK_QEMU_TIMEOUT, default 110 s) stops a hung guest.
+set -uo pipefail
+
+runner=${1:?usage: qemu-test.sh RUNNER IMAGE_DIR [args...]}
+shift
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+timeout --foreground "${MMK_QEMU_TIMEOUT:-110}" "$runner" "$@" </dev/null 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+
+summary=$(tr -d '\r' <"$log" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+if ((rc == 124)); then
+    echo "qemu-test: FAILED: timed out" >&2
+    exit 1
+fi
+if [[ -z "$summary" ]]; then
+    echo "qemu-test: FAILED: no 'N passed, N failed' line (guest status $rc)" >&2
+    exit 1
+fi
+passed=${summary%% passed*}
+failed=${summary#*, }
+failed=${failed%% failed}
+if ((rc != 0 || failed != 0 || passed == 0)) || tr -d '\r' <"$log" | grep -q '^test .*: FAILED'; then
+    echo "qemu-test: FAILED: guest status $rc, $summary" >&2
+    exit 1
+fi
+echo "qemu-test: passed: guest status 0, $summary"
