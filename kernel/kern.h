@@ -89,6 +89,8 @@ kern_thread_t *kern_current(void);
 void kern_yield(void);
 /* Ends t; frees its space when t was the last thread in it. */
 void kern_thread_end(kern_thread_t *t);
+/* How many times the timer took the CPU from a thread for another one. */
+uint64_t kern_preemptions(void);
 
 /* ---- boot archive and programs (cpio.c, elf.c) ---- */
 

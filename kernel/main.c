@@ -64,6 +64,19 @@ static void spawn_file(void *ctx, const kern_cpio_file_t *f) {
     }
 }
 
+/* The command-line word "selftest-kernel-fault" makes the kernel touch an unmapped kernel
+ * address once its tables are loaded, to prove that a kernel exception ends in a clear
+ * panic (tests/qemu, kernel_panic). */
+static void selftest_kernel_fault(const char *cmdline) {
+    if (cmdline_has(cmdline, "selftest-kernel-fault")) {
+        kern_printf("[kern] self-test: reading unmapped kernel address 0x%llx\n",
+                    (unsigned long long)(ARCH_KERNEL_VOFFSET - PT_PAGE_SIZE));
+        kern_printf("%llu\n",
+                    (unsigned long long)*(volatile uint64_t *)(uintptr_t)(ARCH_KERNEL_VOFFSET -
+                                                                          PT_PAGE_SIZE));
+    }
+}
+
 /* See arch.h. */
 _Noreturn void kern_main(arch_boot_info_t *bi) {
     kern_printf("\nmmk: kernel starting on %s\n", ARCH_NAME);
@@ -73,6 +86,7 @@ _Noreturn void kern_main(arch_boot_info_t *bi) {
     }
     kern_frame_init(bi);
     kern_vm_init(bi);
+    selftest_kernel_fault(bi->cmdline);
     const uint8_t *archive = kern_phys_to_virt(bi->archive.base);
     unsigned started = 0;
     int files = kern_cpio_each(archive, bi->archive.len, spawn_file, &started);

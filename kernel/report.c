@@ -64,6 +64,8 @@ void kern_report_fault(kern_thread_t *t, const arch_fault_t *f) {
 
 /* See kern.h. */
 _Noreturn void kern_report_finish(void) {
+    kern_printf("[kern] no thread left; %llu preemptions by the timer\n",
+                (unsigned long long)kern_preemptions());
     if (test_mode) {
         kern_printf("%u passed, %u failed\n", passed, failed);
     } else {

@@ -11,6 +11,7 @@ static kern_thread_t threads[KERN_MAX_THREADS];
 static kern_thread_t *current;
 static unsigned slice_ticks;
 static bool resched;
+static uint64_t preemptions; /* slices that ended with another thread taking the CPU */
 
 /* See kern.h. */
 void kern_copy_name(char *dst, const char *src, size_t n) {
@@ -83,12 +84,20 @@ static kern_thread_t *pick_next(void) {
     return NULL;
 }
 
+/* See kern.h. */
+uint64_t kern_preemptions(void) {
+    return preemptions;
+}
+
 /* See arch.h. */
 _Noreturn void kern_return_to_user(void) {
     if (!current || current->state != KERN_THREAD_READY || resched) {
         kern_thread_t *next = pick_next();
         if (!next) {
             kern_report_finish();
+        }
+        if (current && next != current && slice_ticks >= KERN_SLICE_TICKS) {
+            preemptions++;
         }
         current = next;
         resched = false;

@@ -17,22 +17,24 @@ include(${CMAKE_SOURCE_DIR}/kernel/kernel.cmake)
 
 find_program(MMK_GRUB_MKRESCUE grub-mkrescue REQUIRED) # used by mkiso.sh
 
-# mmk_x86_iso(NAME CMDLINE...): ${CMAKE_BINARY_DIR}/images/NAME/boot.iso, GRUB loading
-# kernel.elf with CMDLINE and the NAME archive as its one module.
-function(mmk_x86_iso name)
+# mmk_x86_iso(NAME ARCHIVE CMDLINE...): ${CMAKE_BINARY_DIR}/images/NAME/boot.iso, GRUB
+# loading kernel.elf with CMDLINE and the ARCHIVE archive as its one module.
+function(mmk_x86_iso name archive)
     set(iso ${CMAKE_BINARY_DIR}/images/${name}/boot.iso)
     add_custom_command(OUTPUT ${iso}
-        COMMAND ${ARCH_DIR}/mkiso.sh ${iso} ${MMK_KERNEL_ELF} ${MMK_ARCHIVE_${name}} ${ARGN}
-        DEPENDS ${MMK_KERNEL_ELF} ${MMK_ARCHIVE_${name}} ${ARCH_DIR}/mkiso.sh
+        COMMAND ${ARCH_DIR}/mkiso.sh ${iso} ${MMK_KERNEL_ELF} ${MMK_ARCHIVE_${archive}} ${ARGN}
+        DEPENDS ${MMK_KERNEL_ELF} ${MMK_ARCHIVE_${archive}} ${ARCH_DIR}/mkiso.sh
         COMMENT "Making ${name} ISO (grub-mkrescue)")
     add_custom_target(image_${name} ALL DEPENDS ${iso})
 endfunction()
 
-# `make run`: the demo programs; `ctest`: the scenario programs, judged by the kernel.
+# `make run`: the demo programs; `ctest`: the scenario programs, judged by the kernel, and
+# a kernel that faults on purpose (tests/qemu/README.md).
 mmk_archive(run MMK_DEMO_PROGRAMS)
-mmk_x86_iso(run)
+mmk_x86_iso(run run)
 mmk_archive(test MMK_TEST_PROGRAMS)
-mmk_x86_iso(test test)
+mmk_x86_iso(test test test)
+mmk_x86_iso(panic run selftest-kernel-fault)
 
 add_custom_target(run
     COMMAND ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/run

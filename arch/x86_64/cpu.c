@@ -171,6 +171,14 @@ void arch_idle(void) {
 
 static arch_boot_info_t boot_info;
 
+/* Says which of the CPU features the kernel uses are present. */
+static void report_features(void) {
+    const x86_features_t *f = &x86_features;
+    kern_printf("[x86] CPU features:%s%s%s%s%s%s%s\n", f->giga ? " 1gb-pages" : "",
+                f->pcid ? " pcid" : "", f->invpcid ? " invpcid" : "", f->smep ? " smep" : "",
+                f->smap ? " smap" : "", f->umip ? " umip" : "", f->nx ? " nx" : "");
+}
+
 /* Called by boot.S on the kernel stack in the higher half with the Multiboot2 magic and
  * the physical address of the boot information. Sets up the CPU, decodes the boot
  * information, and hands over to the generic kernel. */
@@ -180,6 +188,7 @@ _Noreturn void arch_x86_64_start(uint32_t magic, uint64_t info_pa) {
     x86_gdt_init();
     x86_idt_init();
     x86_syscall_init();
+    report_features();
     x86_multiboot_parse(magic, info_pa, &boot_info);
     kern_main(&boot_info);
 }

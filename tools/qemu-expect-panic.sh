@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Boots an image whose kernel faults on purpose (command line "selftest-kernel-fault") and
+# passes only when the kernel reported the exception with its registers and panicked:
+# guest status 3 (kern_panic), a "*** KERNEL EXCEPTION" report with a register dump, and the
+# "*** KERNEL PANIC" line. Proves a kernel bug stops the machine loudly instead of hanging.
+#
+#   qemu-expect-panic.sh RUNNER IMAGE_DIR
+set -uo pipefail
+runner=${1:?usage: qemu-expect-panic.sh RUNNER IMAGE_DIR}
+shift
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+timeout --foreground "${MMK_QEMU_TIMEOUT:-110}" "$runner" "$@" </dev/null 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+out=$(tr -d '\r' <"$log")
+for want in '^\*\*\* KERNEL EXCEPTION' '^  rip ' '^\*\*\* KERNEL PANIC'; do
+    if ! grep -q "$want" <<<"$out"; then
+        echo "qemu-expect-panic: FAILED: no line matching '$want' (guest status $rc)" >&2
+        exit 1
+    fi
+done
+if ((rc != 3)); then
+    echo "qemu-expect-panic: FAILED: guest status $rc, expected 3 (panic)" >&2
+    exit 1
+fi
+echo "qemu-expect-panic: passed: the kernel exception was reported and the kernel panicked"
