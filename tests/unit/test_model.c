@@ -32,11 +32,19 @@ typedef enum { OP_MAP, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_KINDS } op_kind_t;
 
 /* Disagreements in what libpt reports (not in the tables), counted so that one of them
  * does not hide the rest of the run: the test still fails at the end if any occurred. */
-typedef enum { SOFT_RELEASE_SHIFT, SOFT_FAULT_VA, SOFT_FLUSH, SOFT_COUNTS, SOFT_KINDS } soft_kind_t;
+typedef enum {
+    SOFT_RELEASE_SHIFT,
+    SOFT_FAULT_VA,
+    SOFT_FLUSH_RANGE,
+    SOFT_FLUSH_FLAGS,
+    SOFT_COUNTS,
+    SOFT_KINDS
+} soft_kind_t;
 static const char *const soft_names[SOFT_KINDS] = {
     [SOFT_RELEASE_SHIFT] = "release_frame reported another leaf size than the tables held",
     [SOFT_FAULT_VA] = "fault_va is not the first offending page of the range",
-    [SOFT_FLUSH] = "the flush report misses changed leaves (or all/tables are wrong)",
+    [SOFT_FLUSH_RANGE] = "flush [start, last] misses leaves the op changed",
+    [SOFT_FLUSH_FLAGS] = "flush.all is not leaves > threshold, or tables unlinked without .tables",
     [SOFT_COUNTS] = "result.leaves / huge_leaves of map or unmap differ from the leaves changed",
 };
 
@@ -398,15 +406,19 @@ static predict_t predict(const run_t *r, const mop_t *op) {
 /* Asserts the flush report of a successful op covers the pages the model says changed. */
 static void check_flush(run_t *r, const mop_t *op, const predict_t *p, const pt_result_t *res) {
     const pt_flush_t *f = &res->flush;
-    if (f->all != (f->leaves > PT_FLUSH_ALL_THRESHOLD) ||
-        (p->changed && !(f->leaves > 0 && f->start <= p->first && f->last >= p->last)) ||
-        (res->deferred.count && !f->tables)) {
-        soft_fail(r, SOFT_FLUSH, op,
-                  "flush [%#llx, %#llx] leaves %llu all %d tables %d; changed [%#llx, %#llx], "
-                  "%llu tables unlinked",
+    if (p->changed && !(f->leaves > 0 && f->start <= p->first && f->last >= p->last)) {
+        soft_fail(r, SOFT_FLUSH_RANGE, op,
+                  "flush [%#llx, %#llx] (%llu leaves) misses changed leaves in [%#llx, %#llx]",
                   (unsigned long long)f->start, (unsigned long long)f->last,
-                  (unsigned long long)f->leaves, f->all, f->tables, (unsigned long long)p->first,
-                  (unsigned long long)p->last, (unsigned long long)res->deferred.count);
+                  (unsigned long long)f->leaves, (unsigned long long)p->first,
+                  (unsigned long long)p->last);
+    }
+    if (f->all != (f->leaves > PT_FLUSH_ALL_THRESHOLD) || (res->deferred.count && !f->tables)) {
+        soft_fail(r, SOFT_FLUSH_FLAGS, op,
+                  "flush all %d tables %d with %llu leaves, %llu tables "
+                  "unlinked",
+                  f->all, f->tables, (unsigned long long)f->leaves,
+                  (unsigned long long)res->deferred.count);
     }
 }
 
