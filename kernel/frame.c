@@ -60,7 +60,10 @@ static bool cursor_alloc(pt_paddr_t *pa) {
     const arch_boot_info_t *bi = fa.bi;
     while (fa.range < bi->ram_count) {
         const arch_range_t *r = &bi->ram[fa.range];
-        if (fa.next + PT_PAGE_SIZE > r->base + r->len || fa.next + PT_PAGE_SIZE > fa.limit) {
+        if (fa.next + PT_PAGE_SIZE > fa.limit) {
+            return false; /* the early window is full; the rest waits for the direct map */
+        }
+        if (fa.next + PT_PAGE_SIZE > r->base + r->len) {
             if (++fa.range < bi->ram_count) {
                 fa.next = bi->ram[fa.range].base;
             }

@@ -121,6 +121,8 @@ void kern_report_test_mode(void);
 void kern_report_exit(kern_thread_t *t, uint64_t status);
 /* t was killed by fault f. */
 void kern_report_fault(kern_thread_t *t, const arch_fault_t *f);
+/* Program name could not be started (why). */
+void kern_report_spawn_failed(const char *name, const char *why);
 /* Every program has ended: prints the summary and stops the machine. */
 _Noreturn void kern_report_finish(void);
 

@@ -39,6 +39,15 @@ static void verdict(const kern_thread_t *t, const char *why, const char *detail)
 }
 
 /* See kern.h. */
+void kern_report_spawn_failed(const char *name, const char *why) {
+    kern_printf("[kern] %s: not started: %s\n", name, why);
+    failed++;
+    if (test_mode) {
+        kern_printf("test %s: FAILED not started: %s\n", name, why);
+    }
+}
+
+/* See kern.h. */
 void kern_report_exit(kern_thread_t *t, uint64_t status) {
     kern_printf("[kern] '%s' exited with status %lld\n", t->name, (long long)status);
     if (t->expect_fault != IPC_FAULT_NONE) {

@@ -111,7 +111,7 @@ _Noreturn void kern_return_to_user(void) {
 bool kern_process_spawn(const char *name, const uint8_t *elf, size_t size) {
     kern_space_t *s = kern_space_create();
     if (!s) {
-        kern_printf("[kern] %s: no address space left\n", name);
+        kern_report_spawn_failed(name, "no address space left");
         return false;
     }
     uint64_t entry;
@@ -122,7 +122,7 @@ bool kern_process_spawn(const char *name, const uint8_t *elf, size_t size) {
     }
     kern_thread_t *t = why ? NULL : kern_thread_create(s, name, entry, ARCH_USER_STACK_TOP);
     if (!t) {
-        kern_printf("[kern] %s: not started: %s\n", name, why ? why : "no thread left");
+        kern_report_spawn_failed(name, why ? why : "no thread left");
         kern_space_destroy(s);
         return false;
     }

@@ -101,7 +101,8 @@ void kern_vm_init(const arch_boot_info_t *bi) {
     }
     map_section("text", __kernel_text_start, __kernel_text_end, PT_R | PT_X | PT_G);
     map_section("rodata", __kernel_rodata_start, __kernel_rodata_end, PT_R | PT_G);
-    map_section("data", __kernel_data_start, __kernel_data_end, PT_R | PT_W | PT_G);
+    map_section("data", __kernel_data_start, __kernel_guard_start, PT_R | PT_W | PT_G);
+    map_section("stack", __kernel_guard_end, __kernel_data_end, PT_R | PT_W | PT_G);
     uint64_t ram = 0, huge = 0;
     for (unsigned i = 0; i < bi->ram_count; i++) {
         huge += map_direct(bi->ram[i].base, bi->ram[i].len, PT_MEM_NORMAL);

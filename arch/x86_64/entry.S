@@ -143,7 +143,9 @@ x86_user_rsp_scratch:
     .quad 0
 
 /* The one kernel stack (16 KiB): boot runs on it, and every entry from user mode starts
- * again at its top (TSS.rsp0, and x86_syscall_entry). */
+ * again at its top (TSS.rsp0, and x86_syscall_entry). The linker script puts the guard
+ * page below it. */
+    .section .kstack, "aw", @nobits
     .balign 4096
     .global arch_boot_stack_bottom
 arch_boot_stack_bottom:

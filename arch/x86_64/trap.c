@@ -122,9 +122,18 @@ static void user_exception(const arch_regs_t *f) {
     kern_user_fault(&fault);
 }
 
+/* Whether vector v reports the machine's state rather than what the interrupted code did
+ * (NMI, double fault, machine check): fatal whichever mode it interrupted. */
+static bool machine_fatal(uint64_t v) {
+    return v == X86_VEC_NMI || v == X86_VEC_DF || v == X86_VEC_MC;
+}
+
 /* Called by entry.S for every vector with the frame on the kernel stack. Returns only for
  * an interrupt that arrived in kernel mode (arch_idle). */
 void x86_trap(arch_regs_t *f) {
+    if (machine_fatal(f->vector)) {
+        kernel_exception(f);
+    }
     if ((f->cs & RPL_MASK) == 0) {
         if (f->vector >= X86_VEC_IRQ_BASE && f->vector < X86_VEC_COUNT) {
             interrupt(f->vector);
@@ -202,7 +211,8 @@ static bool sysret_ok(const arch_regs_t *r) {
 _Noreturn void arch_user_enter(arch_regs_t *r) {
     r->cs = X86_SEL_UCODE;
     r->ss = X86_SEL_UDATA;
-    r->rflags = (r->rflags & ~(0x3000ull | X86_RFLAGS_AC)) | X86_RFLAGS_IF | X86_RFLAGS_RESERVED;
+    r->rflags =
+        (r->rflags & ~(X86_RFLAGS_IOPL | X86_RFLAGS_AC)) | X86_RFLAGS_IF | X86_RFLAGS_RESERVED;
     current_regs = r;
     if (sysret_ok(r)) {
         x86_enter_sysret(r);

@@ -44,7 +44,8 @@
 #define X86_RFLAGS_TF       (1ull << 8)
 #define X86_RFLAGS_DF       (1ull << 10)
 #define X86_RFLAGS_AC       (1ull << 18)
-#define X86_RFLAGS_RESERVED (1ull << 1) /* always 1 */
+#define X86_RFLAGS_IOPL     (3ull << 12) /* I/O privilege level: 0 for user threads */
+#define X86_RFLAGS_RESERVED (1ull << 1)  /* always 1 */
 
 /* Page-fault error code (SDM 3A 4.7). */
 #define X86_PF_P    (1ull << 0) /* protection violation (else: not present) */

@@ -70,6 +70,8 @@ typedef struct arch_boot_info {
 extern char __kernel_text_start[], __kernel_text_end[];     /* read + execute */
 extern char __kernel_rodata_start[], __kernel_rodata_end[]; /* read only */
 extern char __kernel_data_start[], __kernel_data_end[];     /* read + write (data, bss) */
+/* Inside the data range: a page left unmapped under the kernel stack (overflow guard). */
+extern char __kernel_guard_start[], __kernel_guard_end[];
 
 /* ------------------------------------------------------------------------------------ */
 /* Console and machine control.                                                          */
