@@ -1,0 +1,165 @@
+/*
+ * mmcore: the host-testable core of mmserver. Everything the memory server decides —
+ * request checks, regions, quota, the frame pool, page-fault fills, sharing, teardown —
+ * against an abstract kernel (mm_kernel_ops_t). No IPC here: the server loop takes a
+ * message's label and words, calls mm_handle, and sends the reply words back.
+ *
+ * Freestanding C11: no libc, no malloc. All state lives in one mm_server_t the caller
+ * provides; every table in it has a compile-time capacity. See mmserver/README.md.
+ */
+#pragma once
+
+#include <ipc/mm.h>
+#include <pt/pt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Capacities. */
+#define MM_MAX_CLIENTS 16u   /* client ids are 0 .. MM_MAX_CLIENTS - 1 */
+#define MM_MAX_REGIONS 64u   /* regions per client */
+#define MM_LIST_MAX    8192u /* pages of one eager map that is not one contiguous run */
+/* Frames the pool holds back for the page tables of fault fills (see README "Quota"). */
+#define MM_POOL_EMERGENCY 8u
+
+/* What the kernel does for mmserver. Every hook receives ctx. */
+typedef struct mm_kernel_ops {
+    void *ctx;
+    /* Bind the root table at pa to client's threads; false if the kernel refuses. */
+    bool (*register_root)(void *ctx, uint32_t client, pt_paddr_t root);
+    /* Forget client's root. => when it returns, no CPU uses it or caches its translations. */
+    void (*unregister_root)(void *ctx, uint32_t client);
+    /* Invalidate what fl says in client's space (the kernel picks per-page or full). */
+    void (*flush)(void *ctx, uint32_t client, const pt_flush_t *fl);
+    /* Stop every thread of client for good (a fault mmserver will not serve). */
+    void (*kill)(void *ctx, uint32_t client, mm_kill_reason_t reason);
+} mm_kernel_ops_t;
+
+/* Per-frame state of the pool, kept in the pool's own first frames. */
+typedef struct mm_frame {
+    uint32_t ref;  /* 0: free; MM_FRAME_PENDING / MM_FRAME_META; else users */
+    uint32_t next; /* pending list link (frame index) */
+} mm_frame_t;
+
+#define MM_FRAME_PENDING 0xfffffffeu /* released, waiting for the flush */
+#define MM_FRAME_META    0xffffffffu /* holds the pool's own metadata */
+
+/* The frame pool: a RAM window the kernel gave mmserver. */
+typedef struct mm_pool {
+    pt_paddr_t pa;     /* physical base (page-aligned) */
+    uint8_t *va;       /* where mmserver reads and writes it */
+    uint64_t frames;   /* frames in the window, metadata included */
+    uint64_t meta;     /* frames [0, meta) hold the mm_frame_t array */
+    mm_frame_t *frame; /* one per frame of the window */
+    uint64_t free;     /* frames with ref 0 */
+    uint64_t reserved; /* free frames promised to lazy pages (commit charge) */
+    uint64_t pending;  /* frames waiting for a flush */
+    uint32_t pending_head;
+    uint64_t cursor;   /* next-fit start */
+    uint64_t attempts; /* allocation attempts so far (tests: failure injection) */
+    uint64_t fail_at;  /* the attempt with this number fails (0: never) */
+} mm_pool_t;
+
+/* One region of a client's space: a range with one permission set and one kind. */
+typedef struct mm_region {
+    pt_vaddr_t base;
+    uint64_t len;
+    pt_paddr_t pa;   /* MM_KIND_DEVICE: physical address of base */
+    uint32_t peer;   /* MM_KIND_SHARED: the client a window accepts shares from */
+    uint8_t perm;    /* MM_PERM_* granted now (lazy fills use it) */
+    uint8_t maxperm; /* the most protect may grant */
+    uint8_t kind;    /* MM_KIND_* */
+    uint8_t memtype; /* MM_MEM_* */
+} mm_region_t;
+
+/* One client: an address space, its regions and its account. */
+typedef struct mm_client {
+    bool active;
+    bool privileged;   /* may use MM_MAP_DEVICE */
+    bool fault_fill;   /* a fault fill is running: tables skip the quota */
+    bool quota_hit;    /* the table hook refused for quota during this request */
+    uint64_t quota;    /* frames */
+    uint64_t data;     /* charged data pages: every non-device region page */
+    uint64_t tables;   /* table frames held (root included) */
+    uint64_t unbacked; /* charged pages without a frame yet (reserved in the pool) */
+    uint32_t nregions;
+    mm_region_t region[MM_MAX_REGIONS]; /* sorted by base, disjoint */
+    pt_space_t space;
+    struct mm_server *srv;
+    uint32_t id;
+} mm_client_t;
+
+/* Static configuration of the server. */
+typedef struct mm_config {
+    const pt_format_t *fmt;
+    uint32_t space_flags; /* PT_FEAT_* for every client space (PT_SPACE_USER is implied) */
+    mm_kernel_ops_t kernel;
+    pt_paddr_t pool_pa;   /* the RAM window: physical base ... */
+    void *pool_va;        /* ... where mmserver reaches it ... */
+    uint64_t pool_frames; /* ... and its size in frames */
+} mm_config_t;
+
+/* The whole server. */
+typedef struct mm_server {
+    mm_config_t cfg;
+    mm_pool_t pool;
+    pt_vaddr_t user_top;
+    uint64_t flushes; /* flush calls made (tests: at most one per request) */
+    mm_client_t client[MM_MAX_CLIENTS];
+    pt_paddr_t list[MM_LIST_MAX]; /* frame list of the request being handled */
+} mm_server_t;
+
+/* Sets up srv from cfg: the pool (its metadata in the window's first frames), no client.
+ * MM_ERR_INVAL for a misaligned window, one too small for its metadata, or missing hooks. */
+mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg);
+
+/* Creates client id with an empty space (its root charged to it) and registers its root
+ * with the kernel. privileged: may map devices. MM_ERR_EXISTS if id is in use,
+ * MM_ERR_NO_CLIENT if id is out of range, MM_ERR_QUOTA / NOMEM for the root frame,
+ * MM_ERR_DENIED if the kernel refuses the root. */
+mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool privileged);
+
+/* Tears client id down: the kernel forgets its root, every frame and table goes back to
+ * the pool (shared frames when their last user goes), its charge and regions are cleared,
+ * and every window that accepted shares from it stays (empty windows fill with zeroes). */
+mm_err_t mm_client_destroy(mm_server_t *srv, uint32_t id);
+
+/* Handles one request from client: label and MM_REQ_WORDS words in, MM_REPLY_WORDS words
+ * out (all written). Returns the reply's label. At most one kernel flush. */
+mm_err_t mm_handle(mm_server_t *srv, uint32_t client, uint64_t label, const uint64_t *req,
+                   uint64_t *reply);
+
+/* Handles a page fault of client at addr with access (IPC_ACCESS_* bits). RESUME after
+ * filling a lazy page (or for a spurious fault); KILL otherwise, after telling the kernel
+ * (kill) and tearing the client down. *why gets the reason (may be NULL). */
+mm_fault_answer_t mm_fault(mm_server_t *srv, uint32_t client, pt_vaddr_t addr, uint32_t access,
+                           mm_kill_reason_t *why);
+
+/* Text output for mm_dump: one call per line, without the newline. */
+typedef void (*mm_out_fn)(void *ctx, const char *line);
+
+/* Writes client's map: a human-readable part (regions with permissions and frames, table
+ * counts per level) and machine-readable lines, one per region, leaf run and level:
+ *   mmdump <client> region <base> <len> <perm> <kind> <maxperm> <memtype> <peer>
+ *   mmdump <client> leaves <va> <pa> <pages> <shift> <perm>
+ *   mmdump <client> tables <level> <count>
+ *   mmdump <client> account <charge> <quota> <data> <tables> <unbacked>
+ * (numbers in hex with 0x, perm as "rwx" letters or '-', kind as a word). */
+mm_err_t mm_dump(const mm_server_t *srv, uint32_t client, mm_out_fn out, void *ctx);
+
+/* Frames any client could still obtain from the pool (free, not promised to lazy pages). */
+uint64_t mm_pool_available(const mm_pool_t *pool);
+
+/* Users of the pool frame at pa (0 if free or not a pool frame). */
+uint32_t mm_pool_refs(const mm_pool_t *pool, pt_paddr_t pa);
+
+/* Where mmserver reaches the pool frame at pa (NULL if pa is not in the pool). */
+void *mm_pool_ptr(const mm_pool_t *pool, pt_paddr_t pa);
+
+/* The frames charged to client: data + tables. */
+static inline uint64_t mm_charge(const mm_client_t *c) {
+    return c->data + c->tables;
+}
+
+/* A short, stable name for err. */
+const char *mm_strerror(mm_err_t err);

@@ -1,0 +1,216 @@
+/*
+ * mm_dump: a client's map as text, through a callback (the core has no printf). Human
+ * lines first, then machine lines starting with "mmdump" (format in <mmserver/mm.h>), which
+ * a host tool turns into pictures.
+ */
+#include "internal.h"
+
+#define LINE_MAX 192u
+
+/* A line being built. */
+typedef struct line {
+    char buf[LINE_MAX];
+    unsigned n;
+} line_t;
+
+/* Appends s (truncating at the line's end). */
+static void put_str(line_t *l, const char *s) {
+    while (*s && l->n + 1 < LINE_MAX) {
+        l->buf[l->n++] = *s++;
+    }
+    l->buf[l->n] = 0;
+}
+
+/* Appends v as 0x-prefixed hex. */
+static void put_hex(line_t *l, uint64_t v) {
+    char tmp[19] = "0x";
+    unsigned digits = 1;
+    while (digits < 16 && (v >> (4 * digits)) != 0) {
+        digits++;
+    }
+    for (unsigned i = 0; i < digits; i++) {
+        tmp[2 + i] = "0123456789abcdef"[(v >> (4 * (digits - 1 - i))) & 0xf];
+    }
+    tmp[2 + digits] = 0;
+    put_str(l, tmp);
+}
+
+/* Appends " " then v in hex. */
+static void put_word(line_t *l, uint64_t v) {
+    put_str(l, " ");
+    put_hex(l, v);
+}
+
+/* Appends permissions as "rwx" with '-' for what is missing. */
+static void put_perm(line_t *l, uint32_t perm) {
+    char p[5] = {' ', perm & MM_PERM_R ? 'r' : '-', perm & MM_PERM_W ? 'w' : '-',
+                 perm & MM_PERM_X ? 'x' : '-', 0};
+    put_str(l, p);
+}
+
+/* Starts a machine line: "mmdump <client> <what>". */
+static void machine(line_t *l, uint32_t client, const char *what) {
+    l->n = 0;
+    put_str(l, "mmdump");
+    put_word(l, client);
+    put_str(l, " ");
+    put_str(l, what);
+}
+
+/* A region kind's word. */
+static const char *kind_name(uint32_t kind) {
+    static const char *const names[] = {"?", "anon", "lazy", "shared", "device", "image"};
+    return kind <= MM_KIND_IMAGE ? names[kind] : "?";
+}
+
+/* MM_PERM_* of a pt permission set. */
+static uint32_t mm_perm_of(uint32_t pt) {
+    return (pt & PT_R ? MM_PERM_R : 0) | (pt & PT_W ? MM_PERM_W : 0) | (pt & PT_X ? MM_PERM_X : 0);
+}
+
+/* The walk over the leaves and tables: the current leaf run and table counts. */
+typedef struct dump_walk {
+    mm_out_fn out;
+    void *ctx;
+    uint32_t client;
+    pt_mapping_t run; /* first leaf of the current run */
+    uint64_t pages;   /* pages in the run (0: none) */
+    uint64_t tables[8];
+} dump_walk_t;
+
+/* Writes the current leaf run, in both forms. */
+static void flush_run(dump_walk_t *w) {
+    line_t l;
+    if (w->pages == 0) {
+        return;
+    }
+    uint32_t perm = mm_perm_of(w->run.attr.perm);
+    l.n = 0;
+    put_str(&l, "    leaves");
+    put_word(&l, w->run.va);
+    put_str(&l, " ->");
+    put_word(&l, w->run.pa);
+    put_str(&l, " pages");
+    put_word(&l, w->pages);
+    put_str(&l, w->run.shift == 12 ? " of 4K" : w->run.shift == 21 ? " of 2M" : " of 1G");
+    put_perm(&l, perm);
+    w->out(w->ctx, l.buf);
+    machine(&l, w->client, "leaves");
+    put_word(&l, w->run.va);
+    put_word(&l, w->run.pa);
+    put_word(&l, w->pages);
+    put_word(&l, w->run.shift);
+    put_perm(&l, perm);
+    w->out(w->ctx, l.buf);
+    w->pages = 0;
+}
+
+/* pt_iterate visitor: counts tables, extends or ends the leaf run. */
+static bool visit(void *ctx, const pt_mapping_t *m) {
+    dump_walk_t *w = ctx;
+    if (m->is_table) {
+        w->tables[(m->level - 1) & 7]++;
+        return true;
+    }
+    uint64_t off = w->pages << PT_PAGE_SHIFT;
+    bool extends = w->pages && m->shift == w->run.shift && m->va == w->run.va + off &&
+                   m->pa == w->run.pa + off && m->attr.perm == w->run.attr.perm &&
+                   m->attr.memtype == w->run.attr.memtype;
+    if (!extends) {
+        flush_run(w);
+        w->run = *m;
+    }
+    w->pages += 1ull << (m->shift - PT_PAGE_SHIFT);
+    return true;
+}
+
+/* Writes one region, in both forms. */
+static void dump_region(dump_walk_t *w, const mm_region_t *r) {
+    line_t l;
+    l.n = 0;
+    put_str(&l, "  region");
+    put_word(&l, r->base);
+    put_str(&l, "-");
+    put_hex(&l, r->base + r->len);
+    put_perm(&l, r->perm);
+    put_str(&l, " ");
+    put_str(&l, kind_name(r->kind));
+    put_str(&l, " max");
+    put_perm(&l, r->maxperm);
+    w->out(w->ctx, l.buf);
+    machine(&l, w->client, "region");
+    put_word(&l, r->base);
+    put_word(&l, r->len);
+    put_perm(&l, r->perm);
+    put_str(&l, " ");
+    put_str(&l, kind_name(r->kind));
+    put_perm(&l, r->maxperm);
+    put_word(&l, r->memtype);
+    put_word(&l, r->kind == MM_KIND_SHARED ? r->peer : 0);
+    w->out(w->ctx, l.buf);
+}
+
+/* Writes the account line, in both forms. */
+static void dump_account(dump_walk_t *w, const mm_client_t *c) {
+    line_t l;
+    l.n = 0;
+    put_str(&l, "client");
+    put_word(&l, c->id);
+    put_str(&l, ": charge");
+    put_word(&l, mm_charge(c));
+    put_str(&l, " of quota");
+    put_word(&l, c->quota);
+    put_str(&l, " (data");
+    put_word(&l, c->data);
+    put_str(&l, ", tables");
+    put_word(&l, c->tables);
+    put_str(&l, ", without frame");
+    put_word(&l, c->unbacked);
+    put_str(&l, ")");
+    w->out(w->ctx, l.buf);
+    machine(&l, w->client, "account");
+    put_word(&l, mm_charge(c));
+    put_word(&l, c->quota);
+    put_word(&l, c->data);
+    put_word(&l, c->tables);
+    put_word(&l, c->unbacked);
+    w->out(w->ctx, l.buf);
+}
+
+/* Writes the table counts per level (the root is one table at the top level). */
+static void dump_tables(dump_walk_t *w, unsigned levels) {
+    w->tables[levels - 1] = 1;
+    for (unsigned lv = levels; lv-- > 0;) {
+        line_t l;
+        l.n = 0;
+        put_str(&l, "  tables at level");
+        put_word(&l, lv);
+        put_str(&l, ":");
+        put_word(&l, w->tables[lv]);
+        w->out(w->ctx, l.buf);
+        machine(&l, w->client, "tables");
+        put_word(&l, lv);
+        put_word(&l, w->tables[lv]);
+        w->out(w->ctx, l.buf);
+    }
+}
+
+mm_err_t mm_dump(const mm_server_t *srv, uint32_t client, mm_out_fn out, void *ctx) {
+    if (client >= MM_MAX_CLIENTS || !srv->client[client].active) {
+        return MM_ERR_NO_CLIENT;
+    }
+    const mm_client_t *c = &srv->client[client];
+    dump_walk_t w;
+    mm_mem_zero(&w, sizeof(w)); /* not "= {0}": that could become a call to memset */
+    w.out = out;
+    w.ctx = ctx;
+    w.client = client;
+    dump_account(&w, c);
+    for (uint32_t i = 0; i < c->nregions; i++) {
+        dump_region(&w, &c->region[i]);
+    }
+    pt_iterate(&c->space, MM_USER_BASE, srv->user_top - MM_USER_BASE, visit, &w);
+    flush_run(&w);
+    dump_tables(&w, c->space.fmt->levels);
+    return MM_OK;
+}

@@ -1,0 +1,68 @@
+/*
+ * The front of the core: set-up, and mm_handle, which the IPC loop calls with a message's
+ * label and words and whose reply words it sends back.
+ */
+#include "door.h"
+
+mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg) {
+    const mm_kernel_ops_t *k = &cfg->kernel;
+    if (!cfg->fmt || !k->register_root || !k->unregister_root || !k->flush || !k->kill) {
+        return MM_ERR_INVAL;
+    }
+    mm_mem_zero(srv, sizeof(*srv));
+    mm_mem_copy(&srv->cfg, cfg, sizeof(*cfg)); /* a struct copy could become memcpy */
+    srv->user_top = MM_USER_TOP(cfg->fmt->va_bits);
+    return mm_pool_init(&srv->pool, cfg->pool_pa, cfg->pool_va, cfg->pool_frames);
+}
+
+/* The handler of each label. */
+static const mm_handler_fn handlers[MM_LABEL_COUNT_] = {
+    [MM_MAP] = mm_req_map,
+    [MM_UNMAP] = mm_req_unmap,
+    [MM_PROTECT] = mm_req_protect,
+    [MM_QUERY] = mm_req_query,
+    [MM_SHARE_ACCEPT] = mm_req_accept,
+    [MM_SHARE] = mm_req_share,
+    [MM_DECOMMIT] = mm_req_decommit,
+    [MM_MAP_DEVICE] = mm_req_map_device,
+    [MM_STATS] = mm_req_stats,
+};
+
+mm_err_t mm_handle(mm_server_t *srv, uint32_t client, uint64_t label, const uint64_t *req,
+                   uint64_t *reply) {
+    for (unsigned i = 0; i < MM_REPLY_WORDS; i++) {
+        reply[i] = 0;
+    }
+    if (label == 0 || label >= MM_LABEL_COUNT_) {
+        return MM_ERR_INVAL;
+    }
+    mm_client_t *c = mm_client(srv, client);
+    if (!c) {
+        return MM_ERR_NO_CLIENT;
+    }
+    mm_space_begin(c);
+    mm_err_t err = handlers[label](srv, c, req, reply);
+    for (unsigned i = 1; err != MM_OK && i < MM_REPLY_WORDS; i++) {
+        reply[i] = 0; /* an error says where, and nothing else */
+    }
+    return err;
+}
+
+const char *mm_strerror(mm_err_t err) {
+    static const char *const names[MM_ERR_COUNT_] = {
+        [MM_OK] = "ok",
+        [MM_ERR_INVAL] = "invalid argument",
+        [MM_ERR_ALIGN] = "not page-aligned",
+        [MM_ERR_OVERFLOW] = "range overflows",
+        [MM_ERR_RANGE] = "outside the user window",
+        [MM_ERR_WX] = "write and execute together",
+        [MM_ERR_PERM] = "permissions not expressible",
+        [MM_ERR_EXISTS] = "already mapped",
+        [MM_ERR_NOT_MAPPED] = "not mapped",
+        [MM_ERR_QUOTA] = "quota exceeded",
+        [MM_ERR_NOMEM] = "out of memory",
+        [MM_ERR_DENIED] = "denied",
+        [MM_ERR_NO_CLIENT] = "no such client",
+    };
+    return (unsigned)err < MM_ERR_COUNT_ ? names[err] : "unknown error";
+}

@@ -1,0 +1,130 @@
+/*
+ * Internal interfaces between the parts of mmcore (pool, regions, spaces, requests, dump).
+ * Not part of the contract: the server loop uses only <mmserver/mm.h>.
+ */
+#pragma once
+
+#include <mmserver/mm.h>
+
+#define MM_PAGE       PT_PAGE_SIZE
+#define MM_HUGE       MM_HUGE_SIZE
+#define MM_PAGES(len) ((len) >> PT_PAGE_SHIFT)
+
+/* ---- util.c ---------------------------------------------------------------------------- */
+
+/* Zeroes n bytes at p (the core's own memset: it links against no libc). */
+void mm_mem_zero(void *p, uint64_t n);
+
+/* Copies n bytes from src to dst (they do not overlap). */
+void mm_mem_copy(void *dst, const void *src, uint64_t n);
+
+/* ---- pool.c ---------------------------------------------------------------------------- */
+
+/* Where an allocation may take its frame from. */
+typedef enum mm_source {
+    MM_FROM_FREE,      /* an ordinary allocation: never touches reserved or emergency frames */
+    MM_FROM_RESERVE,   /* a lazy page's fill: consumes one reserved frame */
+    MM_FROM_EMERGENCY, /* a fault fill's table: may use the emergency frames */
+} mm_source_t;
+
+/* Sets the pool up over frames frames at pa (reached at va); its metadata takes the first
+ * frames. MM_ERR_INVAL when misaligned or too small. */
+mm_err_t mm_pool_init(mm_pool_t *p, pt_paddr_t pa, void *va, uint64_t frames);
+
+/* One zeroed frame with one user, in *pa. false when src has none (or a test said fail). */
+bool mm_pool_alloc(mm_pool_t *p, mm_source_t src, pt_paddr_t *pa);
+
+/* n contiguous zeroed frames, each with one user, the first at *pa with
+ * *pa % align == phase. One allocation attempt. false when there is no such run. */
+bool mm_pool_alloc_run(mm_pool_t *p, uint64_t n, uint64_t align, uint64_t phase, pt_paddr_t *pa);
+
+/* Promises n free frames to lazy pages; false (nothing promised) when fewer are available. */
+bool mm_pool_reserve(mm_pool_t *p, uint64_t n);
+
+/* Takes back a promise of n frames. */
+void mm_pool_unreserve(mm_pool_t *p, uint64_t n);
+
+/* Adds a user to the pool frame at pa (a share). */
+void mm_pool_get(mm_pool_t *p, pt_paddr_t pa);
+
+/* Drops a user of the pool frame at pa. The last user's frame waits on the pending list
+ * until mm_pool_drain (after the flush). Returns true in that case. */
+bool mm_pool_put(mm_pool_t *p, pt_paddr_t pa);
+
+/* Frees a frame at once. => it has one user and no TLB can hold it (never mapped, or a
+ * table libpt hands back after the flush). */
+void mm_pool_free_now(mm_pool_t *p, pt_paddr_t pa);
+
+/* Frees every pending frame. => the flush for them is done. Returns how many. */
+uint64_t mm_pool_drain(mm_pool_t *p);
+
+/* True if pa is a frame of the pool (metadata excluded). */
+bool mm_pool_has(const mm_pool_t *p, pt_paddr_t pa);
+
+/* True if [pa, pa + len) overlaps the pool's window. => no overflow. */
+bool mm_pool_overlaps(const mm_pool_t *p, pt_paddr_t pa, uint64_t len);
+
+/* ---- region.c -------------------------------------------------------------------------- */
+
+/* Index of the first region that ends above va (nregions if none). */
+uint32_t mm_region_find(const mm_client_t *c, pt_vaddr_t va);
+
+/* The region holding va, or NULL. */
+mm_region_t *mm_region_at(mm_client_t *c, pt_vaddr_t va);
+
+/* True if [va, va + len) is covered by regions, without a gap; else *where is the first
+ * uncovered address. */
+bool mm_region_covered(const mm_client_t *c, pt_vaddr_t va, uint64_t len, pt_vaddr_t *where);
+
+/* True if some region overlaps [va, va + len). */
+bool mm_region_overlaps(const mm_client_t *c, pt_vaddr_t va, uint64_t len);
+
+/* Slots a carve of [va, va + len) would add (0, 1 or 2). */
+uint32_t mm_region_splits(const mm_client_t *c, pt_vaddr_t va, uint64_t len);
+
+/* Splits regions so that va and va + len are region boundaries; sets [*first, *end) to the
+ * indices of the regions inside [va, va + len). => mm_region_splits slots are free. */
+void mm_region_carve(mm_client_t *c, pt_vaddr_t va, uint64_t len, uint32_t *first, uint32_t *end);
+
+/* Removes regions [first, end). */
+void mm_region_remove(mm_client_t *c, uint32_t first, uint32_t end);
+
+/* Inserts r. => a slot is free and r overlaps no region. */
+void mm_region_insert(mm_client_t *c, const mm_region_t *r);
+
+/* Charged data pages (non-device) of the regions inside [va, va + len). */
+uint64_t mm_region_charged(const mm_client_t *c, pt_vaddr_t va, uint64_t len);
+
+/* A free range of len bytes at or above MM_USER_BASE, aligned to align, below top; false
+ * if none. */
+bool mm_region_gap(const mm_client_t *c, uint64_t len, uint64_t align, pt_vaddr_t top,
+                   pt_vaddr_t *va);
+
+/* ---- space.c --------------------------------------------------------------------------- */
+
+/* The client with id, if active; else NULL. */
+mm_client_t *mm_client(mm_server_t *srv, uint32_t id);
+
+/* Ends a request's change to c's space: one kernel flush for what res changed (none if
+ * nothing did), then res's tables and the pending frames go back to the pool. Returns the
+ * data frames the pool got back. */
+uint64_t mm_space_commit(mm_client_t *c, pt_result_t *res);
+
+/* The error for a failed pt operation on c: QUOTA when the table hook refused for quota. */
+mm_err_t mm_space_err(const mm_client_t *c, pt_err_t err);
+
+/* What the leaves of a range hold. */
+typedef struct mm_scan {
+    uint64_t pages;  /* 4 KiB pages mapped (device pages included) */
+    uint64_t backed; /* of which backed by a pool frame */
+    uint64_t last;   /* of which by a frame with one user (freed when dropped) */
+} mm_scan_t;
+
+/* Counts what the leaves of [va, va + len) in c's space hold. => the range passed the door. */
+void mm_space_scan(const mm_client_t *c, pt_vaddr_t va, uint64_t len, mm_scan_t *out);
+
+/* pt permissions for MM_PERM_* (user-reachable) and a memory type. */
+pt_attr_t mm_attr(uint32_t perm, uint32_t memtype);
+
+/* Starts a request on c: clears the quota flag. */
+void mm_space_begin(mm_client_t *c);

@@ -1,0 +1,148 @@
+/*
+ * MM_SHARE_ACCEPT and MM_SHARE. A share needs both sides to agree: the receiver first
+ * accepts a window (an address range, a sender, the most permissions it will take), and
+ * the window is charged to the receiver like a lazy map, so a share never costs the sender
+ * anything of the receiver's. The sender then maps frames it has into part of that window:
+ * the same frames, each one more user; a frame goes back to the pool when its last user
+ * drops it.
+ */
+#include "door.h"
+
+mm_err_t mm_req_accept(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uint64_t *reply) {
+    uint64_t from = req[MM_A_ACC_FROM], va = req[MM_A_ACC_VA], len = req[MM_A_ACC_LEN];
+    uint64_t max = req[MM_A_ACC_MAX];
+    uint64_t *where = &reply[MM_R_WHERE];
+    if (mm_door_bits(max, 0, 0) != MM_OK || max == 0 || from == c->id) {
+        return MM_ERR_INVAL;
+    }
+    if (from >= MM_MAX_CLIENTS || !mm_client(srv, (uint32_t)from)) {
+        return MM_ERR_NO_CLIENT;
+    }
+    mm_err_t err = mm_door_range(srv, va, len, where);
+    err = err == MM_OK && (max & MM_PERM_W) && (max & MM_PERM_X) ? MM_ERR_WX : err;
+    if (err != MM_OK) {
+        return err;
+    }
+    if (mm_region_overlaps(c, va, len)) {
+        return MM_ERR_EXISTS;
+    }
+    if (c->nregions == MM_MAX_REGIONS) {
+        return MM_ERR_NOMEM;
+    }
+    uint64_t n = MM_PAGES(len);
+    if (mm_charge(c) + n > c->quota) {
+        return MM_ERR_QUOTA;
+    }
+    if (!mm_pool_reserve(&srv->pool, n)) {
+        return MM_ERR_NOMEM;
+    }
+    mm_region_t r = {.base = va,
+                     .len = len,
+                     .peer = (uint32_t)from,
+                     .perm = 0,
+                     .maxperm = (uint8_t)max,
+                     .kind = MM_KIND_SHARED,
+                     .memtype = MM_MEM_NORMAL};
+    mm_region_insert(c, &r);
+    c->data += n;
+    c->unbacked += n;
+    reply[MM_R_ACC_VA] = va;
+    reply[MM_R_ACC_PAGES] = n;
+    return MM_OK;
+}
+
+/* Checks the sender's side: regions cover the range, none is device memory, each allows
+ * perm at most, and every page has a pool frame, whose addresses go to srv->list. */
+static mm_err_t source_frames(mm_server_t *srv, mm_client_t *c, uint64_t va, uint64_t len,
+                              uint32_t perm, uint64_t *where) {
+    if (!mm_region_covered(c, va, len, where)) {
+        return MM_ERR_NOT_MAPPED;
+    }
+    if (MM_PAGES(len) > MM_LIST_MAX) {
+        return MM_ERR_NOMEM;
+    }
+    for (uint32_t i = mm_region_find(c, va); i < c->nregions && c->region[i].base < va + len; i++) {
+        const mm_region_t *r = &c->region[i];
+        if (r->kind == MM_KIND_DEVICE || (perm & ~(uint32_t)r->maxperm)) {
+            *where = r->base > va ? r->base : va;
+            return MM_ERR_DENIED;
+        }
+    }
+    for (uint64_t i = 0; i < MM_PAGES(len); i++) {
+        pt_mapping_t m;
+        *where = va + i * MM_PAGE;
+        if (pt_query(&c->space, *where, &m) != PT_OK) {
+            return MM_ERR_NOT_MAPPED; /* no frame yet: touch or map it eagerly first */
+        }
+        srv->list[i] = m.pa;
+    }
+    return MM_OK;
+}
+
+/* Checks the receiver's side: [dst, dst + len) lies in one window accepted from sender,
+ * whose max permissions include perm, without any frame yet. */
+static mm_err_t target_window(mm_client_t *t, uint32_t sender, uint64_t dst, uint64_t len,
+                              uint32_t perm, uint64_t *where) {
+    const mm_region_t *r = mm_region_at(t, dst);
+    *where = dst;
+    if (!r || r->kind != MM_KIND_SHARED || r->peer != sender || dst + len > r->base + r->len ||
+        (perm & ~(uint32_t)r->maxperm)) {
+        return MM_ERR_DENIED;
+    }
+    mm_scan_t held;
+    mm_space_scan(t, dst, len, &held);
+    if (held.pages) {
+        return MM_ERR_EXISTS;
+    }
+    return t->nregions + mm_region_splits(t, dst, len) > MM_MAX_REGIONS ? MM_ERR_NOMEM : MM_OK;
+}
+
+/* The door of a share: argument bits, both clients, both ranges, W^X and the format. */
+static mm_err_t share_door(mm_server_t *srv, mm_client_t *c, const uint64_t *req, mm_client_t **t,
+                           uint64_t *where) {
+    uint64_t perm = req[MM_A_SHR_PERM], to = req[MM_A_SHR_TO], len = req[MM_A_SHR_LEN];
+    if (mm_door_bits(perm, 0, 0) != MM_OK || to == c->id) {
+        return MM_ERR_INVAL;
+    }
+    *t = to < MM_MAX_CLIENTS ? mm_client(srv, (uint32_t)to) : NULL;
+    if (!*t) {
+        return MM_ERR_NO_CLIENT;
+    }
+    mm_err_t err = mm_door_range(srv, req[MM_A_SHR_VA], len, where);
+    err = err == MM_OK ? mm_door_range(srv, req[MM_A_SHR_DST_VA], len, where) : err;
+    return err == MM_OK ? mm_door_perm(srv, (uint32_t)perm, MM_MEM_NORMAL) : err;
+}
+
+mm_err_t mm_req_share(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uint64_t *reply) {
+    uint64_t va = req[MM_A_SHR_VA], len = req[MM_A_SHR_LEN], dst = req[MM_A_SHR_DST_VA];
+    uint32_t perm = (uint32_t)req[MM_A_SHR_PERM];
+    uint64_t *where = &reply[MM_R_WHERE];
+    mm_client_t *t = NULL;
+    mm_err_t err = share_door(srv, c, req, &t, where);
+    err = err == MM_OK ? source_frames(srv, c, va, len, perm, where) : err;
+    err = err == MM_OK ? target_window(t, c->id, dst, len, perm, where) : err;
+    if (err != MM_OK) {
+        return err;
+    }
+    pt_frames_t src = {.list = srv->list, .base = 0};
+    pt_result_t res;
+    mm_space_begin(t);
+    pt_err_t perr = pt_map(&t->space, dst, len, &src, mm_attr(perm, MM_MEM_NORMAL), 0, &res);
+    if (perr != PT_OK) {
+        *where = res.fault_va;
+        return mm_space_err(t, perr); /* QUOTA: the receiver's, for its page tables */
+    }
+    uint64_t n = MM_PAGES(len);
+    for (uint64_t i = 0; i < n; i++) {
+        mm_pool_get(&srv->pool, srv->list[i]);
+    }
+    uint32_t first, end;
+    mm_region_carve(t, dst, len, &first, &end);
+    t->region[first].perm = (uint8_t)perm;
+    t->unbacked -= n;
+    mm_pool_unreserve(&srv->pool, n);
+    mm_space_commit(t, &res);
+    reply[MM_R_SHR_PAGES] = n;
+    reply[MM_R_SHR_PERM] = perm;
+    return MM_OK;
+}

@@ -1,0 +1,263 @@
+/*
+ * Client address spaces: the libpt hooks that charge table frames to their client, the
+ * end of every request (one flush, then frames and tables back to the pool), client
+ * creation and teardown, and page-fault fills.
+ */
+#include "internal.h"
+
+/* No peer: a window whose peer went away accepts no more shares. */
+#define MM_NO_PEER 0xffffffffu
+
+/* hooks.alloc_table: a zeroed pool frame charged to the client. Refuses past the quota
+ * (remembering why, so the request can say QUOTA rather than NOMEM), except during a fault
+ * fill, whose tables are part of a range charged at map time (README "Quota"). */
+static bool hook_alloc_table(void *ctx, pt_paddr_t *pa) {
+    mm_client_t *c = ctx;
+    if (!c->fault_fill && mm_charge(c) + 1 > c->quota) {
+        c->quota_hit = true;
+        return false;
+    }
+    if (!mm_pool_alloc(&c->srv->pool, c->fault_fill ? MM_FROM_EMERGENCY : MM_FROM_FREE, pa)) {
+        return false;
+    }
+    c->tables++;
+    return true;
+}
+
+/* hooks.free_table: libpt hands a table back (after the flush, or never linked). */
+static void hook_free_table(void *ctx, pt_paddr_t pa) {
+    mm_client_t *c = ctx;
+    mm_pool_free_now(&c->srv->pool, pa);
+    c->tables--;
+}
+
+/* hooks.release_frame: each pool page of the leaf loses a user; a last user's frame waits
+ * on the pending list for the flush. Device frames are not the pool's: nothing to do. */
+static void hook_release_frame(void *ctx, pt_vaddr_t va, pt_paddr_t pa, unsigned shift) {
+    mm_client_t *c = ctx;
+    (void)va;
+    for (uint64_t off = 0; off < (1ull << shift); off += MM_PAGE) {
+        if (mm_pool_has(&c->srv->pool, pa + off)) {
+            mm_pool_put(&c->srv->pool, pa + off);
+        }
+    }
+}
+
+mm_client_t *mm_client(mm_server_t *srv, uint32_t id) {
+    return id < MM_MAX_CLIENTS && srv->client[id].active ? &srv->client[id] : NULL;
+}
+
+void mm_space_begin(mm_client_t *c) {
+    c->quota_hit = false;
+}
+
+/* Flushes once for what res changed, if anything did; returns the frames the pool got
+ * back. Tables and frames are released only after the flush (STYLE 8). */
+static uint64_t flush_and_release(mm_client_t *c, pt_result_t *res, bool flush) {
+    mm_server_t *srv = c->srv;
+    if (flush && (res->flush.leaves || res->flush.tables || res->deferred.count)) {
+        srv->cfg.kernel.flush(srv->cfg.kernel.ctx, c->id, &res->flush);
+        srv->flushes++;
+    }
+    pt_release_tables(&c->space, &res->deferred);
+    return mm_pool_drain(&srv->pool);
+}
+
+uint64_t mm_space_commit(mm_client_t *c, pt_result_t *res) {
+    return flush_and_release(c, res, true);
+}
+
+mm_err_t mm_space_err(const mm_client_t *c, pt_err_t err) {
+    static const mm_err_t map[PT_ERR_COUNT_] = {
+        [PT_OK] = MM_OK,
+        [PT_ERR_INVAL] = MM_ERR_INVAL,
+        [PT_ERR_ALIGN] = MM_ERR_ALIGN,
+        [PT_ERR_OVERFLOW] = MM_ERR_OVERFLOW,
+        [PT_ERR_RANGE] = MM_ERR_RANGE,
+        [PT_ERR_PERM] = MM_ERR_PERM,
+        [PT_ERR_EXISTS] = MM_ERR_EXISTS,
+        [PT_ERR_NOT_MAPPED] = MM_ERR_NOT_MAPPED,
+        [PT_ERR_NOMEM] = MM_ERR_NOMEM,
+        [PT_ERR_CORRUPT] = MM_ERR_INVAL,
+    };
+    if (err == PT_ERR_NOMEM && c->quota_hit) {
+        return MM_ERR_QUOTA;
+    }
+    return (unsigned)err < PT_ERR_COUNT_ ? map[err] : MM_ERR_INVAL;
+}
+
+/* What mm_space_scan counts, and over which range. */
+typedef struct scan_ctx {
+    const mm_pool_t *pool;
+    pt_vaddr_t lo, end;
+    mm_scan_t *out;
+} scan_ctx_t;
+
+/* pt_iterate visitor: counts the pages of one leaf that lie in [lo, end). */
+static bool scan_leaf(void *ctx, const pt_mapping_t *m) {
+    scan_ctx_t *s = ctx;
+    if (m->is_table) {
+        return true;
+    }
+    pt_vaddr_t lo = m->va > s->lo ? m->va : s->lo;
+    pt_vaddr_t end = m->va + (1ull << m->shift);
+    end = end < s->end ? end : s->end;
+    for (pt_vaddr_t va = lo; va < end; va += MM_PAGE) {
+        pt_paddr_t pa = m->pa + (va - m->va);
+        s->out->pages++;
+        if (mm_pool_has(s->pool, pa)) {
+            s->out->backed++;
+            s->out->last += mm_pool_refs(s->pool, pa) == 1;
+        }
+    }
+    return true;
+}
+
+void mm_space_scan(const mm_client_t *c, pt_vaddr_t va, uint64_t len, mm_scan_t *out) {
+    out->pages = out->backed = out->last = 0;
+    scan_ctx_t s = {.pool = &c->srv->pool, .lo = va, .end = va + len, .out = out};
+    pt_iterate(&c->space, va, len, scan_leaf, &s);
+}
+
+pt_attr_t mm_attr(uint32_t perm, uint32_t memtype) {
+    static const uint8_t types[MM_MEM_COUNT_] = {
+        [MM_MEM_NORMAL] = PT_MEM_NORMAL, [MM_MEM_DEVICE] = PT_MEM_DEVICE, [MM_MEM_WC] = PT_MEM_WC};
+    pt_attr_t a = {.perm = PT_U, .memtype = types[memtype < MM_MEM_COUNT_ ? memtype : 0]};
+    a.perm |= (perm & MM_PERM_R ? PT_R : 0) | (perm & MM_PERM_W ? PT_W : 0);
+    a.perm |= perm & MM_PERM_X ? PT_X : 0;
+    return a;
+}
+
+/* ---- life cycle ------------------------------------------------------------------------ */
+
+mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool privileged) {
+    if (id >= MM_MAX_CLIENTS) {
+        return MM_ERR_NO_CLIENT;
+    }
+    mm_client_t *c = &srv->client[id];
+    if (c->active) {
+        return MM_ERR_EXISTS;
+    }
+    mm_mem_zero(c, sizeof(*c));
+    c->srv = srv;
+    c->id = id;
+    c->quota = quota;
+    c->privileged = privileged;
+    pt_hooks_t hooks = {
+        .ctx = c,
+        .alloc_table = hook_alloc_table,
+        .free_table = hook_free_table,
+        .phys_to_virt = NULL,
+        .phys_offset = (uint64_t)(uintptr_t)srv->pool.va - srv->pool.pa,
+        .release_frame = hook_release_frame,
+        .assert_failed = NULL,
+        .write_barrier = NULL,
+    };
+    pt_err_t err = pt_space_init(&c->space, srv->cfg.fmt, &hooks, srv->cfg.space_flags);
+    if (err != PT_OK) {
+        return mm_space_err(c, err);
+    }
+    if (!srv->cfg.kernel.register_root(srv->cfg.kernel.ctx, id, c->space.root)) {
+        pt_destroy(&c->space);
+        return MM_ERR_DENIED;
+    }
+    c->active = true;
+    return MM_OK;
+}
+
+/* Closes every window of other clients that accepted shares from id: a later client with
+ * the same id must not inherit the right to share into them. */
+static void close_windows(mm_server_t *srv, uint32_t id) {
+    for (uint32_t k = 0; k < MM_MAX_CLIENTS; k++) {
+        mm_client_t *o = &srv->client[k];
+        for (uint32_t i = 0; o->active && i < o->nregions; i++) {
+            if (o->region[i].kind == MM_KIND_SHARED && o->region[i].peer == id) {
+                o->region[i].peer = MM_NO_PEER;
+            }
+        }
+    }
+}
+
+mm_err_t mm_client_destroy(mm_server_t *srv, uint32_t id) {
+    mm_client_t *c = mm_client(srv, id);
+    if (!c) {
+        return MM_ERR_NO_CLIENT;
+    }
+    srv->cfg.kernel.unregister_root(srv->cfg.kernel.ctx, id); /* the flush of everything */
+    pt_destroy(&c->space);
+    mm_pool_drain(&srv->pool);
+    mm_pool_unreserve(&srv->pool, c->unbacked);
+    close_windows(srv, id);
+    mm_mem_zero(c, sizeof(*c));
+    return MM_OK;
+}
+
+/* ---- page faults ----------------------------------------------------------------------- */
+
+/* Permissions an access needs (an access of no known kind counts as a read). */
+static uint32_t access_perm(uint32_t access) {
+    uint32_t need =
+        (access & IPC_ACCESS_WRITE ? MM_PERM_W : 0) | (access & IPC_ACCESS_EXEC ? MM_PERM_X : 0);
+    return need | (access & IPC_ACCESS_READ || need == 0 ? MM_PERM_R : 0);
+}
+
+/* Why a fault at addr with access cannot be served (MM_KILL_NONE: it can). */
+static mm_kill_reason_t fault_reason(mm_client_t *c, pt_vaddr_t addr, uint32_t access) {
+    if (addr < MM_USER_BASE || addr >= c->srv->user_top) {
+        return MM_KILL_RANGE;
+    }
+    const mm_region_t *r = mm_region_at(c, addr);
+    if (!r) {
+        return MM_KILL_UNMAPPED;
+    }
+    if ((access_perm(access) & ~(uint32_t)r->perm) || r->kind == MM_KIND_DEVICE) {
+        return MM_KILL_ACCESS;
+    }
+    return MM_KILL_NONE;
+}
+
+/* Maps one zeroed frame at the page of addr with the region's permissions, from the
+ * frames reserved when the range was mapped. RETRY (nothing changed) without a table. */
+static mm_fault_answer_t fill(mm_client_t *c, pt_vaddr_t page, uint32_t perm) {
+    mm_pool_t *pool = &c->srv->pool;
+    pt_paddr_t pa;
+    if (!mm_pool_alloc(pool, MM_FROM_RESERVE, &pa)) {
+        return MM_FAULT_RETRY;
+    }
+    pt_frames_t src = {.list = NULL, .base = pa};
+    pt_result_t res;
+    c->fault_fill = true;
+    pt_err_t err = pt_map(&c->space, page, MM_PAGE, &src, mm_attr(perm, MM_MEM_NORMAL), 0, &res);
+    c->fault_fill = false;
+    if (err != PT_OK) {
+        mm_pool_free_now(pool, pa);
+        pool->reserved++; /* the page is still promised its frame */
+        return MM_FAULT_RETRY;
+    }
+    c->unbacked--;
+    mm_space_commit(c, &res);
+    return MM_FAULT_RESUME;
+}
+
+mm_fault_answer_t mm_fault(mm_server_t *srv, uint32_t client, pt_vaddr_t addr, uint32_t access,
+                           mm_kill_reason_t *why) {
+    mm_client_t *c = mm_client(srv, client);
+    mm_kill_reason_t reason = c ? fault_reason(c, addr, access) : MM_KILL_UNMAPPED;
+    if (why) {
+        *why = reason;
+    }
+    if (reason != MM_KILL_NONE) {
+        if (c) {
+            srv->cfg.kernel.kill(srv->cfg.kernel.ctx, client, reason);
+            mm_client_destroy(srv, client);
+        }
+        return MM_FAULT_KILL;
+    }
+    pt_mapping_t m;
+    pt_vaddr_t page = addr & ~(MM_PAGE - 1);
+    if (pt_query(&c->space, page, &m) == PT_OK) {
+        return MM_FAULT_RESUME; /* spurious: another thread's fault filled it first */
+    }
+    mm_space_begin(c);
+    return fill(c, page, mm_region_at(c, addr)->perm);
+}
