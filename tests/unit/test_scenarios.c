@@ -507,6 +507,14 @@ PTT_FOR_ALL_FORMATS(ops, address_checks_at_the_door) {
     door_cases(&e, user, sizeof(user) / sizeof(user[0]));
     pt_result_t res;
     cr_assert_eq(pt_map(&e.s, a, PG, NULL, RW, 0, &res), PT_ERR_INVAL, "NULL source");
+    pt_space_t other;
+    cr_assert_eq(pt_space_init(&other, fmt, &e.s.hooks, 1u << 5), PT_ERR_INVAL, "unknown flag");
+    for (int i = 0; i < PT_ERR_COUNT_; i++) {
+        for (int j = 0; j < i; j++) {
+            cr_assert(pt_strerror(i) && strcmp(pt_strerror(i), pt_strerror(j)) != 0,
+                      "pt_strerror(%d) is missing or not distinct", i);
+        }
+    }
     ptt_env_fini(&e);
 
     /* A kernel space: the upper half, and the lower half too unless the halves are split. */
@@ -531,6 +539,7 @@ PTT_FOR_ALL_FORMATS(ops, address_checks_at_the_door) {
     ptt_check_invariants(&e, 0);
     ptt_env_fini(&e);
     cr_log_info("%s: %zu bad calls refused at the door with the right error and no change; "
+                "pt_space_init refuses unknown flags; pt_strerror names each error; "
                 "kernel space: upper half %s, U leaves there refused",
                 fmt->name, sizeof(user) / sizeof(user[0]) + 1 + 5,
                 fmt->split_halves ? "only" : "and lower half");
@@ -657,6 +666,29 @@ PTT_FOR_ALL_FORMATS(ops, flush_information) {
                 fmt->name, PT_FLUSH_ALL_THRESHOLD);
 }
 
+/* Asserts d is a list of d->count allocated, unreachable tables linked through their first
+ * word, and that a walker still caching one reads only non-present entries: every word but
+ * the link is zero and the link has bit 0 (present / valid) clear. */
+static void expect_deferred_list(ptt_env_t *e, const pt_deferred_t *d) {
+    ptt_snap_t reach = ptt_snapshot(e);
+    pt_paddr_t pa = d->head;
+    for (uint64_t n = 0; n < d->count; n++) {
+        const uint64_t *t = ptt_table(e, pa);
+        for (size_t i = 0; i < reach.n; i++) {
+            cr_assert_neq(reach.pa[i], pa, "%s: deferred table %#llx is still reachable",
+                          e->fmt->name, (unsigned long long)pa);
+        }
+        cr_assert_eq(t[0] & 1, 0, "%s: deferred link %#llx looks present", e->fmt->name,
+                     (unsigned long long)t[0]);
+        for (unsigned i = 1; i < PT_ENTRIES; i++) {
+            cr_assert_eq(t[i], 0, "%s: deferred table %#llx entry %u is %#llx", e->fmt->name,
+                         (unsigned long long)pa, i, (unsigned long long)t[i]);
+        }
+        pa = t[0];
+    }
+    ptt_snap_free(&reach);
+}
+
 PTT_FOR_ALL_FORMATS(ops, deferred_table_release) {
     ptt_env_t e;
     ptt_env_init(&e, fmt, 0, false);
@@ -669,6 +701,7 @@ PTT_FOR_ALL_FORMATS(ops, deferred_table_release) {
               (unsigned long long)res.deferred.count, (unsigned long long)e.s.tables);
     cr_assert_eq(e.alloc.frees, frees, "%s: tables freed before pt_release_tables", fmt->name);
     ptt_check_invariants(&e, res.deferred.count); /* unlinked at once, still allocated */
+    expect_deferred_list(&e, &res.deferred);
     ptt_release_deferred(&e, &res);
     cr_assert_eq(ptt_outstanding(&e.alloc), 1);
     /* Many tables: fill, then empty piece by piece; only the root is left. */
@@ -687,9 +720,11 @@ PTT_FOR_ALL_FORMATS(ops, deferred_table_release) {
               "%s: %llu tables, %llu frames outstanding after unmapping everything", fmt->name,
               (unsigned long long)e.s.tables, (unsigned long long)ptt_outstanding(&e.alloc));
     ptt_env_fini(&e);
-    cr_log_info("%s: unmap deferred %u tables until pt_release_tables; after filling %llu "
-                "tables and unmapping everything only the root is left (1 frame out)",
-                fmt->name, fmt->levels - 1u, (unsigned long long)peak);
+    cr_log_info(
+        "%s: unmap deferred %u tables (unreachable, linked through bit-0-clear first words, "
+        "otherwise zero) until pt_release_tables; after filling %llu "
+        "tables and unmapping everything only the root is left (1 frame out)",
+        fmt->name, fmt->levels - 1u, (unsigned long long)peak);
 }
 
 PTT_FOR_ALL_FORMATS(ops, destroy_returns_every_table_and_frame) {
