@@ -18,9 +18,9 @@
 #include <string.h>
 #include <time.h>
 
-#define WIN_BASE    (GIB - 32 * MIB)
-#define WIN_END     (2 * GIB + 32 * MIB)
-#define WIN_PAGES   ((WIN_END - WIN_BASE) / PG)
+#define WIN_SIZE    (GIB + 64 * MIB) /* the window: 32 MiB, an aligned 1 GiB, 32 MiB */
+#define WIN_GIGA    (32 * MIB)       /* offset of the aligned 1 GiB in the window */
+#define WIN_PAGES   (WIN_SIZE / PG)
 #define DEFAULT_OPS 1000000ull
 #define SWEEP_EVERY 2048u
 #define MAX_LIST    1024u /* longest range mapped from a frame list */
@@ -50,6 +50,7 @@ static const char *const soft_names[SOFT_KINDS] = {
 
 /* The model: per page of the window, its frame (0: hole), attributes and leaf size. */
 typedef struct model {
+    pt_vaddr_t base; /* first address of the window */
     pt_paddr_t *frame;
     uint8_t *perm, *mt, *shift;
     uint64_t mapped;
@@ -94,11 +95,10 @@ __attribute__((format(printf, 4, 5))) static void soft_fail(run_t *r, soft_kind_
                  op->src.list ? "list" : "contiguous", msg);
 }
 
-/* Index in the model of the page at va (asserted inside the window). */
-static uint64_t page_of(pt_vaddr_t va) {
-    cr_assert(va >= WIN_BASE && va < WIN_END, "va %#llx outside the model window",
-              (unsigned long long)va);
-    return (va - WIN_BASE) / PG;
+/* Index in m of the page at va (asserted inside the window). */
+static uint64_t page_of(const model_t *m, pt_vaddr_t va) {
+    cr_assert(va - m->base < WIN_SIZE, "va %#llx outside the model window", (unsigned long long)va);
+    return (va - m->base) / PG;
 }
 
 /* The attributes the model holds for page i. */
@@ -106,10 +106,14 @@ static pt_attr_t model_attr(const model_t *m, uint64_t i) {
     return (pt_attr_t){m->perm[i], m->mt[i]};
 }
 
-/* A random attribute set the run's format can express in a leaf. */
+/* A random attribute set the run's format can express in a leaf (no PT_U in a kernel
+ * run, whose window is in the upper half). */
 static pt_attr_t random_attr(run_t *r) {
     for (;;) {
         pt_attr_t a = {(uint8_t)ptt_below(&r->rng, 32), (uint8_t)ptt_below(&r->rng, 3)};
+        if (r->sflags & PT_SPACE_KERNEL) {
+            a.perm &= (uint8_t)~PT_U; /* never accepted in the upper half */
+        }
         if (ptt_below(&r->rng, 4) != 0) {
             a.memtype = PT_MEM_NORMAL;
         }
@@ -125,16 +129,17 @@ static pt_vaddr_t random_start(run_t *r, uint64_t n, uint64_t align) {
     uint64_t zone = ptt_below(&r->rng, 10);
     pt_vaddr_t va;
     if (zone < 9) {
-        pt_vaddr_t centre = zone < 5 ? GIB : 2 * GIB;
+        pt_vaddr_t centre = r->m.base + WIN_GIGA + (zone < 5 ? 0 : GIB);
         va = centre - 16 * MIB + ptt_below(&r->rng, 32 * MIB / PG) * PG;
     } else {
-        va = WIN_BASE + ptt_below(&r->rng, WIN_PAGES) * PG;
+        va = r->m.base + ptt_below(&r->rng, WIN_PAGES) * PG;
     }
     va &= ~(align - 1);
-    if (va + n * PG > WIN_END) {
-        va = (WIN_END - n * PG) & ~(align - 1);
+    pt_vaddr_t end = r->m.base + WIN_SIZE;
+    if (va + n * PG > end) {
+        va = (end - n * PG) & ~(align - 1);
     }
-    return va < WIN_BASE ? WIN_BASE : va;
+    return va < r->m.base ? r->m.base : va;
 }
 
 /* Fills op's frame source for its range: a list (short ranges, sometimes) or a contiguous
@@ -162,7 +167,7 @@ static void random_op(run_t *r, mop_t *op) {
     bool huge_range = size < 6000;
     if (size < GIGA_ODDS) {
         op->n = GIB / PG;
-        op->va = GIB;
+        op->va = r->m.base + WIN_GIGA;
     } else if (huge_range) {
         op->n = (1 + ptt_below(&r->rng, 3)) * 512;
         op->va = random_start(r, op->n, 2 * MIB);
@@ -209,12 +214,12 @@ static unsigned map_shift(const run_t *r, const mop_t *op, pt_vaddr_t va, pt_vad
 /* Splits, in the model, the leaves containing x that x cuts (x not at their start), as
  * libpt splits huge leaves a range covers only in part. */
 static void model_split_at(model_t *m, pt_vaddr_t x) {
-    if (x < WIN_BASE || x >= WIN_END) {
+    if (x - m->base >= WIN_SIZE) {
         return;
     }
-    uint64_t i = page_of(x);
+    uint64_t i = page_of(m, x);
     while (m->frame[i] && (x & ((1ull << m->shift[i]) - 1))) {
-        uint64_t first = page_of(x & ~((1ull << m->shift[i]) - 1));
+        uint64_t first = page_of(m, x & ~((1ull << m->shift[i]) - 1));
         uint64_t count = 1ull << (m->shift[i] - 12);
         memset(m->shift + first, m->shift[i] - 9, count);
     }
@@ -225,7 +230,7 @@ static void model_split_at(model_t *m, pt_vaddr_t x) {
 static void model_leaves(const model_t *m, pt_vaddr_t va, uint64_t n, uint64_t *leaves,
                          uint64_t *huge) {
     *leaves = *huge = 0;
-    for (uint64_t j = 0, i = page_of(va); j < n; j++, i++) {
+    for (uint64_t j = 0, i = page_of(m, va); j < n; j++, i++) {
         if (m->frame[i] && ((va + j * PG) & ((1ull << m->shift[i]) - 1)) == 0) {
             (*leaves)++;
             *huge += m->shift[i] > 12;
@@ -238,7 +243,7 @@ static void model_apply(run_t *r, const mop_t *op) {
     model_t *m = &r->m;
     pt_vaddr_t end = op->va + op->n * PG;
     for (pt_vaddr_t va = op->va; va < end;) {
-        uint64_t i = page_of(va);
+        uint64_t i = page_of(m, va);
         unsigned s = op->kind == OP_MAP ? map_shift(r, op, va, end) : 12;
         for (uint64_t j = 0; j < (1ull << (s - 12)); j++, i++, va += PG) {
             if (op->kind == OP_MAP) {
@@ -273,7 +278,7 @@ static void cmp_leaf(void *ctx, const ptt_leaf_t *l) {
     pt_vaddr_t to =
         l->va + ((1ull << l->shift) - 1) < c->last ? l->va + ((1ull << l->shift) - 1) : c->last;
     for (pt_vaddr_t va = from; va <= to && va >= from; va += PG) {
-        uint64_t i = page_of(va);
+        uint64_t i = page_of(m, va);
         pt_paddr_t pa = l->pa + (va - l->va);
         if (m->frame[i] != pa || m->shift[i] != l->shift || m->perm[i] != l->attr.perm ||
             m->mt[i] != l->attr.memtype) {
@@ -293,10 +298,10 @@ static void walker_matches(run_t *r, pt_vaddr_t lo, pt_vaddr_t last) {
     ptt_walker_t w = {.ctx = &c, .leaf = cmp_leaf};
     ptt_walk(&r->e, lo, last, &w);
     uint64_t want = 0;
-    if (lo == WIN_BASE && last == WIN_END - 1) {
+    if (lo == r->m.base && last == r->m.base + WIN_SIZE - 1) {
         want = r->m.mapped;
     } else {
-        for (uint64_t i = page_of(lo); i <= page_of(last); i++) {
+        for (uint64_t i = page_of(&r->m, lo); i <= page_of(&r->m, last); i++) {
             want += r->m.frame[i] != 0;
         }
     }
@@ -308,7 +313,7 @@ static void walker_matches(run_t *r, pt_vaddr_t lo, pt_vaddr_t last) {
 /* Asserts pt_query(va) agrees with the model. */
 static void query_matches(run_t *r, pt_vaddr_t va) {
     const model_t *m = &r->m;
-    uint64_t i = page_of(va);
+    uint64_t i = page_of(m, va);
     pt_mapping_t q;
     pt_err_t rc = pt_query(&r->e.s, va, &q);
     if (m->frame[i] == 0) {
@@ -342,7 +347,7 @@ static void check_touched(run_t *r, pt_vaddr_t va, uint64_t n) {
     }
     for (unsigned i = 0; i < PROBES; i++) {
         uint64_t p = ptt_below(&r->rng, WIN_PAGES);
-        pt_vaddr_t pva = WIN_BASE + p * PG;
+        pt_vaddr_t pva = r->m.base + p * PG;
         ptt_expect_page(&r->e, pva, r->m.frame[p], model_attr(&r->m, p), r->m.shift[p]);
     }
 }
@@ -375,7 +380,7 @@ static predict_t predict(const run_t *r, const mop_t *op) {
     predict_t p = {.rc = PT_OK};
     pt_vaddr_t first_hole = 0, first_mapped = 0;
     bool hole = false;
-    for (uint64_t j = 0, i = page_of(op->va); j < op->n; j++, i++) {
+    for (uint64_t j = 0, i = page_of(m, op->va); j < op->n; j++, i++) {
         pt_vaddr_t va = op->va + j * PG;
         if (!m->frame[i]) {
             first_hole = hole ? first_hole : va;
@@ -438,13 +443,13 @@ static void check_success(run_t *r, const mop_t *op, const predict_t *p, pt_resu
     if (op->kind == OP_PROTECT) {
         cr_assert_eq(r->e.nrel, 0, "%s: protect released frames", r->fmt->name);
     } else {
-        ptt_expect_released(&r->e, op->va, op->n, m->frame + page_of(op->va));
+        ptt_expect_released(&r->e, op->va, op->n, m->frame + page_of(m, op->va));
         for (size_t k = 0; k < r->e.nrel; k++) {
             const ptt_release_t *rel = &r->e.rel[k];
-            if (rel->shift != m->shift[page_of(rel->va)]) {
+            if (rel->shift != m->shift[page_of(m, rel->va)]) {
                 soft_fail(r, SOFT_RELEASE_SHIFT, op,
                           "released a %u-bit leaf at %#llx, the tables held a %u-bit one",
-                          rel->shift, (unsigned long long)rel->va, m->shift[page_of(rel->va)]);
+                          rel->shift, (unsigned long long)rel->va, m->shift[page_of(m, rel->va)]);
                 break;
             }
         }
@@ -515,7 +520,7 @@ static void step(run_t *r) {
     }
     if (op.kind == OP_QUERY) {
         uint64_t p = ptt_below(&r->rng, WIN_PAGES);
-        ptt_expect_page(&r->e, WIN_BASE + p * PG, r->m.frame[p], model_attr(&r->m, p),
+        ptt_expect_page(&r->e, r->m.base + p * PG, r->m.frame[p], model_attr(&r->m, p),
                         r->m.shift[p]);
         return;
     }
@@ -545,7 +550,8 @@ static void step(run_t *r) {
     check_touched(r, op.va, op.n);
 }
 
-/* Number of operations per format: env PT_MODEL_OPS or DEFAULT_OPS. */
+/* Number of operations per format for the user-space run: env PT_MODEL_OPS or DEFAULT_OPS
+ * (the kernel-space run does a quarter of it). */
 static uint64_t model_ops(void) {
     const char *s = getenv("PT_MODEL_OPS");
     return s && *s ? strtoull(s, NULL, 0) : DEFAULT_OPS;
@@ -560,12 +566,16 @@ static uint32_t model_flags(const pt_format_t *fmt) {
     return fmt == &pt_format_sv39 ? PT_FEAT_NO_GIGA : 0;
 }
 
-PTT_FOR_ALL_FORMATS(model, random_ops_agree_with_reference_model) {
+/* Runs ops random operations on a space of fmt against the model. kernel: a PT_SPACE_KERNEL
+ * space with the window in the upper half (no PT_U leaves there), else a user space with the
+ * window around 1 GiB and 2 GiB. */
+static void model_run(const pt_format_t *fmt, bool kernel, uint64_t ops) {
     static run_t r; /* large; one per test process */
-    uint64_t seed = ptt_seed(), ops = model_ops();
+    uint64_t seed = ptt_seed();
     memset(&r, 0, sizeof(r));
     r.fmt = fmt;
-    r.sflags = model_flags(fmt);
+    r.sflags = model_flags(fmt) | (kernel ? PT_SPACE_KERNEL : 0);
+    r.m.base = (kernel ? ptt_upper_base(fmt) : 0) + GIB - WIN_GIGA;
     r.trace = getenv("PT_TRACE") != NULL;
     r.rng = seed ^ fmt->levels ^ (uint64_t)fmt->va_bits << 8 ^ (uint64_t)fmt->pa_bits << 16;
     r.m.frame = calloc(WIN_PAGES, sizeof(*r.m.frame));
@@ -575,14 +585,14 @@ PTT_FOR_ALL_FORMATS(model, random_ops_agree_with_reference_model) {
     cr_assert(r.m.frame && r.m.perm && r.m.mt && r.m.shift);
     bool hook = fmt == &pt_format_sv48;
     ptt_env_init(&r.e, fmt, r.sflags, hook);
-    cr_log_info("%s: model run: seed %#llx (PT_SEED), %llu ops (PT_MODEL_OPS), flags %#x, %s",
+    cr_log_info("%s: model run: seed %#llx (PT_SEED), %llu ops, flags %#x, window %#llx, %s",
                 fmt->name, (unsigned long long)seed, (unsigned long long)ops, r.sflags,
-                hook ? "phys_to_virt hook" : "phys_offset");
+                (unsigned long long)r.m.base, hook ? "phys_to_virt hook" : "phys_offset");
     clock_t t0 = clock();
     for (uint64_t i = 1; i <= ops; i++) {
         step(&r);
         if (i % SWEEP_EVERY == 0 || i == ops) {
-            walker_matches(&r, WIN_BASE, WIN_END - 1);
+            walker_matches(&r, r.m.base, r.m.base + WIN_SIZE - 1);
             ptt_stats_t st = ptt_check_invariants(&r.e, 0);
             cr_assert_eq(st.pages, r.m.mapped);
             r.sweeps++;
@@ -612,4 +622,12 @@ PTT_FOR_ALL_FORMATS(model, random_ops_agree_with_reference_model) {
         (unsigned long long)r.ops[OP_QUERY], (unsigned long long)r.nomem,
         (unsigned long long)r.sweeps, (unsigned long long)r.giga_ops,
         (unsigned long long)r.max_tables, (unsigned long long)pages);
+}
+
+PTT_FOR_ALL_FORMATS(model, random_ops_agree_with_reference_model) {
+    model_run(fmt, false, model_ops());
+}
+
+PTT_FOR_ALL_FORMATS(model, kernel_space_upper_half_agrees_with_model) {
+    model_run(fmt, true, model_ops() / 4);
 }
