@@ -1,0 +1,59 @@
+# riscv64: sources, flags, and the bootable images (kernel ELF + cpio initrd for QEMU's
+# virt machine with OpenSBI). Included by the top-level CMakeLists.txt when ARCH=riscv64.
+set(ARCH_TRIPLE riscv64-unknown-none-elf)
+set(ARCH_DIR ${CMAKE_SOURCE_DIR}/arch/riscv64)
+# RV64IMAC, integer-only ABI: no FP state is saved for threads, so nobody may use FP
+# registers (user FP instructions trap: sstatus.FS = off). medany: the kernel runs at
+# 0xffffffff80200000 and, before paging, at 0x80200000, so all addressing is pc-relative.
+# -mno-relax: ld.lld 14 implements no linker relaxation. -msmall-data-limit=0: no .sdata /
+# .sbss, which the shared user linker script (ipc/user/user.ld) does not place.
+set(RV_ISA_FLAGS -march=rv64imac -mabi=lp64 -mcmodel=medany -mno-relax -msmall-data-limit=0)
+set(ARCH_KERNEL_CFLAGS ${RV_ISA_FLAGS})
+# The scenario programs' arch_test.h (arch/riscv64/user/include; see README.md).
+set(ARCH_USER_CFLAGS ${RV_ISA_FLAGS} -I${ARCH_DIR}/user/include)
+set(ARCH_KERNEL_SOURCES
+    ${ARCH_DIR}/boot.S ${ARCH_DIR}/entry.S ${ARCH_DIR}/cpu.c ${ARCH_DIR}/fdt.c
+    ${ARCH_DIR}/mmu.c ${ARCH_DIR}/sbi.c ${ARCH_DIR}/timer.c ${ARCH_DIR}/trap.c)
+set(ARCH_KERNEL_LDSCRIPT ${ARCH_DIR}/kernel.ld)
+set(ARCH_USER_SOURCES ${ARCH_DIR}/user/crt0.S ${ARCH_DIR}/user/syscall.S)
+
+include(${CMAKE_SOURCE_DIR}/kernel/kernel.cmake)
+
+find_program(MMK_QEMU_RISCV64 qemu-system-riscv64 REQUIRED) # used by qemu.sh
+
+# mmk_rv_image(NAME ARCHIVE CMDLINE...): ${CMAKE_BINARY_DIR}/images/NAME/, holding
+# kernel.elf, initrd.cpio (the ARCHIVE archive) and cmdline, what qemu.sh boots.
+function(mmk_rv_image name archive)
+    set(dir ${CMAKE_BINARY_DIR}/images/${name})
+    add_custom_command(OUTPUT ${dir}/kernel.elf ${dir}/initrd.cpio ${dir}/cmdline
+        COMMAND ${ARCH_DIR}/mkimage.sh ${dir} ${MMK_KERNEL_ELF} ${MMK_ARCHIVE_${archive}} ${ARGN}
+        DEPENDS ${MMK_KERNEL_ELF} ${MMK_ARCHIVE_${archive}} ${ARCH_DIR}/mkimage.sh
+        COMMENT "Making ${name} image (kernel + initrd)")
+    add_custom_target(image_${name} ALL DEPENDS ${dir}/kernel.elf)
+endfunction()
+
+# `make run`: the demo programs; `ctest`: the scenario programs, judged by the kernel, and
+# a kernel that faults on purpose (tests/qemu/README.md).
+mmk_archive(run MMK_DEMO_PROGRAMS)
+mmk_rv_image(run run)
+mmk_archive(test MMK_TEST_PROGRAMS)
+mmk_rv_image(test test test)
+mmk_rv_image(panic run selftest-kernel-fault)
+# The scenarios once more with the Sv48 probe skipped: the Sv39 fallback, which QEMU's
+# harts (all of which have Sv48) would otherwise never run.
+mmk_rv_image(test_sv39 test test sv39)
+
+add_custom_target(run
+    COMMAND ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/run
+    DEPENDS image_run
+    USES_TERMINAL
+    COMMENT "Booting the run image in QEMU (virt, OpenSBI, TCG, console on this terminal)")
+add_custom_target(debug
+    COMMAND ${ARCH_DIR}/qemu.sh --debug ${CMAKE_BINARY_DIR}/images/run
+    DEPENDS image_run
+    USES_TERMINAL)
+
+add_test(NAME qemu_scenarios_sv39
+    COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-test.sh
+            ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/test_sv39)
+set_tests_properties(qemu_scenarios_sv39 PROPERTIES TIMEOUT 120 LABELS qemu)

@@ -1,0 +1,109 @@
+/*
+ * riscv64 trap vector, user entry, and the kernel stack.
+ *
+ * sscratch tells where a trap came from (the convention of Linux and xv6): 0 while the
+ * kernel runs, the kernel stack top while user code runs. The vector swaps it with sp:
+ * non-zero means a trap from user mode, and sp is now the kernel stack; zero means the
+ * kernel was interrupted (only the timer while arch_idle waits, or a kernel bug), and the
+ * kernel's own sp is swapped back.
+ *
+ * Either way the trap builds one arch_regs_t on the kernel stack (machine.h: pc in the
+ * slot of x0, x1..x31 at 8 * n, then sstatus, scause, stval) and hands its address to C:
+ * rv_user_trap (never returns; it copies the frame into the current thread) or
+ * rv_kernel_trap (returns for an interrupt, and the frame is restored and sret-ed).
+ */
+#define FRAME     288 /* sizeof(arch_regs_t) */
+#define OFF_PC    0
+#define OFF_SP    16
+#define OFF_A0    80
+#define OFF_STATUS 256
+#define OFF_CAUSE 264
+#define OFF_TVAL  272
+
+/* Stores x1 and x3..x31 (not sp, not x0) at 8 * n(sp). */
+.macro SAVE_GPRS
+    sd x1, 8(sp)
+    .irp n, 3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    sd x\n, (8 * \n)(sp)
+    .endr
+.endm
+
+/* Loads x1 and x3..x31 except \skip from 8 * n(\base). */
+.macro LOAD_GPRS base, skip
+    ld x1, 8(\base)
+    .irp n, 3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .if \n != \skip
+    ld x\n, (8 * \n)(\base)
+    .endif
+    .endr
+.endm
+
+/* Stores the trap CSRs into the frame at sp. Uses t0. */
+.macro SAVE_CSRS
+    csrr t0, sepc
+    sd t0, OFF_PC(sp)
+    csrr t0, sstatus
+    sd t0, OFF_STATUS(sp)
+    csrr t0, scause
+    sd t0, OFF_CAUSE(sp)
+    csrr t0, stval
+    sd t0, OFF_TVAL(sp)
+.endm
+
+    .text
+    .balign 4                     /* stvec direct mode wants a 4-byte aligned base */
+    .global rv_trap_entry
+rv_trap_entry:
+    csrrw sp, sscratch, sp
+    beqz sp, rv_trap_from_kernel
+    addi sp, sp, -FRAME
+    SAVE_GPRS
+    csrrw t0, sscratch, zero      /* t0 = user sp; sscratch = 0: we are in the kernel now */
+    sd t0, OFF_SP(sp)
+    SAVE_CSRS
+    mv a0, sp
+    call rv_user_trap             /* does not return */
+    unimp
+
+rv_trap_from_kernel:
+    csrrw sp, sscratch, sp        /* sp = the kernel's sp again, sscratch = 0 */
+    addi sp, sp, -FRAME
+    SAVE_GPRS
+    addi t0, sp, FRAME
+    sd t0, OFF_SP(sp)
+    SAVE_CSRS
+    mv a0, sp
+    call rv_kernel_trap           /* returns only for an interrupt */
+    ld t0, OFF_PC(sp)
+    csrw sepc, t0
+    ld t0, OFF_STATUS(sp)
+    csrw sstatus, t0
+    LOAD_GPRS sp, 2
+    addi sp, sp, FRAME
+    sret
+
+/*
+ * rv_enter_user(const arch_regs_t *r): loads every register from r and returns to user
+ * mode at r->pc. The caller has set sstatus (SPP = user, SPIE = 1). The kernel stack is
+ * empty again: the next trap starts at its top.
+ */
+    .global rv_enter_user
+rv_enter_user:
+    la t0, arch_boot_stack_top
+    csrw sscratch, t0
+    ld t0, OFF_PC(a0)
+    csrw sepc, t0
+    ld sp, OFF_SP(a0)
+    LOAD_GPRS a0, 10
+    ld a0, OFF_A0(a0)
+    sret
+
+/* The one kernel stack (16 KiB): boot runs on it, and every trap from user mode starts
+ * again at its top (sscratch). The linker script puts the guard page below it. */
+    .section .kstack, "aw", @nobits
+    .balign 4096
+    .global arch_boot_stack_bottom
+arch_boot_stack_bottom:
+    .skip 16384
+    .global arch_boot_stack_top
+arch_boot_stack_top:

@@ -1,0 +1,182 @@
+/*
+ * riscv64 MMU control: the Sv48 / Sv39 probe, turning on the kernel's libpt-built tables,
+ * loading roots with ASIDs, and TLB invalidation following pt_flush_t.
+ *
+ * Format. boot.S starts on Sv39, which every paging riscv64 hart has. rv_mmu_probe then
+ * writes satp with MODE = Sv48 and reads it back: a hart without Sv48 ignores the whole
+ * write (priv. 4.1.11, "If satp is written with an unsupported MODE, the entire write has
+ * no effect"). The Sv48 bootstrap root maps the same as the Sv39 one (its slots 0 and 511
+ * point at the Sv39 root as a level-2 table), so the switch happens under our feet safely.
+ *
+ * ASIDs (priv. 4.1.11, 4.2.1). The kernel is ASID 0 and its mappings are global. A user
+ * root carries its address-space id as ASID when the hart implements enough ASID bits
+ * (probed by writing ones to satp.ASID); otherwise every user root shares hardware ASID 0
+ * and is flushed each time it is loaded. sfence.vma with rs2 naming a register (not x0)
+ * spares global entries; with rs1 = an address it drops only leaf entries for it, so a
+ * flush whose f->tables is set drops the whole ASID.
+ */
+#include "riscv.h"
+
+static const pt_format_t *pt_format_in_use = &pt_format_sv39;
+static unsigned asid_bits;             /* implemented satp.ASID width, 0..16 */
+static uint64_t boot_satp;             /* the bootstrap tables, for arch_halt */
+static const arch_root_t *loaded_root; /* the user root in satp; NULL: kernel's */
+static uint64_t boot_pt_sv48[PT_ENTRIES] __attribute__((aligned(4096)));
+
+_Static_assert(sizeof(boot_pt_sv48) == PT_PAGE_SIZE, "a root table is one page");
+
+/* See machine.h. */
+const pt_format_t *rv_pt_format(void) {
+    return pt_format_in_use;
+}
+
+/* See machine.h. */
+uint64_t rv_user_top(void) {
+    return 1ull << (pt_format_in_use->va_bits - 1u);
+}
+
+/* The physical address of kernel-image object p (link address - ARCH_KERNEL_VOFFSET). */
+static uint64_t image_pa(const void *p) {
+    return (uint64_t)(uintptr_t)p - ARCH_KERNEL_VOFFSET;
+}
+
+/* Writes satp and drops every translation cached for the old value (all ASIDs, global
+ * too): used only while switching between kernel-wide tables. */
+static void satp_switch(uint64_t satp) {
+    __asm__ volatile("sfence.vma" : : : "memory");
+    RV_CSR_WRITE(satp, satp);
+    __asm__ volatile("sfence.vma" : : : "memory");
+}
+
+/* How many satp.ASID bits the hart implements: write all ones and count what sticks. */
+static unsigned probe_asid_bits(uint64_t satp) {
+    RV_CSR_WRITE(satp, satp | RV_SATP_ASID_MASK);
+    uint64_t got = (RV_CSR_READ(satp) & RV_SATP_ASID_MASK) >> RV_SATP_ASID_SHIFT;
+    satp_switch(satp);
+    unsigned bits = 0;
+    while (got & 1u) {
+        bits++;
+        got >>= 1;
+    }
+    return bits;
+}
+
+/* See riscv.h. */
+void rv_mmu_probe(bool allow_sv48) {
+    uint64_t sv39 = RV_CSR_READ(satp);
+    uint64_t sv39_root_pa = (sv39 & RV_SATP_PPN_MASK) << PT_PAGE_SHIFT;
+    uint64_t link = ((sv39_root_pa >> PT_PAGE_SHIFT) << RV_PTE_PPN_SHIFT) | RV_PTE_V;
+    boot_pt_sv48[0] = link;
+    boot_pt_sv48[PT_ENTRIES - 1] = link;
+    boot_satp = sv39;
+    if (allow_sv48) {
+        uint64_t sv48 = RV_SATP_MODE_SV48 | (image_pa(boot_pt_sv48) >> PT_PAGE_SHIFT);
+        satp_switch(sv48);
+        if ((RV_CSR_READ(satp) & RV_SATP_MODE_MASK) == RV_SATP_MODE_SV48) {
+            pt_format_in_use = &pt_format_sv48;
+            boot_satp = sv48;
+        }
+    }
+    asid_bits = probe_asid_bits(boot_satp);
+}
+
+/* See riscv.h. */
+unsigned rv_mmu_asid_bits(void) {
+    return asid_bits;
+}
+
+/* See riscv.h. */
+void rv_mmu_load_boot_tables(void) {
+    satp_switch(boot_satp);
+    loaded_root = NULL;
+}
+
+/* The satp MODE field of the format in use. */
+static uint64_t satp_mode(void) {
+    return pt_format_in_use == &pt_format_sv48 ? RV_SATP_MODE_SV48 : RV_SATP_MODE_SV39;
+}
+
+/* See arch.h. Superpages are mandatory in Sv39/Sv48 (priv. 4.4.1), so NO_GIGA never
+ * applies. Svpbmt is reported only when the device tree lists it: without it the memory
+ * type of every page comes from the platform's PMAs, and libpt refuses other types. */
+uint32_t arch_pt_features(void) {
+    return rv_platform.svpbmt ? PT_FEAT_SVPBMT : 0;
+}
+
+/* See arch.h. S-mode never touches user pages (SUM = 0: the kernel reads user memory
+ * through the direct map after a walk) and reads only readable pages (MXR = 0). */
+void arch_paging_enable(pt_paddr_t root) {
+    RV_CSR_CLEAR(sstatus, RV_SSTATUS_SUM | RV_SSTATUS_MXR);
+    satp_switch(satp_mode() | (root >> PT_PAGE_SHIFT));
+    loaded_root = NULL;
+}
+
+/* The hardware ASID for kernel id asid: itself when the hart has room for it, else 0
+ * (shared, flushed on every load). */
+static uint16_t hw_asid(uint16_t asid) {
+    return asid < (1u << asid_bits) ? asid : 0;
+}
+
+/* See arch.h. */
+void arch_root_init(arch_root_t *r, pt_paddr_t root_pa, uint16_t asid) {
+    r->satp =
+        satp_mode() | ((uint64_t)hw_asid(asid) << RV_SATP_ASID_SHIFT) | (root_pa >> PT_PAGE_SHIFT);
+    r->asid = asid;
+    r->stale = true;
+}
+
+/* The hardware ASID r carries. */
+static uint64_t root_hw_asid(const arch_root_t *r) {
+    return (r->satp & RV_SATP_ASID_MASK) >> RV_SATP_ASID_SHIFT;
+}
+
+/* Drops every non-global entry of hardware ASID asid (rs1 = x0, rs2 = a register). */
+static void sfence_asid(uint64_t asid) {
+    __asm__ volatile("sfence.vma zero, %0" : : "r"(asid) : "memory");
+}
+
+/* Drops the leaf entries for va in hardware ASID asid (non-global ones). */
+static void sfence_page(uint64_t va, uint64_t asid) {
+    __asm__ volatile("sfence.vma %0, %1" : : "r"(va), "r"(asid) : "memory");
+}
+
+/* See arch.h. A user root sharing hardware ASID 0 (no room for its id) is flushed on
+ * every switch, since another tree used the same id since it was last loaded. */
+void arch_root_load(arch_root_t *r) {
+    bool shared = r->asid != 0 && root_hw_asid(r) == 0;
+    if (r == loaded_root && !r->stale) {
+        return;
+    }
+    RV_CSR_WRITE(satp, r->satp);
+    if (r->stale || shared) {
+        sfence_asid(root_hw_asid(r));
+    }
+    r->stale = false;
+    loaded_root = r->asid ? r : NULL;
+}
+
+/* See arch.h. The ASID-tagged forms work whether or not r is loaded. */
+void arch_tlb_flush(arch_root_t *r, const pt_flush_t *f) {
+    if (f->leaves == 0 && !f->tables) {
+        return;
+    }
+    uint64_t asid = root_hw_asid(r);
+    /* [start, last] is inclusive, so a range ending at the top of memory cannot wrap. */
+    uint64_t pages = (f->last - f->start) / PT_PAGE_SIZE + 1;
+    if (f->all || f->tables || pages > PT_FLUSH_ALL_THRESHOLD) {
+        sfence_asid(asid);
+        return;
+    }
+    uint64_t va = f->start & ~(PT_PAGE_SIZE - 1);
+    for (uint64_t i = 0; i < pages; i++, va += PT_PAGE_SIZE) {
+        sfence_page(va, asid);
+    }
+}
+
+/* See arch.h. */
+void arch_root_release(arch_root_t *r) {
+    if (r == loaded_root) {
+        kern_panic("releasing the loaded root");
+    }
+    sfence_asid(root_hw_asid(r));
+}
