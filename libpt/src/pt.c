@@ -347,7 +347,10 @@ static void map_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vaddr
     pt_space_t *s = w->s;
     bool overwrite = w->flags & PT_MAP_OVERWRITE;
     bool full = lo == base && last == base + (fmt_span(level) - 1);
-    if (map_leaf_here(w, level, base, full)) {
+    /* A huge leaf does not replace an existing table unless asked to: the map goes into the
+     * table instead, so a conflict is reported at the first page actually mapped. */
+    bool into_table = kind == PT_KIND_TABLE && !overwrite;
+    if (!into_table && map_leaf_here(w, level, base, full)) {
         if (kind != PT_KIND_EMPTY && !overwrite) {
             walk_fail(w, PT_ERR_EXISTS, lo);
         } else if (w->commit) {
@@ -368,6 +371,13 @@ static void map_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vaddr
     if (kind == PT_KIND_TABLE) {
         child = real_child(w, pa);
     } else if (kind == PT_KIND_EMPTY) {
+        child = new_child(w, slot, level, false, 0, attr);
+    } else if (overwrite && full) {
+        /* The whole huge leaf goes: release it as one frame, map into an empty table. */
+        if (w->commit) {
+            release_leaf(s, base, pa, level);
+            w->res->flush.tables = true;
+        }
         child = new_child(w, slot, level, false, 0, attr);
     } else if (overwrite) {
         child = new_child(w, slot, level, true, pa, attr);
@@ -399,13 +409,13 @@ static void map_leaf_run(walk_t *w, view_t *v, pt_vaddr_t lo, pt_vaddr_t last) {
             continue;
         }
         write_entry(&v->tbl[i], tmpl | fmt_field(f, frame_for(w, va)));
-        fl->start = fl->leaves + done == 0 ? va : fl->start;
+        fl->start = fl->leaves == 0 ? va : fl->start;
         fl->last = va + (PT_PAGE_SIZE - 1);
+        fl->leaves++;
         done++;
     }
     w->res->pages += done;
     w->res->leaves += done;
-    fl->leaves += done;
     fl->all = fl->all || fl->leaves > PT_FLUSH_ALL_THRESHOLD;
 }
 
