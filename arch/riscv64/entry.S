@@ -67,6 +67,10 @@ rv_trap_entry:
 
 rv_trap_from_kernel:
     csrrw sp, sscratch, sp        /* sp = the kernel's sp again, sscratch = 0 */
+    csrw sscratch, t0             /* borrow t0 (sscratch is 0 again below) */
+    la t0, arch_boot_stack_bottom + FRAME
+    bltu sp, t0, rv_trap_overflow /* no room for a frame: the stack overflowed */
+    csrrw t0, sscratch, zero
     addi sp, sp, -FRAME
     SAVE_GPRS
     addi t0, sp, FRAME
@@ -83,6 +87,23 @@ rv_trap_from_kernel:
     sret
 
 /*
+ * The kernel stack overflowed (into the guard page, whose fault brought us here, or close
+ * to it): report on a stack of its own, as x86's #DF does on IST1, instead of faulting on
+ * the guard page forever. rv_kernel_trap panics, since this is never an interrupt frame
+ * worth returning to.
+ */
+rv_trap_overflow:
+    mv t0, sp
+    la sp, rv_overflow_stack_top - FRAME
+    sd t0, OFF_SP(sp)
+    csrrw t0, sscratch, zero
+    SAVE_GPRS
+    SAVE_CSRS
+    mv a0, sp
+    call rv_kernel_overflow
+    unimp
+
+/*
  * rv_enter_user(const arch_regs_t *r): loads every register from r and returns to user
  * mode at r->pc. The caller has set sstatus (SPP = user, SPIE = 1). The kernel stack is
  * empty again: the next trap starts at its top.
@@ -97,6 +118,12 @@ rv_enter_user:
     LOAD_GPRS a0, 10
     ld a0, OFF_A0(a0)
     sret
+
+    .bss
+    .balign 16
+rv_overflow_stack:
+    .skip 4096
+rv_overflow_stack_top:
 
 /* The one kernel stack (16 KiB): boot runs on it, and every trap from user mode starts
  * again at its top (sscratch). The linker script puts the guard page below it. */

@@ -12,8 +12,9 @@
  * root carries its address-space id as ASID when the hart implements enough ASID bits
  * (probed by writing ones to satp.ASID); otherwise every user root shares hardware ASID 0
  * and is flushed each time it is loaded. sfence.vma with rs2 naming a register (not x0)
- * spares global entries; with rs1 = an address it drops only leaf entries for it, so a
- * flush whose f->tables is set drops the whole ASID.
+ * spares global entries, so changes to the kernel's root (whose mappings are global and
+ * cached under every ASID) use rs2 = x0; with rs1 = an address it drops only leaf entries
+ * for it, so a flush whose f->tables is set drops the whole ASID.
  */
 #include "riscv.h"
 
@@ -135,9 +136,24 @@ static void sfence_asid(uint64_t asid) {
     __asm__ volatile("sfence.vma zero, %0" : : "r"(asid) : "memory");
 }
 
-/* Drops the leaf entries for va in hardware ASID asid (non-global ones). */
-static void sfence_page(uint64_t va, uint64_t asid) {
-    __asm__ volatile("sfence.vma %0, %1" : : "r"(va), "r"(asid) : "memory");
+/* Drops what r may have cached: for the kernel's root, every entry of every ASID, global
+ * ones too (rs2 = x0), since its global mappings are cached under whatever ASID was
+ * current; for a user root, the non-global entries of its ASID. */
+static void sfence_root(const arch_root_t *r) {
+    if (r->asid == 0) {
+        __asm__ volatile("sfence.vma zero, zero" : : : "memory");
+    } else {
+        sfence_asid(root_hw_asid(r));
+    }
+}
+
+/* Drops the leaf entries for va that r may have cached (as sfence_root, one page). */
+static void sfence_root_page(const arch_root_t *r, uint64_t va) {
+    if (r->asid == 0) {
+        __asm__ volatile("sfence.vma %0, zero" : : "r"(va) : "memory");
+    } else {
+        __asm__ volatile("sfence.vma %0, %1" : : "r"(va), "r"(root_hw_asid(r)) : "memory");
+    }
 }
 
 /* See arch.h. A user root sharing hardware ASID 0 (no room for its id) is flushed on
@@ -149,27 +165,28 @@ void arch_root_load(arch_root_t *r) {
     }
     RV_CSR_WRITE(satp, r->satp);
     if (r->stale || shared) {
-        sfence_asid(root_hw_asid(r));
+        sfence_root(r);
     }
     r->stale = false;
     loaded_root = r->asid ? r : NULL;
 }
 
-/* See arch.h. The ASID-tagged forms work whether or not r is loaded. */
+/* See arch.h. The ASID-tagged forms work whether or not r is loaded. An address-wide
+ * sfence.vma drops leaf entries only (priv. 4.2.1), so changed intermediate entries
+ * (f->tables) need the whole ASID flushed. */
 void arch_tlb_flush(arch_root_t *r, const pt_flush_t *f) {
     if (f->leaves == 0 && !f->tables) {
         return;
     }
-    uint64_t asid = root_hw_asid(r);
     /* [start, last] is inclusive, so a range ending at the top of memory cannot wrap. */
     uint64_t pages = (f->last - f->start) / PT_PAGE_SIZE + 1;
     if (f->all || f->tables || pages > PT_FLUSH_ALL_THRESHOLD) {
-        sfence_asid(asid);
+        sfence_root(r);
         return;
     }
     uint64_t va = f->start & ~(PT_PAGE_SIZE - 1);
     for (uint64_t i = 0; i < pages; i++, va += PT_PAGE_SIZE) {
-        sfence_page(va, asid);
+        sfence_root_page(r, va);
     }
 }
 
@@ -178,5 +195,5 @@ void arch_root_release(arch_root_t *r) {
     if (r == loaded_root) {
         kern_panic("releasing the loaded root");
     }
-    sfence_asid(root_hw_asid(r));
+    sfence_root(r);
 }

@@ -134,7 +134,10 @@ void rv_mmu_load_boot_tables(void);
 /* Re-arms the timer one period ahead (timer.c); called on each timer interrupt. */
 void rv_timer_rearm(void);
 
-/* entry.S */
+/* entry.S, and the C it calls (trap.c). */
 void rv_trap_entry(void);
+void rv_kernel_trap(arch_regs_t *f);
+_Noreturn void rv_user_trap(const arch_regs_t *f);
+_Noreturn void rv_kernel_overflow(const arch_regs_t *f);
 _Noreturn void rv_enter_user(const arch_regs_t *r);
 extern char arch_boot_stack_top[];

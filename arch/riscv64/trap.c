@@ -143,6 +143,12 @@ void rv_kernel_trap(arch_regs_t *f) {
     kernel_exception(f);
 }
 
+/* Called by entry.S on the overflow stack when a trap found the kernel stack full. */
+_Noreturn void rv_kernel_overflow(const arch_regs_t *f) {
+    kern_printf("\n*** KERNEL STACK OVERFLOW (sp 0x%llx)\n", (unsigned long long)f->sp);
+    kernel_exception(f);
+}
+
 /* Turns user exception frame f into a fault report for the generic kernel. */
 static void user_exception(const arch_regs_t *f) {
     arch_fault_t fault = {
