@@ -50,6 +50,9 @@ typedef struct kern_space {
 
 /* Builds and loads the kernel's own tables: image with W^X rights, direct map of RAM. */
 void kern_vm_init(const arch_boot_info_t *bi);
+/* The kernel's own space and root (self-checks; nothing maps there after boot). */
+pt_space_t *kern_kernel_space(void);
+arch_root_t *kern_kernel_root(void);
 /* A new user address space whose upper half is the kernel's; NULL when out of memory. */
 kern_space_t *kern_space_create(void);
 /* Maps [va, va + len) in s to fresh zeroed frames with perm (PT_U added). */
@@ -123,8 +126,15 @@ void kern_report_exit(kern_thread_t *t, uint64_t status);
 void kern_report_fault(kern_thread_t *t, const arch_fault_t *f);
 /* Program name could not be started (why). */
 void kern_report_spawn_failed(const char *name, const char *why);
+/* A kernel self-check named name passed (why == NULL) or failed. */
+void kern_report_check(const char *name, const char *why);
 /* Every program has ended: prints the summary and stops the machine. */
 _Noreturn void kern_report_finish(void);
+
+/* ---- self-checks (selftest.c) ---- */
+
+/* Runs the kernel's own checks and reports each as a test (test mode only). */
+void kern_selftest(void);
 
 /* ---- misc ---- */
 

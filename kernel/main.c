@@ -81,12 +81,16 @@ static void selftest_kernel_fault(const char *cmdline) {
 _Noreturn void kern_main(arch_boot_info_t *bi) {
     kern_printf("\nmmk: kernel starting on %s\n", ARCH_NAME);
     boot_report(bi);
-    if (cmdline_has(bi->cmdline, "test")) {
+    bool test_mode = cmdline_has(bi->cmdline, "test");
+    if (test_mode) {
         kern_report_test_mode();
     }
     kern_frame_init(bi);
     kern_vm_init(bi);
     selftest_kernel_fault(bi->cmdline);
+    if (test_mode) {
+        kern_selftest();
+    }
     const uint8_t *archive = kern_phys_to_virt(bi->archive.base);
     unsigned started = 0;
     int files = kern_cpio_each(archive, bi->archive.len, spawn_file, &started);

@@ -39,6 +39,13 @@ static void verdict(const kern_thread_t *t, const char *why, const char *detail)
 }
 
 /* See kern.h. */
+void kern_report_check(const char *name, const char *why) {
+    kern_thread_t named = {0};
+    kern_copy_name(named.name, name, KERN_NAME_MAX);
+    verdict(&named, why, "");
+}
+
+/* See kern.h. */
 void kern_report_spawn_failed(const char *name, const char *why) {
     kern_printf("[kern] %s: not started: %s\n", name, why);
     failed++;

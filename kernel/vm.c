@@ -43,16 +43,22 @@ static void hook_assert_failed(void *ctx, const char *what) {
     kern_panic("libpt: %s", what);
 }
 
-/* The hooks every space uses; phys_offset follows the frame allocator's window. */
-static pt_hooks_t hooks(uint64_t phys_offset) {
+/* The hooks of a space; phys_offset follows the frame allocator's window. Only user
+ * spaces give their data frames back when unmapped: the kernel space maps its own image
+ * and the direct map, whose frames are not the allocator's to take back. */
+static pt_hooks_t hooks(uint64_t phys_offset, bool owns_frames) {
     return (pt_hooks_t){
         .ctx = NULL,
         .alloc_table = hook_alloc_table,
         .free_table = hook_free_table,
         .phys_to_virt = NULL,
         .phys_offset = phys_offset,
-        .release_frame = hook_release_frame,
+        .release_frame = owns_frames ? hook_release_frame : NULL,
         .assert_failed = hook_assert_failed,
+        /* None yet: one CPU, and every change is followed by arch_tlb_flush (on riscv
+         * sfence.vma orders the table stores before later walks). With SMP the arch
+         * interface gains a barrier for concurrent walkers (riscv fence w,w). */
+        .write_barrier = NULL,
     };
 }
 
@@ -94,7 +100,7 @@ static uint64_t map_direct(uint64_t base, uint64_t len, uint8_t memtype) {
 
 /* See kern.h. */
 void kern_vm_init(const arch_boot_info_t *bi) {
-    pt_hooks_t h = hooks(bi->early_offset);
+    pt_hooks_t h = hooks(bi->early_offset, false);
     uint32_t flags = PT_SPACE_KERNEL | arch_pt_features();
     if (pt_space_init(&kernel_space, ARCH_PT_FORMAT, &h, flags) != PT_OK) {
         kern_panic("vm: no frame for the kernel root");
@@ -115,11 +121,22 @@ void kern_vm_init(const arch_boot_info_t *bi) {
     kern_frame_use_direct_map();
     kernel_space.hooks.phys_offset = ARCH_DIRECT_MAP_BASE;
     arch_root_init(&kernel_root, kernel_space.root, 0);
+    arch_root_load(&kernel_root);
     kern_printf("[vm] direct map %llu MiB at 0x%llx (%llu huge leaves), %llu tables%s; "
                 "kernel tables loaded\n",
                 (unsigned long long)(ram >> 20), (unsigned long long)ARCH_DIRECT_MAP_BASE,
                 (unsigned long long)huge, (unsigned long long)kernel_space.tables,
                 (flags & PT_FEAT_NO_GIGA) ? ", no 1 GiB pages" : "");
+}
+
+/* See kern.h. */
+pt_space_t *kern_kernel_space(void) {
+    return &kernel_space;
+}
+
+/* See kern.h. */
+arch_root_t *kern_kernel_root(void) {
+    return &kernel_root;
 }
 
 /* Copies the kernel's upper-half top-level entries into root (the only kernel write into
@@ -139,7 +156,7 @@ kern_space_t *kern_space_create(void) {
         if (s->in_use) {
             continue;
         }
-        pt_hooks_t h = hooks(ARCH_DIRECT_MAP_BASE);
+        pt_hooks_t h = hooks(ARCH_DIRECT_MAP_BASE, true);
         if (pt_space_init(&s->pt, ARCH_PT_FORMAT, &h, PT_SPACE_USER | arch_pt_features()) !=
             PT_OK) {
             return NULL;

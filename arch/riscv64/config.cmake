@@ -9,8 +9,7 @@ set(ARCH_DIR ${CMAKE_SOURCE_DIR}/arch/riscv64)
 # .sbss, which the shared user linker script (ipc/user/user.ld) does not place.
 set(RV_ISA_FLAGS -march=rv64imac -mabi=lp64 -mcmodel=medany -mno-relax -msmall-data-limit=0)
 set(ARCH_KERNEL_CFLAGS ${RV_ISA_FLAGS})
-# The scenario programs' arch_test.h (arch/riscv64/user/include; see README.md).
-set(ARCH_USER_CFLAGS ${RV_ISA_FLAGS} -I${ARCH_DIR}/user/include)
+set(ARCH_USER_CFLAGS ${RV_ISA_FLAGS})
 set(ARCH_KERNEL_SOURCES
     ${ARCH_DIR}/boot.S ${ARCH_DIR}/entry.S ${ARCH_DIR}/cpu.c ${ARCH_DIR}/fdt.c
     ${ARCH_DIR}/mmu.c ${ARCH_DIR}/sbi.c ${ARCH_DIR}/timer.c ${ARCH_DIR}/trap.c)

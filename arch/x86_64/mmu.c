@@ -86,9 +86,24 @@ static void invpcid(unsigned type, uint16_t pcid, uint64_t va) {
     __asm__ volatile("invpcid %0, %1" : : "m"(desc), "r"((uint64_t)type) : "memory");
 }
 
-/* Drops every non-global entry of r, loaded or not. */
+/* Drops every TLB entry, global ones too, of every PCID: toggling CR4.PGE does that
+ * (SDM 3A 4.10.4.1); without global pages a CR3 reload is enough. */
+static void flush_everything(void) {
+    uint64_t cr4 = x86_read_cr4();
+    if (cr4 & X86_CR4_PGE) {
+        x86_write_cr4(cr4 & ~X86_CR4_PGE);
+        x86_write_cr4(cr4);
+    } else {
+        x86_write_cr3(x86_read_cr3());
+    }
+}
+
+/* Drops every entry of r, loaded or not. The kernel's root (id 0) holds the global
+ * mappings every space shares, so changing it flushes everything. */
 static void flush_all(arch_root_t *r) {
-    if (r == loaded_root) {
+    if (r->asid == 0) {
+        flush_everything();
+    } else if (r == loaded_root) {
         r->stale = true;
         arch_root_load(r); /* CR3 write without NOFLUSH drops this PCID's entries */
     } else if (pcid_enabled && x86_features.invpcid) {
@@ -103,7 +118,7 @@ static void flush_all(arch_root_t *r) {
  * changed intermediate entries need nothing more. */
 static void flush_range(arch_root_t *r, uint64_t start, uint64_t pages) {
     for (uint64_t i = 0, va = start; i < pages; i++, va += PT_PAGE_SIZE) {
-        if (r == loaded_root) {
+        if (r == loaded_root || r->asid == 0) { /* kernel half: global, in every space */
             __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
         } else if (pcid_enabled && x86_features.invpcid) {
             invpcid(INVPCID_ADDRESS, r->asid, va);

@@ -133,7 +133,10 @@ uint64_t arch_syscall_arg(const arch_regs_t *r, unsigned i);
 /* Sets what the thread sees when its syscall returns: an ipc_err_t and a value. */
 void arch_syscall_set_result(arch_regs_t *r, uint64_t err, uint64_t value);
 
-/* Prints r (all registers) on the console, one report block. */
+/* Prints r (all registers) on the console, one report block: lines of
+ * "  name 0123456789abcdef ..." (16 hex digits). An exception in the kernel prints a line
+ * starting "*** KERNEL EXCEPTION", such a dump, and calls kern_panic: tests/qemu checks
+ * exactly that (qemu_kernel_panic). */
 void arch_regs_dump(const arch_regs_t *r);
 
 /* Enters user mode with the registers r. Resets the kernel stack; never returns here: the

@@ -31,14 +31,20 @@ static inline void test_undefined(void) {
     __asm__ volatile("ud2");
 }
 
-/* An integer division by zero (idiv traps with #DE). In C the compiler may turn 1 / x
- * into branches, since dividing by zero is undefined, so it is written out. */
-static inline void test_divide_by_zero(void) {
+/* x86 integer division by zero traps (#DE). */
+#define TEST_DIVIDE_TRAPS 1
+
+/* An integer division of 1 by zero; returns the quotient where the ISA does not trap. In
+ * C the compiler may turn 1 / x into branches, since dividing by zero is undefined, so it
+ * is written out. */
+static inline uint64_t test_divide_by_zero(void) {
+    uint64_t q;
     __asm__ volatile("xor %%ecx, %%ecx\n"
                      "mov $1, %%eax\n"
-                     "cltd\n"
-                     "idiv %%ecx\n"
+                     "cqto\n"
+                     "idiv %%rcx\n"
+                     : "=a"(q)
                      :
-                     :
-                     : "eax", "ecx", "edx");
+                     : "rcx", "rdx");
+    return q;
 }

@@ -1,7 +1,7 @@
 /*
  * What the scenario programs need that differs per architecture: addresses and single
- * instructions (riscv64). Belongs in tests/qemu/arch/riscv64/; it lives here until the
- * tests/qemu owner moves it (see arch/riscv64/README.md).
+ * instructions (riscv64). tests/qemu/arch/<arch>/ is on the scenario programs' include
+ * path.
  */
 #pragma once
 
