@@ -138,12 +138,13 @@ void x86_idt_init(void) {
 }
 
 /* Enables syscall/sysret (SDM 3A 5.8.8): entry point, selectors, and the flags cleared on
- * entry (IF so the kernel runs with interrupts off; TF, DF, AC so user state cannot
- * leak into the kernel). */
+ * entry (IF so the kernel runs with interrupts off; TF, DF, AC, NT so user state cannot
+ * leak into the kernel: a user-set NT would make the kernel's next iretq fault). */
 void x86_syscall_init(void) {
     x86_wrmsr(X86_MSR_STAR, ((uint64_t)(X86_SEL_KDATA) << 48) | ((uint64_t)X86_SEL_KCODE << 32));
     x86_wrmsr(X86_MSR_LSTAR, (uint64_t)(uintptr_t)x86_syscall_entry);
-    x86_wrmsr(X86_MSR_FMASK, X86_RFLAGS_IF | X86_RFLAGS_TF | X86_RFLAGS_DF | X86_RFLAGS_AC);
+    x86_wrmsr(X86_MSR_FMASK,
+              X86_RFLAGS_IF | X86_RFLAGS_TF | X86_RFLAGS_DF | X86_RFLAGS_AC | X86_RFLAGS_NT);
     x86_wrmsr(X86_MSR_EFER, x86_rdmsr(X86_MSR_EFER) | X86_EFER_SCE);
 }
 

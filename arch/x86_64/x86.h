@@ -43,6 +43,7 @@
 #define X86_RFLAGS_IF       (1ull << 9)
 #define X86_RFLAGS_TF       (1ull << 8)
 #define X86_RFLAGS_DF       (1ull << 10)
+#define X86_RFLAGS_NT       (1ull << 14) /* nested task: iretq in long mode #GPs with it */
 #define X86_RFLAGS_AC       (1ull << 18)
 #define X86_RFLAGS_IOPL     (3ull << 12) /* I/O privilege level: 0 for user threads */
 #define X86_RFLAGS_RESERVED (1ull << 1)  /* always 1 */

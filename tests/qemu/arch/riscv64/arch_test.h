@@ -16,6 +16,14 @@
 #define TEST_USER_STACK_TOP 0x0000003ffff00000ull
 /* The first byte of c.ret (0x8082, little-endian), for code copied to data pages. */
 #define TEST_RET_INSTRUCTION 0x82u
+/* U-mode has no flags that change how the kernel runs: nothing to set. */
+static inline void test_set_hostile_flags(void) {
+}
+
+/* Nothing to clear. */
+static inline void test_clear_hostile_flags(void) {
+}
+
 /* RISC-V integer division never traps (unpriv. spec 13.2: x / 0 gives all ones). */
 #define TEST_DIVIDE_TRAPS 0
 

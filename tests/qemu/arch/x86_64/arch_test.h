@@ -31,6 +31,27 @@ static inline void test_undefined(void) {
     __asm__ volatile("ud2");
 }
 
+/* Sets every flag user code may set that could trip the kernel: NT (an iretq with NT set
+ * faults in long mode), AC (would disable SMAP), DF (string direction). */
+static inline void test_set_hostile_flags(void) {
+    __asm__ volatile("pushfq\n"
+                     "orq $0x44400, (%%rsp)\n" /* NT | AC | DF */
+                     "popfq\n"
+                     :
+                     :
+                     : "memory", "cc");
+}
+
+/* Clears them again (DF must be clear for C code). */
+static inline void test_clear_hostile_flags(void) {
+    __asm__ volatile("pushfq\n"
+                     "andq $~0x44400, (%%rsp)\n"
+                     "popfq\n"
+                     :
+                     :
+                     : "memory", "cc");
+}
+
 /* x86 integer division by zero traps (#DE). */
 #define TEST_DIVIDE_TRAPS 1
 
