@@ -11,7 +11,7 @@ packages=(
     qemu-system-x86 qemu-system-misc       # QEMU for x86_64 and riscv64
     opensbi                                # riscv64 firmware (-bios default)
     grub-pc-bin grub-common xorriso mtools # grub-mkrescue for the x86_64 ISO
-    cpio                                   # the boot archive
+    cpio file                              # the boot archive; file(1) for tool checks
     gdb-multiarch                          # make debug
     gnuplot-nox                            # make bench plots
 )

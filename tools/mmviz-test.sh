@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Checks mmviz on a sample dump: one row per client, one rectangle per region, huge leaves
+# marked, and a clear failure on input without any mmdump line.
+set -euo pipefail
+mmviz=$1 sample=$2
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+"$mmviz" "$sample" -o "$out"
+check() { # check WHAT EXPECTED ACTUAL
+    if [[ "$2" != "$3" ]]; then echo "test mmviz $1: FAILED (expected $2, got $3)"; exit 1; fi
+    echo "test mmviz $1: OK ($3)"
+}
+regions=$(grep -c ' region ' "$sample")
+check "client rows" 2 "$(grep -c '>client ' "$out")"
+check "region rectangles" "$regions" "$(grep -c '<title>' "$out")"
+check "2 MiB leaf marks" 1 "$(grep -c '>2M<' "$out")"
+check "statically linked" 1 "$(file -b "$mmviz" | grep -c 'statically linked')"
+if echo "no dump here" | "$mmviz" >/dev/null 2>&1; then
+    echo "test mmviz no-input: FAILED (exit 0 without mmdump lines)"; exit 1
+fi
+echo "test mmviz no-input: OK (refused)"
