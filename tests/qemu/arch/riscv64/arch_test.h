@@ -24,6 +24,21 @@ static inline void test_set_hostile_flags(void) {
 static inline void test_clear_hostile_flags(void) {
 }
 
+/* Points sp at an address that is not a valid virtual address (not sign-extended), spins
+ * long enough to be preempted many times (so the kernel saves and restores that sp), then
+ * stores through it: a store page fault. Does not return. */
+#define TEST_BAD_STACK_FAULT IPC_FAULT_PAGE
+static inline void test_bad_stack_spin(void) {
+    __asm__ volatile("li sp, 0x0000900000000000\n"
+                     "li t0, 50000000\n"
+                     "1: addi t0, t0, -1\n"
+                     "bnez t0, 1b\n"
+                     "sd zero, -8(sp)\n"
+                     :
+                     :
+                     : "t0", "memory");
+}
+
 /* RISC-V integer division never traps (unpriv. spec 13.2: x / 0 gives all ones). */
 #define TEST_DIVIDE_TRAPS 0
 

@@ -52,6 +52,21 @@ static inline void test_clear_hostile_flags(void) {
                      : "memory", "cc");
 }
 
+/* Points the stack pointer at a non-canonical address, spins long enough to be preempted
+ * many times (so the kernel saves and restores that stack pointer), then pushes: the push
+ * is a stack fault (#SS), a privileged-kind fault. Does not return. */
+#define TEST_BAD_STACK_FAULT IPC_FAULT_PRIVILEGED
+static inline void test_bad_stack_spin(void) {
+    __asm__ volatile("mov $0x0000900000000000, %%rsp\n"
+                     "mov $50000000, %%ecx\n"
+                     "1: dec %%ecx\n"
+                     "jnz 1b\n"
+                     "push %%rax\n"
+                     :
+                     :
+                     : "rcx", "memory");
+}
+
 /* x86 integer division by zero traps (#DE). */
 #define TEST_DIVIDE_TRAPS 1
 
