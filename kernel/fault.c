@@ -16,7 +16,7 @@ const char *kern_fault_kind_name(uint32_t k) {
 }
 
 /* The access of a page fault as text. */
-static const char *access_name(uint32_t access) {
+const char *kern_fault_access_name(uint32_t access) {
     if (access & IPC_ACCESS_EXEC) {
         return "exec";
     }
@@ -30,7 +30,8 @@ void kern_user_fault(const arch_fault_t *f) {
                 kern_fault_kind_name(f->kind), f->name, (unsigned long long)f->vector,
                 (unsigned long long)f->code, (unsigned long long)f->pc);
     if (f->kind == IPC_FAULT_PAGE) {
-        kern_printf(" addr 0x%llx (%s)", (unsigned long long)f->addr, access_name(f->access));
+        kern_printf(" addr 0x%llx (%s)", (unsigned long long)f->addr,
+                    kern_fault_access_name(f->access));
     }
     kern_printf(" -> killed\n");
     kern_report_fault(t, f);

@@ -81,7 +81,8 @@ typedef struct kern_thread {
     kern_thread_state_t state;
     unsigned id;
     char name[KERN_NAME_MAX];
-    uint32_t expect_fault; /* ipc_fault_kind_t the thread said it will die of (tests) */
+    uint32_t expect_fault;  /* ipc_fault_kind_t the thread said it will die of (tests) */
+    uint32_t expect_access; /* and for a page fault, its IPC_ACCESS_* (0: any) */
 } kern_thread_t;
 
 /* A ready thread in s starting at pc with stack sp; NULL when no slot is free. */

@@ -13,6 +13,7 @@
 #include "kern.h"
 
 const char *kern_fault_kind_name(uint32_t k);
+const char *kern_fault_access_name(uint32_t access);
 
 static bool test_mode;
 static unsigned passed, failed;
@@ -73,6 +74,8 @@ void kern_report_fault(kern_thread_t *t, const arch_fault_t *f) {
         verdict(t, "killed by an unexpected fault of kind ", kern_fault_kind_name(f->kind));
     } else if (t->expect_fault != f->kind) {
         verdict(t, "killed by a fault of the wrong kind: ", kern_fault_kind_name(f->kind));
+    } else if (t->expect_access && t->expect_access != f->access) {
+        verdict(t, "page fault with the wrong access: ", kern_fault_access_name(f->access));
     } else {
         verdict(t, NULL, "");
     }

@@ -43,13 +43,16 @@ static ipc_err_t sys_yield(kern_thread_t *t, const uint64_t a[6], uint64_t *valu
     return IPC_OK;
 }
 
-/* Records the fault kind the caller expects to die of; the report compares (tests). */
+/* Records the fault kind a[0] (and for page faults the access bits a[1], 0: any) the
+ * caller expects to die of; the report compares (tests). */
 static ipc_err_t sys_test_expect(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
     (void)value;
-    if (a[0] == IPC_FAULT_NONE || a[0] >= IPC_FAULT_COUNT_) {
+    const uint64_t access_all = IPC_ACCESS_READ | IPC_ACCESS_WRITE | IPC_ACCESS_EXEC;
+    if (a[0] == IPC_FAULT_NONE || a[0] >= IPC_FAULT_COUNT_ || (a[1] & ~access_all)) {
         return IPC_ERR_INVALID_ARGUMENT;
     }
     t->expect_fault = (uint32_t)a[0];
+    t->expect_access = (uint32_t)a[1];
     return IPC_OK;
 }
 

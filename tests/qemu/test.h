@@ -22,7 +22,15 @@
 
 /* Declares the fault this program is about to take, or exits with a failure. */
 static inline void test_expect(ipc_fault_kind_t kind) {
-    if (ipc_test_expect(kind) != IPC_OK) {
+    if (ipc_test_expect(kind, 0) != IPC_OK) {
+        ipc_puts("  could not declare the expected fault\n");
+        ipc_exit(2);
+    }
+}
+
+/* Declares the page fault (with its access, IPC_ACCESS_*) this program is about to take. */
+static inline void test_expect_page(uint32_t access) {
+    if (ipc_test_expect(IPC_FAULT_PAGE, access) != IPC_OK) {
         ipc_puts("  could not declare the expected fault\n");
         ipc_exit(2);
     }
