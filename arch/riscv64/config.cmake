@@ -38,8 +38,8 @@ mmk_rv_image(run run)
 mmk_archive(test MMK_TEST_PROGRAMS)
 mmk_rv_image(test test test)
 mmk_rv_image(panic run selftest-kernel-fault)
-# The scenarios once more with the Sv48 probe skipped: the Sv39 fallback, which QEMU's
-# harts (all of which have Sv48) would otherwise never run.
+# The scenarios once more with the Sv48 probe skipped (the Sv39 fallback, which QEMU's
+# harts, all of which have Sv48, would otherwise never run), on a hart with Svpbmt.
 mmk_rv_image(test_sv39 test test sv39)
 
 add_custom_target(run
@@ -52,7 +52,8 @@ add_custom_target(debug
     DEPENDS image_run
     USES_TERMINAL)
 
-add_test(NAME qemu_scenarios_sv39
+add_test(NAME qemu_scenarios_sv39_svpbmt
     COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-test.sh
             ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/test_sv39)
-set_tests_properties(qemu_scenarios_sv39 PROPERTIES TIMEOUT 120 LABELS qemu)
+set_tests_properties(qemu_scenarios_sv39_svpbmt PROPERTIES TIMEOUT 120
+    ENVIRONMENT "MMK_QEMU_CPU=rv64,svpbmt=on" LABELS qemu)

@@ -31,9 +31,9 @@ _Noreturn void rv_start(uint64_t hartid, uint64_t dtb_pa) {
     RV_CSR_WRITE(sie, 0);
     rv_fdt_parse(dtb_pa, &boot_info);
     rv_mmu_probe(!cmdline_word(boot_info.cmdline, "sv39"));
-    kern_printf("[riscv] hart %llu, %s paging, %u-bit ASIDs, timebase %llu Hz%s\n",
+    kern_printf("[riscv] hart %llu, %s paging, %u-bit ASIDs, timebase %llu Hz%s%s\n",
                 (unsigned long long)hartid, rv_pt_format()->name, rv_mmu_asid_bits(),
-                (unsigned long long)rv_platform.timebase_hz,
+                (unsigned long long)rv_platform.timebase_hz, rv_platform.svpbmt ? ", Svpbmt" : "",
                 rv_platform.finisher_pa ? ", test finisher" : "");
     kern_main(&boot_info);
 }

@@ -344,6 +344,11 @@ void rv_fdt_parse(uint64_t dtb_pa, arch_boot_info_t *bi) {
     uint64_t image = (uint64_t)(uintptr_t)__kernel_text_start - ARCH_KERNEL_VOFFSET;
     range_add(bi->used, &bi->used_count, image,
               (uint64_t)(uintptr_t)(__kernel_data_end - __kernel_text_start));
+    if (rv_platform.svpbmt && rv_platform.finisher_pa) {
+        /* With Svpbmt the kernel can map it as device memory (PBMT = IO) in its direct
+         * map; without, see arch_halt. */
+        range_add(bi->mmio, &bi->mmio_count, rv_platform.finisher_pa & ~PAGE_MASK, PT_PAGE_SIZE);
+    }
     bi->early_offset = ARCH_DIRECT_MAP_BASE;
     bi->early_limit = RV_EARLY_LIMIT;
     if (rv_platform.timebase_hz == 0) {

@@ -38,15 +38,20 @@ void arch_console_putc(char c) {
     rv_sbi_call(SBI_EXT_LEGACY_PUTCHAR, 0, (uint8_t)c, 0, 0);
 }
 
-/* Ends QEMU through the test finisher with status, if the device tree named one. The
- * finisher is MMIO outside the kernel's direct map (which holds RAM only), so the
- * bootstrap tables, which map all of physical [0, 16 GiB), are loaded first. */
+/* Ends QEMU through the test finisher with status, if the device tree named one. It is
+ * reached at ARCH_DIRECT_MAP_BASE + pa: the bootstrap tables map it there (their window
+ * covers physical [0, 16 GiB)), and so does the kernel's direct map when the hart has
+ * Svpbmt (fdt.c lists it as mmio, mapped PBMT = IO). Without Svpbmt the kernel cannot map
+ * device memory (libpt refuses the type; the PMAs would set it), so the bootstrap tables
+ * are loaded again first. */
 static void finisher_exit(int status) {
     uint64_t pa = rv_platform.finisher_pa;
     if (pa == 0 || pa + sizeof(uint32_t) > RV_EARLY_LIMIT) {
         return;
     }
-    rv_mmu_load_boot_tables();
+    if (!rv_platform.svpbmt) {
+        rv_mmu_load_boot_tables();
+    }
     uint32_t v =
         status == 0 ? FINISHER_PASS : ((uint32_t)status << FINISHER_CODE_SHIFT) | FINISHER_FAIL;
     *(volatile uint32_t *)(uintptr_t)(ARCH_DIRECT_MAP_BASE + pa) = v;
