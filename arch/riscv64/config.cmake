@@ -38,9 +38,10 @@ mmk_rv_image(run run)
 mmk_archive(test MMK_TEST_PROGRAMS)
 mmk_rv_image(test test test)
 mmk_rv_image(panic run selftest-kernel-fault)
-# The scenarios once more with the Sv48 probe skipped (the Sv39 fallback, which QEMU's
-# harts, all of which have Sv48, would otherwise never run), on a hart with Svpbmt.
-mmk_rv_image(test_sv39 test test sv39)
+# The scenarios once more with the fallbacks QEMU's harts (all with Sv48 and 16-bit ASIDs)
+# would otherwise never run: Sv39, and every user root sharing hardware ASID 0; on a hart
+# with Svpbmt.
+mmk_rv_image(test_sv39 test test sv39 noasid)
 
 add_custom_target(run
     COMMAND ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/run

@@ -25,12 +25,14 @@ static bool cmdline_word(const char *cmdline, const char *word) {
 }
 
 /* Called by boot.S with the hart id and the device tree's physical address. The command
- * line word "sv39" skips the Sv48 probe (so the fallback is tested on harts with Sv48). */
+ * line words "sv39" (skip the Sv48 probe) and "noasid" (use no ASIDs) let the tests run
+ * the fallbacks on harts that have Sv48 and ASIDs. */
 _Noreturn void rv_start(uint64_t hartid, uint64_t dtb_pa) {
     RV_CSR_CLEAR(sstatus, RV_SSTATUS_SIE);
     RV_CSR_WRITE(sie, 0);
     rv_fdt_parse(dtb_pa, &boot_info);
-    rv_mmu_probe(!cmdline_word(boot_info.cmdline, "sv39"));
+    rv_mmu_probe(!cmdline_word(boot_info.cmdline, "sv39"),
+                 !cmdline_word(boot_info.cmdline, "noasid"));
     kern_printf("[riscv] hart %llu, %s paging, %u-bit ASIDs, timebase %llu Hz%s%s\n",
                 (unsigned long long)hartid, rv_pt_format()->name, rv_mmu_asid_bits(),
                 (unsigned long long)rv_platform.timebase_hz, rv_platform.svpbmt ? ", Svpbmt" : "",

@@ -63,7 +63,7 @@ static unsigned probe_asid_bits(uint64_t satp) {
 }
 
 /* See riscv.h. */
-void rv_mmu_probe(bool allow_sv48) {
+void rv_mmu_probe(bool allow_sv48, bool allow_asids) {
     uint64_t sv39 = RV_CSR_READ(satp);
     uint64_t sv39_root_pa = (sv39 & RV_SATP_PPN_MASK) << PT_PAGE_SHIFT;
     uint64_t link = ((sv39_root_pa >> PT_PAGE_SHIFT) << RV_PTE_PPN_SHIFT) | RV_PTE_V;
@@ -78,7 +78,7 @@ void rv_mmu_probe(bool allow_sv48) {
             boot_satp = sv48;
         }
     }
-    asid_bits = probe_asid_bits(boot_satp);
+    asid_bits = allow_asids ? probe_asid_bits(boot_satp) : 0;
 }
 
 /* See riscv.h. */

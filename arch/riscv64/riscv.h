@@ -123,8 +123,9 @@ extern rv_platform_t rv_platform;
 void rv_fdt_parse(uint64_t dtb_pa, arch_boot_info_t *bi);
 
 /* Picks the paging format (Sv48 unless !allow_sv48 or the hart lacks it) and measures the
- * ASID width; switches the bootstrap tables to that format. => on the bootstrap tables. */
-void rv_mmu_probe(bool allow_sv48);
+ * ASID width (taken as 0 when !allow_asids); switches the bootstrap tables to that format.
+ * => on the bootstrap tables. */
+void rv_mmu_probe(bool allow_sv48, bool allow_asids);
 /* The satp.ASID width the hart implements (0..16), as probed. */
 unsigned rv_mmu_asid_bits(void);
 /* Reloads the bootstrap tables (kernel image + window onto physical [0, 16 GiB)), whatever
