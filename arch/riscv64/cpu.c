@@ -28,7 +28,9 @@ static bool cmdline_word(const char *cmdline, const char *word) {
  * line words "sv39" (skip the Sv48 probe) and "noasid" (use no ASIDs) let the tests run
  * the fallbacks on harts that have Sv48 and ASIDs. */
 _Noreturn void rv_start(uint64_t hartid, uint64_t dtb_pa) {
-    RV_CSR_CLEAR(sstatus, RV_SSTATUS_SIE);
+    /* Interrupts off; FP and vector units off (the kernel is integer-only, so a stray FP
+     * instruction traps instead of dirtying state nobody saves). */
+    RV_CSR_CLEAR(sstatus, RV_SSTATUS_SIE | RV_SSTATUS_FS | RV_SSTATUS_VS);
     RV_CSR_WRITE(sie, 0);
     rv_fdt_parse(dtb_pa, &boot_info);
     rv_mmu_probe(!cmdline_word(boot_info.cmdline, "sv39"),

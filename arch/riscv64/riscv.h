@@ -14,6 +14,7 @@
 #define RV_SSTATUS_SIE  (1ull << 1)  /* interrupts enabled in S-mode */
 #define RV_SSTATUS_SPIE (1ull << 5)  /* SIE before the trap; sret restores it */
 #define RV_SSTATUS_SPP  (1ull << 8)  /* trapped from S-mode (else U-mode); sret returns there */
+#define RV_SSTATUS_VS   (3ull << 9)  /* vector state (priv. 1.12); 0 = off: vector insns trap */
 #define RV_SSTATUS_FS   (3ull << 13) /* FPU state; 0 = off, so user FP instructions trap */
 #define RV_SSTATUS_SUM  (1ull << 18) /* S-mode may access user pages (we never do) */
 #define RV_SSTATUS_MXR  (1ull << 19) /* loads from execute-only pages */

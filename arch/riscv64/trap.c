@@ -211,9 +211,11 @@ void arch_syscall_set_result(arch_regs_t *r, uint64_t err, uint64_t value) {
 
 /* See arch.h. The return privilege and interrupt state come from sstatus, which is set
  * here, never from r: nothing kept in r may return to S-mode. SPIE = 1 enables interrupts
- * in user mode; FS = 0 (off) makes user FP instructions trap, since no FP state is kept. */
+ * in user mode; FS = VS = 0 (off) make user FP and vector instructions trap, since no FP
+ * or vector state is kept (it would leak between threads). */
 _Noreturn void arch_user_enter(arch_regs_t *r) {
-    RV_CSR_CLEAR(sstatus, RV_SSTATUS_SPP | RV_SSTATUS_SIE | RV_SSTATUS_FS | RV_SSTATUS_SUM);
+    RV_CSR_CLEAR(sstatus,
+                 RV_SSTATUS_SPP | RV_SSTATUS_SIE | RV_SSTATUS_FS | RV_SSTATUS_VS | RV_SSTATUS_SUM);
     RV_CSR_SET(sstatus, RV_SSTATUS_SPIE);
     current_regs = r;
     rv_enter_user(r);
