@@ -92,11 +92,11 @@ static pt_kind_t rv_decode_leaf(uint64_t e, unsigned level, uint32_t flags, pt_p
     }
     fmt_set_pa(pa, rv_pa(e));
     if (attr) {
-        attr->perm = (e & RV_R) ? PT_R : 0;
-        attr->perm |= (e & RV_W) ? PT_W : 0;
-        attr->perm |= (e & RV_X) ? PT_X : 0;
-        attr->perm |= (e & RV_U) ? PT_U : 0;
-        attr->perm |= (e & RV_G) ? PT_G : 0;
+        /* R W X U G sit at bits 1..5, in the order of PT_R..PT_G at bits 0..4. */
+        _Static_assert(PT_R == RV_R >> 1 && PT_W == RV_W >> 1 && PT_X == RV_X >> 1 &&
+                           PT_U == RV_U >> 1 && PT_G == RV_G >> 1,
+                       "riscv permission bits are PT_* shifted by one");
+        attr->perm = (uint8_t)((e >> 1) & PT_PERM_ALL);
         attr->memtype = (uint8_t)memtype;
     }
     return PT_KIND_LEAF;

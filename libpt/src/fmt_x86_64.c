@@ -27,6 +27,10 @@ static const uint8_t x86_pat_index[PT_MEM_COUNT_] = {
     [PT_MEM_WC] = 4,     /* WC */
 };
 
+/* The inverse of x86_pat_index: -1 for PAT entries we never select. */
+static const int8_t x86_memtype_of_pat[8] = {PT_MEM_NORMAL, -1, -1, PT_MEM_DEVICE,
+                                             PT_MEM_WC,     -1, -1, -1};
+
 /* The PAT-index bit 2 for a leaf at level. */
 static uint64_t x86_pat_bit(unsigned level) {
     return level == 0 ? X86_PAT4K : X86_PATLG;
@@ -73,8 +77,8 @@ static pt_kind_t x86_decode_leaf(uint64_t e, unsigned level, pt_paddr_t *pa, pt_
     }
     unsigned pat =
         ((e & X86_PWT) ? 1u : 0u) | ((e & X86_PCD) ? 2u : 0u) | ((e & pat_bit) ? 4u : 0u);
-    unsigned memtype = fmt_memtype_of(x86_pat_index, pat);
-    if (memtype == PT_MEM_COUNT_) {
+    int8_t memtype = x86_memtype_of_pat[pat];
+    if (memtype < 0) {
         return PT_KIND_INVALID;
     }
     fmt_set_pa(pa, e & addr_mask);
