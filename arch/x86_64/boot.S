@@ -23,6 +23,11 @@
 #define PTE_P            (1 << 0)   /* SDM 3A 4.5: present */
 #define PTE_W            (1 << 1)   /* writable */
 #define PTE_PS           (1 << 7)   /* 2 MiB page at the page-directory level */
+#define CPUID_EXT_FEAT   0x80000001
+#define CPUID_EDX_LM     (1 << 29)  /* long mode (SDM 2A "CPUID", leaf 80000001h) */
+#define COM1             0x3f8
+#define COM1_LSR         (COM1 + 5)
+#define LSR_THR_EMPTY    0x20
 
     .section .multiboot, "a"
     .balign 8
@@ -46,6 +51,12 @@ _start:
     mov $boot_stack_top, %esp
     mov %eax, %edi              /* magic: first argument of arch_x86_64_start */
     mov %ebx, %esi              /* info: second argument */
+
+    /* A CPU without long mode would triple-fault below: say so on COM1 and stop. */
+    mov $CPUID_EXT_FEAT, %eax
+    cpuid
+    test $CPUID_EDX_LM, %edx
+    jz no_long_mode
 
     /* pd[i] = i * 2 MiB, a large page: the first 1 GiB */
     mov $boot_pd, %ebx
@@ -86,6 +97,24 @@ _start:
     lgdt boot_gdt_ptr
     ljmp $0x08, $long_mode
 
+no_long_mode:
+    mov $no_long_mode_msg, %esi
+1:  lodsb
+    test %al, %al
+    jz 3f
+    mov %al, %ah
+    mov $COM1_LSR, %dx
+2:  in %dx, %al
+    test $LSR_THR_EMPTY, %al
+    jz 2b
+    mov $COM1, %dx
+    mov %ah, %al
+    out %al, %dx
+    jmp 1b
+3:  cli
+    hlt
+    jmp 3b
+
     .code64
 long_mode:
     mov $0x10, %ax
@@ -108,6 +137,8 @@ boot_gdt_end:
 boot_gdt_ptr:
     .word boot_gdt_end - boot_gdt - 1
     .long boot_gdt
+no_long_mode_msg:
+    .asciz "mmk: this CPU has no long mode (x86_64); stopping.\r\n"
 
     .section .boot.bss, "aw", @nobits
     .balign 4096

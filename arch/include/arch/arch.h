@@ -116,7 +116,9 @@ void arch_root_release(arch_root_t *r);
 
 /* Invalidates what f says changed in r (pt_flush_t semantics: nothing when f->leaves and
  * f->tables are 0; the range page by page, or everything of r when f->all or the range is
- * long). Works whether or not r is loaded. Call before releasing f's deferred tables. */
+ * long). Works whether or not r is loaded. The kernel's root (id 0) holds global mappings
+ * cached under every id, so its flushes reach every id. Call before releasing f's
+ * deferred tables. */
 void arch_tlb_flush(arch_root_t *r, const pt_flush_t *f);
 
 /* ------------------------------------------------------------------------------------ */
