@@ -88,3 +88,30 @@ function(mmk_archive name property)
         COMMENT "Packing ${name} archive (cpio newc)")
     set(MMK_ARCHIVE_${name} ${archive} PARENT_SCOPE)
 endfunction()
+
+# mmk_standard_images(IMAGE_FUNCTION): what every architecture boots, made with the arch's
+# IMAGE_FUNCTION(NAME ARCHIVE CMDLINE...), which must define the target image_NAME:
+#   run   the demo programs (`make run`, `make debug`)
+#   test  the scenario programs, kernel command line "test" (tests/qemu)
+#   panic a kernel that faults on purpose, "selftest-kernel-fault" (tests/qemu)
+# and the `run` / `debug` targets, which boot `run` with arch/<arch>/qemu.sh [--debug].
+# MMK_ARCHIVE_run and MMK_ARCHIVE_test are set in the caller for further images.
+function(mmk_standard_images image_fn)
+    mmk_archive(run MMK_DEMO_PROGRAMS)
+    mmk_archive(test MMK_TEST_PROGRAMS)
+    cmake_language(CALL ${image_fn} run run)
+    cmake_language(CALL ${image_fn} test test test)
+    cmake_language(CALL ${image_fn} panic run selftest-kernel-fault)
+    set(qemu_sh ${CMAKE_SOURCE_DIR}/arch/${ARCH}/qemu.sh)
+    add_custom_target(run
+        COMMAND ${qemu_sh} ${CMAKE_BINARY_DIR}/images/run
+        DEPENDS image_run
+        USES_TERMINAL
+        COMMENT "Booting the run image in QEMU (${ARCH}, TCG, console on this terminal)")
+    add_custom_target(debug
+        COMMAND ${qemu_sh} --debug ${CMAKE_BINARY_DIR}/images/run
+        DEPENDS image_run
+        USES_TERMINAL)
+    set(MMK_ARCHIVE_run ${MMK_ARCHIVE_run} PARENT_SCOPE)
+    set(MMK_ARCHIVE_test ${MMK_ARCHIVE_test} PARENT_SCOPE)
+endfunction()

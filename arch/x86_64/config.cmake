@@ -28,23 +28,8 @@ function(mmk_x86_iso name archive)
     add_custom_target(image_${name} ALL DEPENDS ${iso})
 endfunction()
 
-# `make run`: the demo programs; `ctest`: the scenario programs, judged by the kernel, and
-# a kernel that faults on purpose (tests/qemu/README.md).
-mmk_archive(run MMK_DEMO_PROGRAMS)
-mmk_x86_iso(run run)
-mmk_archive(test MMK_TEST_PROGRAMS)
-mmk_x86_iso(test test test)
-mmk_x86_iso(panic run selftest-kernel-fault)
-
-add_custom_target(run
-    COMMAND ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/run
-    DEPENDS image_run
-    USES_TERMINAL
-    COMMENT "Booting the run image in QEMU (TCG, serial on this terminal)")
-add_custom_target(debug
-    COMMAND ${ARCH_DIR}/qemu.sh --debug ${CMAKE_BINARY_DIR}/images/run
-    DEPENDS image_run
-    USES_TERMINAL)
+# The run, test and panic images as ISOs, and the `run` / `debug` targets (kernel.cmake).
+mmk_standard_images(mmk_x86_iso)
 
 # The scenario run once more on a CPU with PCID, INVPCID, 1 GiB pages, SMEP and SMAP
 # (tests/qemu runs it on QEMU's default qemu64, which has none of them).
