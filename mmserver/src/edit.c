@@ -95,7 +95,7 @@ mm_err_t mm_req_decommit(mm_server_t *srv, mm_client_t *c, const uint64_t *req, 
         return err;
     }
     reply[MM_R_REL_FREED] = mm_space_commit(c, &res);
-    mm_pool_reserve(&srv->pool, old.last); /* cannot fail: those frames just came back */
+    mm_pool_promise_returned(&srv->pool, old.last);
     c->unbacked += old.backed;
     reply[MM_R_REL_PAGES] = res.pages;
     reply[MM_R_REL_CHARGE] = mm_charge(c);

@@ -41,6 +41,12 @@ bool mm_pool_alloc_run(mm_pool_t *p, uint64_t n, uint64_t align, uint64_t phase,
 /* Promises n free frames to lazy pages; false (nothing promised) when fewer are available. */
 bool mm_pool_reserve(mm_pool_t *p, uint64_t n);
 
+/* Promises to lazy pages n frames that the same request just gave back to the pool (a
+ * decommit, a failed fill). Unlike mm_pool_reserve it never fails: those frames are free
+ * again, so free >= reserved still holds, even when fault fills have used the emergency
+ * frames and mm_pool_reserve would see no room. */
+void mm_pool_promise_returned(mm_pool_t *p, uint64_t n);
+
 /* Takes back a promise of n frames. */
 void mm_pool_unreserve(mm_pool_t *p, uint64_t n);
 
@@ -57,9 +63,6 @@ void mm_pool_free_now(mm_pool_t *p, pt_paddr_t pa);
 
 /* Frees every pending frame. => the flush for them is done. Returns how many. */
 uint64_t mm_pool_drain(mm_pool_t *p);
-
-/* True if pa is a frame of the pool (metadata excluded). */
-bool mm_pool_has(const mm_pool_t *p, pt_paddr_t pa);
 
 /* True if [pa, pa + len) overlaps the pool's window. => no overflow. */
 bool mm_pool_overlaps(const mm_pool_t *p, pt_paddr_t pa, uint64_t len);

@@ -132,14 +132,16 @@ static mm_err_t alloc_list(mm_server_t *srv, map_plan_t *p, uint64_t n) {
     return MM_OK;
 }
 
-/* Frames for an eager map: one contiguous run when the pool has one (aligned with va for
- * 2 MiB leaves when MM_F_HUGE), else single frames (and p->fallback for MM_F_HUGE). */
+/* Frames for an eager map. MM_F_HUGE: one run aligned with va for 2 MiB leaves, else single
+ * frames (p->fallback says so). Otherwise single frames (next-fit hands them out mostly in
+ * order), or one run when the map is too large for the frame list. */
 static mm_err_t alloc_frames(mm_server_t *srv, map_plan_t *p) {
     uint64_t n = MM_PAGES(p->len);
     bool want_huge = p->flags & MM_F_HUGE;
     uint64_t align = want_huge ? MM_HUGE : MM_PAGE;
     p->owns_frames = true;
-    if (mm_pool_alloc_run(&srv->pool, n, align, p->va & (align - 1), &p->src.base)) {
+    if ((want_huge || n > MM_LIST_MAX) &&
+        mm_pool_alloc_run(&srv->pool, n, align, p->va & (align - 1), &p->src.base)) {
         p->src.list = NULL;
         p->huge = want_huge;
         return MM_OK;

@@ -118,6 +118,10 @@ bool mm_pool_reserve(mm_pool_t *p, uint64_t n) {
     return true;
 }
 
+void mm_pool_promise_returned(mm_pool_t *p, uint64_t n) {
+    p->reserved += n;
+}
+
 void mm_pool_unreserve(mm_pool_t *p, uint64_t n) {
     p->reserved -= n;
 }

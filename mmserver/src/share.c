@@ -79,18 +79,25 @@ static mm_err_t source_frames(mm_server_t *srv, mm_client_t *c, uint64_t va, uin
     return MM_OK;
 }
 
-/* Checks the receiver's side: [dst, dst + len) lies in one window accepted from sender,
- * whose max permissions include perm, without any frame yet. */
+/* Checks the receiver's side: [dst, dst + len) is covered by windows accepted from
+ * sender (one window, or the pieces earlier shares cut it into) whose max permissions
+ * include perm, and holds no frame yet. */
 static mm_err_t target_window(mm_client_t *t, uint32_t sender, uint64_t dst, uint64_t len,
                               uint32_t perm, uint64_t *where) {
-    const mm_region_t *r = mm_region_at(t, dst);
-    *where = dst;
-    if (!r || r->kind != MM_KIND_SHARED || r->peer != sender || dst + len > r->base + r->len ||
-        (perm & ~(uint32_t)r->maxperm)) {
+    if (!mm_region_covered(t, dst, len, where)) {
         return MM_ERR_DENIED;
+    }
+    for (uint32_t i = mm_region_find(t, dst); i < t->nregions && t->region[i].base < dst + len;
+         i++) {
+        const mm_region_t *r = &t->region[i];
+        *where = r->base > dst ? r->base : dst;
+        if (r->kind != MM_KIND_SHARED || r->peer != sender || (perm & ~(uint32_t)r->maxperm)) {
+            return MM_ERR_DENIED;
+        }
     }
     mm_scan_t held;
     mm_space_scan(t, dst, len, &held);
+    *where = dst;
     if (held.pages) {
         return MM_ERR_EXISTS;
     }
@@ -138,7 +145,9 @@ mm_err_t mm_req_share(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     }
     uint32_t first, end;
     mm_region_carve(t, dst, len, &first, &end);
-    t->region[first].perm = (uint8_t)perm;
+    for (uint32_t i = first; i < end; i++) {
+        t->region[i].perm = (uint8_t)perm;
+    }
     t->unbacked -= n;
     mm_pool_unreserve(&srv->pool, n);
     mm_space_commit(t, &res);

@@ -231,7 +231,7 @@ static mm_fault_answer_t fill(mm_client_t *c, pt_vaddr_t page, uint32_t perm) {
     c->fault_fill = false;
     if (err != PT_OK) {
         mm_pool_free_now(pool, pa);
-        pool->reserved++; /* the page is still promised its frame */
+        mm_pool_promise_returned(pool, 1); /* the page is still promised its frame */
         return MM_FAULT_RETRY;
     }
     c->unbacked--;

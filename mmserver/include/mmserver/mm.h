@@ -150,6 +150,9 @@ mm_err_t mm_dump(const mm_server_t *srv, uint32_t client, mm_out_fn out, void *c
 /* Frames any client could still obtain from the pool (free, not promised to lazy pages). */
 uint64_t mm_pool_available(const mm_pool_t *pool);
 
+/* True if pa is a frame of the pool (its metadata frames excluded). */
+bool mm_pool_has(const mm_pool_t *pool, pt_paddr_t pa);
+
 /* Users of the pool frame at pa (0 if free or not a pool frame). */
 uint32_t mm_pool_refs(const mm_pool_t *pool, pt_paddr_t pa);
 

@@ -1,0 +1,379 @@
+/*
+ * The test environment: the fake kernel, the RAM window, request helpers, the invariant
+ * sweep, snapshots and the failure-injection driver.
+ */
+#include "mmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* kernel.register_root: records the root (refuses when the test says so). */
+static bool k_register(void *ctx, uint32_t client, pt_paddr_t root) {
+    mmt_env_t *e = ctx;
+    if (e->k.refuse_root) {
+        return false;
+    }
+    cr_assert_eq(e->k.root[client], 0, "root registered twice for client %u", client);
+    e->k.root[client] = root;
+    e->k.registers++;
+    return true;
+}
+
+/* kernel.unregister_root: forgets it. */
+static void k_unregister(void *ctx, uint32_t client) {
+    mmt_env_t *e = ctx;
+    cr_assert_neq(e->k.root[client], 0, "unregister of client %u without a root", client);
+    e->k.root[client] = 0;
+    e->k.unregisters++;
+}
+
+/* kernel.flush: records the flush and the pool as it is at that moment. */
+static void k_flush(void *ctx, uint32_t client, const pt_flush_t *fl) {
+    mmt_env_t *e = ctx;
+    cr_assert_neq(e->k.root[client], 0, "flush for client %u without a root", client);
+    e->k.flushes++;
+    e->k.last_flush_client = client;
+    e->k.last_flush = *fl;
+    e->k.free_at_flush = e->srv->pool.free;
+    e->k.pending_at_flush = e->srv->pool.pending;
+}
+
+/* kernel.kill: records it. */
+static void k_kill(void *ctx, uint32_t client, mm_kill_reason_t reason) {
+    mmt_env_t *e = ctx;
+    (void)client;
+    e->k.kills++;
+    e->k.last_kill = reason;
+}
+
+/* Space flags that let fmt express every memory type. */
+static uint32_t space_flags(const pt_format_t *fmt) {
+    return fmt == &pt_format_sv48 || fmt == &pt_format_sv39 ? PT_FEAT_SVPBMT : 0;
+}
+
+void mmt_init(mmt_env_t *e, const pt_format_t *fmt, uint64_t frames) {
+    memset(e, 0, sizeof(*e));
+    e->fmt = fmt;
+    e->frames = frames ? frames : MMT_POOL_FRAMES;
+    e->ram = aligned_alloc(PG, e->frames * PG);
+    e->srv = calloc(1, sizeof(*e->srv));
+    cr_assert(e->ram && e->srv);
+    memset(e->ram, 0xa5, e->frames * PG); /* garbage: the pool must zero what it hands out */
+    mm_config_t cfg = {
+        .fmt = fmt,
+        .space_flags = space_flags(fmt),
+        .kernel = {e, k_register, k_unregister, k_flush, k_kill},
+        .pool_pa = MMT_POOL_PA,
+        .pool_va = e->ram,
+        .pool_frames = e->frames,
+    };
+    cr_assert_eq(mm_init(e->srv, &cfg), MM_OK);
+    e->start_available = mm_pool_available(&e->srv->pool);
+    e->sweep = true;
+}
+
+void mmt_fini(mmt_env_t *e) {
+    mmt_check(e);
+    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+        if (e->srv->client[id].active) {
+            cr_assert_eq(mm_client_destroy(e->srv, id), MM_OK);
+        }
+    }
+    mm_pool_t *p = &e->srv->pool;
+    cr_assert_eq(p->free, p->frames - p->meta, "%s: %llu frames not back in the pool", e->fmt->name,
+                 (unsigned long long)(p->frames - p->meta - p->free));
+    cr_assert_eq(p->reserved, 0, "%s: %llu frames still promised", e->fmt->name,
+                 (unsigned long long)p->reserved);
+    cr_assert_eq(mm_pool_available(p), e->start_available);
+    cr_assert_eq(e->k.registers, e->k.unregisters, "every root registered was unregistered");
+    free(e->ram);
+    free(e->srv);
+}
+
+void mmt_client(mmt_env_t *e, uint32_t id, uint64_t quota, bool privileged) {
+    cr_assert_eq(mm_client_create(e->srv, id, quota, privileged), MM_OK);
+}
+
+mm_err_t mmt_req(mmt_env_t *e, uint32_t client, uint64_t label, uint64_t w0, uint64_t w1,
+                 uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5) {
+    uint64_t req[MM_REQ_WORDS] = {w0, w1, w2, w3, w4, w5};
+    uint64_t flushes = e->k.flushes;
+    mm_err_t err = mm_handle(e->srv, client, label, req, e->reply);
+    if (getenv("MMT_TRACE")) {
+        fprintf(stderr, "req c%u L%llu %#llx %#llx %#llx %#llx %#llx %#llx -> %s\n", client,
+                (unsigned long long)label, (unsigned long long)w0, (unsigned long long)w1,
+                (unsigned long long)w2, (unsigned long long)w3, (unsigned long long)w4,
+                (unsigned long long)w5, mm_strerror(err));
+    }
+    cr_assert(e->k.flushes - flushes <= 1, "%s: label %llu made %llu flushes", e->fmt->name,
+              (unsigned long long)label, (unsigned long long)(e->k.flushes - flushes));
+    cr_assert(err == MM_OK || e->k.flushes == flushes, "%s: a failed request flushed",
+              e->fmt->name);
+    cr_assert_eq(e->srv->pool.pending, 0, "%s: frames left pending", e->fmt->name);
+    for (unsigned i = 1; err != MM_OK && i < MM_REPLY_WORDS; i++) {
+        cr_assert_eq(e->reply[i], 0, "%s: error reply word %u is not zero", e->fmt->name, i);
+    }
+    if (e->sweep) {
+        mmt_check(e);
+    }
+    return err;
+}
+
+mm_err_t mmt_map(mmt_env_t *e, uint32_t c, uint64_t va, uint64_t len, uint64_t perm,
+                 uint64_t flags) {
+    return mmt_req(e, c, MM_MAP, va, len, perm, flags, 0, 0);
+}
+
+mm_err_t mmt_unmap(mmt_env_t *e, uint32_t c, uint64_t va, uint64_t len) {
+    return mmt_req(e, c, MM_UNMAP, va, len, 0, 0, 0, 0);
+}
+
+mm_err_t mmt_protect(mmt_env_t *e, uint32_t c, uint64_t va, uint64_t len, uint64_t perm) {
+    return mmt_req(e, c, MM_PROTECT, va, len, perm, 0, 0, 0);
+}
+
+mm_err_t mmt_decommit(mmt_env_t *e, uint32_t c, uint64_t va, uint64_t len) {
+    return mmt_req(e, c, MM_DECOMMIT, va, len, 0, 0, 0, 0);
+}
+
+mm_err_t mmt_accept(mmt_env_t *e, uint32_t c, uint64_t from, uint64_t va, uint64_t len,
+                    uint64_t max) {
+    return mmt_req(e, c, MM_SHARE_ACCEPT, from, va, len, max, 0, 0);
+}
+
+mm_err_t mmt_share(mmt_env_t *e, uint32_t c, uint64_t va, uint64_t len, uint64_t to, uint64_t dst,
+                   uint64_t perm) {
+    return mmt_req(e, c, MM_SHARE, va, len, to, dst, perm, 0);
+}
+
+pt_paddr_t mmt_frame(mmt_env_t *e, uint32_t c, uint64_t va) {
+    pt_mapping_t m;
+    return pt_query(&e->srv->client[c].space, va, &m) == PT_OK ? m.pa : 0;
+}
+
+uint8_t *mmt_bytes(mmt_env_t *e, pt_paddr_t pa) {
+    cr_assert(pa >= MMT_POOL_PA && pa < MMT_POOL_PA + e->frames * PG, "%#llx not in the pool",
+              (unsigned long long)pa);
+    return e->ram + (pa - MMT_POOL_PA);
+}
+
+bool mmt_zeroed(mmt_env_t *e, pt_paddr_t pa) {
+    const uint8_t *b = mmt_bytes(e, pa);
+    for (unsigned i = 0; i < PG; i++) {
+        if (b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- invariants ------------------------------------------------------------------------ */
+
+/* What the sweep counts over one client's leaves. */
+typedef struct sweep {
+    mmt_env_t *e;
+    const mm_client_t *c;
+    uint64_t *refs;  /* per pool frame: users found in the tables */
+    uint64_t backed; /* pool pages mapped */
+    uint64_t tables; /* tables seen (root excluded) */
+} sweep_t;
+
+/* pt_iterate visitor: counts tables and pool pages, checks each leaf against its region. */
+static bool sweep_visit(void *ctx, const pt_mapping_t *m) {
+    sweep_t *s = ctx;
+    mm_pool_t *p = &s->e->srv->pool;
+    if (m->is_table) {
+        s->tables++;
+        cr_assert(mm_pool_has(p, m->pa), "table %#llx not from the pool",
+                  (unsigned long long)m->pa);
+        s->refs[(m->pa - p->pa) / PG]++;
+        return true;
+    }
+    for (uint64_t off = 0; off < (1ull << m->shift); off += PG) {
+        uint64_t va = m->va + off;
+        const mm_region_t *r = NULL;
+        for (uint32_t i = 0; i < s->c->nregions; i++) {
+            if (va - s->c->region[i].base < s->c->region[i].len) {
+                r = &s->c->region[i];
+            }
+        }
+        cr_assert(r != NULL, "%s: leaf at %#llx outside every region", s->e->fmt->name,
+                  (unsigned long long)va);
+        if (r->kind == MM_KIND_DEVICE) {
+            cr_assert_eq(m->pa + off, r->pa + (va - r->base), "device leaf frame");
+            continue;
+        }
+        cr_assert(mm_pool_has(p, m->pa + off), "data leaf not from the pool");
+        s->refs[(m->pa + off - p->pa) / PG]++;
+        s->backed++;
+    }
+    return true;
+}
+
+/* Checks one client: sorted disjoint regions, data charge, tables, unbacked pages. */
+static void check_client(mmt_env_t *e, const mm_client_t *c, uint64_t *refs) {
+    uint64_t data = 0;
+    for (uint32_t i = 0; i < c->nregions; i++) {
+        const mm_region_t *r = &c->region[i];
+        cr_assert(r->len && !(r->base % PG) && !(r->len % PG), "region shape");
+        cr_assert(i == 0 || c->region[i - 1].base + c->region[i - 1].len <= r->base,
+                  "%s: regions overlap or are unsorted", e->fmt->name);
+        data += r->kind == MM_KIND_DEVICE ? 0 : r->len / PG;
+    }
+    sweep_t s = {.e = e, .c = c, .refs = refs};
+    pt_iterate(&c->space, MM_USER_BASE, e->srv->user_top - MM_USER_BASE, sweep_visit, &s);
+    refs[(c->space.root - MMT_POOL_PA) / PG]++;
+    cr_assert_eq(c->data, data, "%s: client %u data charge %llu, regions hold %llu", e->fmt->name,
+                 c->id, (unsigned long long)c->data, (unsigned long long)data);
+    cr_assert_eq(c->tables, c->space.tables, "%s: table charge", e->fmt->name);
+    cr_assert_eq(c->tables, s.tables + 1, "%s: tables charged %llu, reachable %llu", e->fmt->name,
+                 (unsigned long long)c->tables, (unsigned long long)s.tables + 1);
+    cr_assert_eq(c->unbacked, data - s.backed, "%s: client %u: %llu unbacked, %llu - %llu",
+                 e->fmt->name, c->id, (unsigned long long)c->unbacked, (unsigned long long)data,
+                 (unsigned long long)s.backed);
+}
+
+/*
+ * The invariants: per client, charge == data pages of its regions + its tables, and its
+ * unbacked pages == data pages without a frame; per pool frame, the users the pool counts
+ * == the times it appears in some table (as a leaf or a table); free + in use + metadata ==
+ * pool size; the promised frames == all clients' unbacked pages <= free frames.
+ */
+void mmt_check(mmt_env_t *e) {
+    mm_pool_t *p = &e->srv->pool;
+    uint64_t *refs = calloc(p->frames, sizeof(*refs));
+    uint64_t unbacked = 0, used = 0;
+    cr_assert(refs != NULL);
+    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+        const mm_client_t *c = &e->srv->client[id];
+        if (c->active) {
+            check_client(e, c, refs);
+            unbacked += c->unbacked;
+        }
+    }
+    for (uint64_t i = p->meta; i < p->frames; i++) {
+        cr_assert_eq(p->frame[i].ref, refs[i], "%s: frame %llu: pool says %u users, tables %llu",
+                     e->fmt->name, (unsigned long long)i, p->frame[i].ref,
+                     (unsigned long long)refs[i]);
+        used += refs[i] != 0;
+    }
+    free(refs);
+    cr_assert_eq(p->pending, 0);
+    cr_assert_eq(p->free + used + p->meta, p->frames, "%s: free %llu + used %llu != size",
+                 e->fmt->name, (unsigned long long)p->free, (unsigned long long)used);
+    cr_assert_eq(p->reserved, unbacked, "%s: pool promised %llu, clients lack %llu", e->fmt->name,
+                 (unsigned long long)p->reserved, (unsigned long long)unbacked);
+    cr_assert(p->free >= p->reserved, "%s: promised more frames than are free", e->fmt->name);
+}
+
+/* ---- snapshots ------------------------------------------------------------------------- */
+
+/* pt_iterate visitor: appends to a snapshot. */
+static bool snap_visit(void *ctx, const pt_mapping_t *m) {
+    mmt_snap_t *s = ctx;
+    s->m = realloc(s->m, (s->n + 1) * sizeof(*s->m));
+    cr_assert(s->m != NULL);
+    s->m[s->n++] = *m;
+    return true;
+}
+
+mmt_snap_t mmt_snapshot(mmt_env_t *e) {
+    mmt_snap_t s = {0};
+    s.clients = malloc(MM_MAX_CLIENTS * sizeof(*s.clients));
+    cr_assert(s.clients != NULL);
+    memcpy(s.clients, e->srv->client, MM_MAX_CLIENTS * sizeof(*s.clients));
+    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+        const mm_client_t *c = &e->srv->client[id];
+        if (c->active) {
+            pt_iterate(&c->space, MM_USER_BASE, e->srv->user_top - MM_USER_BASE, snap_visit, &s);
+        }
+    }
+    s.free = e->srv->pool.free;
+    s.reserved = e->srv->pool.reserved;
+    s.available = mm_pool_available(&e->srv->pool);
+    return s;
+}
+
+/* Asserts two mappings are the same entry. */
+static void same_mapping(mmt_env_t *e, const pt_mapping_t *a, const pt_mapping_t *b,
+                         const char *what) {
+    cr_assert(
+        a->va == b->va && a->pa == b->pa && a->shift == b->shift && a->level == b->level &&
+            a->is_table == b->is_table &&
+            (a->is_table || (a->attr.perm == b->attr.perm && a->attr.memtype == b->attr.memtype)),
+        "%s: %s: entry at %#llx changed", e->fmt->name, what, (unsigned long long)a->va);
+}
+
+void mmt_expect_snapshot(mmt_env_t *e, const mmt_snap_t *s, const char *what) {
+    mmt_snap_t now = mmt_snapshot(e);
+    cr_assert_eq(now.n, s->n, "%s: %s: %zu entries, were %zu", e->fmt->name, what, now.n, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        same_mapping(e, &now.m[i], &s->m[i], what);
+    }
+    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+        const mm_client_t *a = &now.clients[id], *b = &s->clients[id];
+        cr_assert(a->active == b->active && a->data == b->data && a->tables == b->tables &&
+                      a->unbacked == b->unbacked && a->nregions == b->nregions &&
+                      !memcmp(a->region, b->region, a->nregions * sizeof(mm_region_t)),
+                  "%s: %s: client %u's account or regions changed", e->fmt->name, what, id);
+    }
+    cr_assert(now.free == s->free && now.reserved == s->reserved && now.available == s->available,
+              "%s: %s: pool free %llu (was %llu), reserved %llu (was %llu)", e->fmt->name, what,
+              (unsigned long long)now.free, (unsigned long long)s->free,
+              (unsigned long long)now.reserved, (unsigned long long)s->reserved);
+    mmt_snap_free(&now);
+}
+
+void mmt_snap_free(mmt_snap_t *s) {
+    free(s->m);
+    free(s->clients);
+    memset(s, 0, sizeof(*s));
+}
+
+/* ---- failure injection ----------------------------------------------------------------- */
+
+unsigned mmt_every_failure(const pt_format_t *fmt, const char *what, mmt_setup_fn setup,
+                           mmt_op_fn op) {
+    unsigned failures = 0;
+    for (uint64_t k = 1; k < 100000; k++) {
+        mmt_env_t env, *e = &env;
+        mmt_init(e, fmt, MMT_SMALL_POOL);
+        setup(e);
+        mmt_snap_t before = mmt_snapshot(e);
+        uint64_t flushes = e->k.flushes;
+        mm_pool_t *p = &e->srv->pool;
+        p->fail_at = p->attempts + k;
+        mm_err_t err = op(e);
+        bool reached = p->attempts >= p->fail_at;
+        p->fail_at = 0;
+        if (err != MM_OK) {
+            cr_assert(reached, "%s: %s failed (%s) without an injected failure", fmt->name, what,
+                      mm_strerror(err));
+            cr_assert_eq(e->k.flushes, flushes, "%s: %s: failure %llu flushed", fmt->name, what,
+                         (unsigned long long)k);
+            mmt_expect_snapshot(e, &before, what);
+            mmt_check(e);
+            failures++;
+        }
+        mmt_snap_free(&before);
+        mmt_fini(e);
+        if (!reached) {
+            cr_assert_eq(err, MM_OK, "%s: %s", fmt->name, what);
+            return failures;
+        }
+    }
+    cr_assert_fail("%s: %s never succeeded", fmt->name, what);
+    return failures;
+}
+
+uint64_t mmt_rand(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+uint64_t mmt_below(uint64_t *state, uint64_t n) {
+    return mmt_rand(state) % n;
+}
