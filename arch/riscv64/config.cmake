@@ -14,7 +14,9 @@ set(ARCH_KERNEL_SOURCES
     ${ARCH_DIR}/boot.S ${ARCH_DIR}/entry.S ${ARCH_DIR}/cpu.c ${ARCH_DIR}/fdt.c
     ${ARCH_DIR}/mmu.c ${ARCH_DIR}/sbi.c ${ARCH_DIR}/timer.c ${ARCH_DIR}/trap.c)
 set(ARCH_KERNEL_LDSCRIPT ${ARCH_DIR}/kernel.ld)
-set(ARCH_USER_SOURCES ${ARCH_DIR}/user/crt0.S ${ARCH_DIR}/user/syscall.S)
+set(ARCH_USER_SOURCES
+    ${CMAKE_SOURCE_DIR}/ipc/user/arch/riscv64/crt0.S
+    ${CMAKE_SOURCE_DIR}/ipc/user/arch/riscv64/syscall.S)
 
 include(${CMAKE_SOURCE_DIR}/kernel/kernel.cmake)
 
@@ -31,27 +33,12 @@ function(mmk_rv_image name archive)
     add_custom_target(image_${name} ALL DEPENDS ${dir}/kernel.elf)
 endfunction()
 
-# `make run`: the demo programs; `ctest`: the scenario programs, judged by the kernel, and
-# a kernel that faults on purpose (tests/qemu/README.md).
-mmk_archive(run MMK_DEMO_PROGRAMS)
-mmk_rv_image(run run)
-mmk_archive(test MMK_TEST_PROGRAMS)
-mmk_rv_image(test test test)
-mmk_rv_image(panic run selftest-kernel-fault)
+# The run, test and panic images, and the `run` / `debug` targets (kernel.cmake).
+mmk_standard_images(mmk_rv_image)
 # The scenarios once more with the fallbacks QEMU's harts (all with Sv48 and 16-bit ASIDs)
 # would otherwise never run: Sv39, and every user root sharing hardware ASID 0; on a hart
 # with Svpbmt.
 mmk_rv_image(test_sv39 test test sv39 noasid)
-
-add_custom_target(run
-    COMMAND ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/run
-    DEPENDS image_run
-    USES_TERMINAL
-    COMMENT "Booting the run image in QEMU (virt, OpenSBI, TCG, console on this terminal)")
-add_custom_target(debug
-    COMMAND ${ARCH_DIR}/qemu.sh --debug ${CMAKE_BINARY_DIR}/images/run
-    DEPENDS image_run
-    USES_TERMINAL)
 
 add_test(NAME qemu_scenarios_sv39_svpbmt
     COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-test.sh

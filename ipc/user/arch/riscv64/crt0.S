@@ -2,9 +2,6 @@
  * riscv64 user entry. The kernel starts a thread at _start with sp at the top of its stack
  * (ARCH_USER_STACK_TOP) and every other register zero but a0. Align the stack as the
  * psABI wants (16 bytes), run main, exit with what it returned.
- *
- * This file belongs in ipc/user/arch/riscv64/ (the user runtime's arch part); it lives in
- * arch/riscv64/user/ until the ipc/ owner moves it (see arch/riscv64/README.md).
  */
     .text
     .global _start

@@ -3,8 +3,6 @@
  * The psABI passes nr..a5 in a0..a6; the kernel ABI (ipc/abi.h) wants nr in a7 and the
  * arguments in a0..a5. The kernel answers in a0 (error) and a1 (value): exactly how the
  * psABI returns a two-word struct, so ipc_ret_t needs no glue.
- *
- * Belongs in ipc/user/arch/riscv64/ (see crt0.S).
  */
     .text
     .global ipc_syscall
