@@ -5,6 +5,8 @@
  */
 #include "internal.h"
 
+#include <stdarg.h>
+
 #define LINE_MAX 192u
 
 /* A line being built. */
@@ -35,26 +37,47 @@ static void put_hex(line_t *l, uint64_t v) {
     put_str(l, tmp);
 }
 
-/* Appends " " then v in hex. */
-static void put_word(line_t *l, uint64_t v) {
-    put_str(l, " ");
-    put_hex(l, v);
-}
-
 /* Appends permissions as "rwx" with '-' for what is missing. */
 static void put_perm(line_t *l, uint32_t perm) {
-    char p[5] = {' ', perm & MM_PERM_R ? 'r' : '-', perm & MM_PERM_W ? 'w' : '-',
+    char p[4] = {perm & MM_PERM_R ? 'r' : '-', perm & MM_PERM_W ? 'w' : '-',
                  perm & MM_PERM_X ? 'x' : '-', 0};
     put_str(l, p);
 }
 
-/* Starts a machine line: "mmdump <client> <what>". */
-static void machine(line_t *l, uint32_t client, const char *what) {
+/*
+ * Appends fmt with its arguments: %x a uint64_t in hex with 0x, %p a uint32_t permission
+ * set as "rwx", %s a string; anything else is copied. A tiny printf, since the core has
+ * none (<stdarg.h> is one of the compiler's own freestanding headers).
+ */
+static void put_fmt(line_t *l, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    for (; *fmt; fmt++) {
+        char c[2] = {*fmt, 0};
+        if (*fmt != '%' || !fmt[1]) {
+            put_str(l, c);
+            continue;
+        }
+        switch (*++fmt) {
+            case 'x':
+                put_hex(l, va_arg(ap, uint64_t));
+                break;
+            case 'p':
+                put_perm(l, va_arg(ap, uint32_t));
+                break;
+            default:
+                put_str(l, va_arg(ap, const char *));
+                break;
+        }
+    }
+    va_end(ap);
+}
+
+/* Empties line l and returns it. */
+static line_t *line_start(line_t *l) {
     l->n = 0;
-    put_str(l, "mmdump");
-    put_word(l, client);
-    put_str(l, " ");
-    put_str(l, what);
+    l->buf[0] = 0;
+    return l;
 }
 
 /* A region kind's word. */
@@ -84,23 +107,13 @@ static void flush_run(dump_walk_t *w) {
     if (w->pages == 0) {
         return;
     }
+    uint64_t va = w->run.va, pa = w->run.pa;
     uint32_t perm = mm_perm_of(w->run.attr.perm);
-    l.n = 0;
-    put_str(&l, "    leaves");
-    put_word(&l, w->run.va);
-    put_str(&l, " ->");
-    put_word(&l, w->run.pa);
-    put_str(&l, " pages");
-    put_word(&l, w->pages);
-    put_str(&l, w->run.shift == 12 ? " of 4K" : w->run.shift == 21 ? " of 2M" : " of 1G");
-    put_perm(&l, perm);
+    const char *size = w->run.shift == 12 ? "4K" : w->run.shift == 21 ? "2M" : "1G";
+    put_fmt(line_start(&l), "    leaves %x -> %x pages %x of %s %p", va, pa, w->pages, size, perm);
     w->out(w->ctx, l.buf);
-    machine(&l, w->client, "leaves");
-    put_word(&l, w->run.va);
-    put_word(&l, w->run.pa);
-    put_word(&l, w->pages);
-    put_word(&l, w->run.shift);
-    put_perm(&l, perm);
+    put_fmt(line_start(&l), "mmdump %x leaves %x %x %x %x %p", (uint64_t)w->client, va, pa,
+            w->pages, (uint64_t)w->run.shift, perm);
     w->out(w->ctx, l.buf);
     w->pages = 0;
 }
@@ -127,53 +140,24 @@ static bool visit(void *ctx, const pt_mapping_t *m) {
 /* Writes one region, in both forms. */
 static void dump_region(dump_walk_t *w, const mm_region_t *r) {
     line_t l;
-    l.n = 0;
-    put_str(&l, "  region");
-    put_word(&l, r->base);
-    put_str(&l, "-");
-    put_hex(&l, r->base + r->len);
-    put_perm(&l, r->perm);
-    put_str(&l, " ");
-    put_str(&l, kind_name(r->kind));
-    put_str(&l, " max");
-    put_perm(&l, r->maxperm);
+    const char *kind = kind_name(r->kind);
+    uint64_t peer = r->kind == MM_KIND_SHARED ? r->peer : 0;
+    put_fmt(line_start(&l), "  region %x-%x %p %s max %p", r->base, r->base + r->len,
+            (uint32_t)r->perm, kind, (uint32_t)r->maxperm);
     w->out(w->ctx, l.buf);
-    machine(&l, w->client, "region");
-    put_word(&l, r->base);
-    put_word(&l, r->len);
-    put_perm(&l, r->perm);
-    put_str(&l, " ");
-    put_str(&l, kind_name(r->kind));
-    put_perm(&l, r->maxperm);
-    put_word(&l, r->memtype);
-    put_word(&l, r->kind == MM_KIND_SHARED ? r->peer : 0);
+    put_fmt(line_start(&l), "mmdump %x region %x %x %p %s %p %x %x", (uint64_t)w->client, r->base,
+            r->len, (uint32_t)r->perm, kind, (uint32_t)r->maxperm, (uint64_t)r->memtype, peer);
     w->out(w->ctx, l.buf);
 }
 
 /* Writes the account line, in both forms. */
 static void dump_account(dump_walk_t *w, const mm_client_t *c) {
     line_t l;
-    l.n = 0;
-    put_str(&l, "client");
-    put_word(&l, c->id);
-    put_str(&l, ": charge");
-    put_word(&l, mm_charge(c));
-    put_str(&l, " of quota");
-    put_word(&l, c->quota);
-    put_str(&l, " (data");
-    put_word(&l, c->data);
-    put_str(&l, ", tables");
-    put_word(&l, c->tables);
-    put_str(&l, ", without frame");
-    put_word(&l, c->unbacked);
-    put_str(&l, ")");
+    put_fmt(line_start(&l), "client %x: charge %x of quota %x (data %x, tables %x, no frame %x)",
+            (uint64_t)c->id, mm_charge(c), c->quota, c->data, c->tables, c->unbacked);
     w->out(w->ctx, l.buf);
-    machine(&l, w->client, "account");
-    put_word(&l, mm_charge(c));
-    put_word(&l, c->quota);
-    put_word(&l, c->data);
-    put_word(&l, c->tables);
-    put_word(&l, c->unbacked);
+    put_fmt(line_start(&l), "mmdump %x account %x %x %x %x %x", (uint64_t)c->id, mm_charge(c),
+            c->quota, c->data, c->tables, c->unbacked);
     w->out(w->ctx, l.buf);
 }
 
@@ -182,15 +166,10 @@ static void dump_tables(dump_walk_t *w, unsigned levels) {
     w->tables[levels - 1] = 1;
     for (unsigned lv = levels; lv-- > 0;) {
         line_t l;
-        l.n = 0;
-        put_str(&l, "  tables at level");
-        put_word(&l, lv);
-        put_str(&l, ":");
-        put_word(&l, w->tables[lv]);
+        put_fmt(line_start(&l), "  tables at level %x: %x", (uint64_t)lv, w->tables[lv]);
         w->out(w->ctx, l.buf);
-        machine(&l, w->client, "tables");
-        put_word(&l, lv);
-        put_word(&l, w->tables[lv]);
+        put_fmt(line_start(&l), "mmdump %x tables %x %x", (uint64_t)w->client, (uint64_t)lv,
+                w->tables[lv]);
         w->out(w->ctx, l.buf);
     }
 }
