@@ -331,6 +331,43 @@ ipc_err_t kern_ipc_reply_recv(kern_tcb_t *t, uint64_t slot) {
     return IPC_OK;
 }
 
+/* See ipc.h. The bookkeeping of send_on and rendezvous for a call, without the message. */
+kern_tcb_t *kern_ipc_fast_call(kern_tcb_t *t, const kern_cap_t *c) {
+    kern_endpoint_t *ep = c->obj;
+    kern_tcb_t *r = ep->head;
+    if (!r || ep->queue_of != KERN_TCB_BLOCKED_RECV || r->reply_to || kern_sched_above(r->prio)) {
+        return NULL;
+    }
+    ep_dequeue(r);
+    t->badge = c->badge;
+    t->grant = (c->rights & IPC_RIGHT_GRANT) != 0;
+    t->call = true;
+    t->fault = false;
+    t->out = KERN_OUT_NONE;
+    grant_reply(r, t);
+    r->state = KERN_TCB_READY;
+    r->out = KERN_OUT_NONE;
+    return r;
+}
+
+/* See ipc.h. The bookkeeping of reply_to_caller and recv_on when the receive blocks. */
+kern_tcb_t *kern_ipc_fast_reply_recv(kern_tcb_t *t, const kern_cap_t *c) {
+    kern_endpoint_t *ep = c->obj;
+    kern_tcb_t *caller = t->reply_to;
+    if (!caller || caller->fault || (ep->head && ep->queue_of == KERN_TCB_BLOCKED_SEND) ||
+        kern_sched_above(caller->prio)) {
+        return NULL;
+    }
+    t->reply_to = NULL;
+    caller->replier = NULL;
+    caller->call = false;
+    caller->state = KERN_TCB_READY;
+    caller->out = KERN_OUT_NONE;
+    t->out = KERN_OUT_NONE;
+    ep_enqueue(ep, t, KERN_TCB_BLOCKED_RECV);
+    return caller;
+}
+
 /* See ipc.h. */
 void kern_ipc_fault_msg(kern_msg_t *m, uint32_t kind, uint32_t access, uint64_t vector,
                         uint64_t addr, uint64_t pc, uint64_t code) {

@@ -208,3 +208,42 @@ Test(ipc, full_table_receives_the_message_without_the_capability) {
     cr_assert_eq(x.server.msg.info & IPC_INFO_CAP, 0, "no room: the info says no capability");
     cr_assert_eq(ipc_info_label(x.server.msg.info), 1);
 }
+
+Test(fast, call_and_reply_recv_do_the_same_bookkeeping) {
+    kt_pair_t x;
+    kt_pair_init(&x, IPC_RIGHT_SEND, 5);
+    cr_assert_null(kern_ipc_fast_call(&x.client, &x.cp.cs.slots[3]), "nobody waits yet");
+    cr_assert_eq(x.client.state, KERN_TCB_READY, "a refused fast path changed nothing");
+    kern_tcb_t *cur = kern_sched_choose(NULL, false);
+    cr_assert_eq(cur, &x.server);
+    cr_assert_eq(kern_ipc_recv(&x.server, 3), IPC_OK);
+    cur = kern_sched_choose(cur, false);
+    cr_assert_eq(cur, &x.client);
+    cr_assert_eq(kern_ipc_fast_call(&x.client, &x.cp.cs.slots[3]), &x.server);
+    cr_assert_eq(x.client.state, KERN_TCB_BLOCKED_REPLY);
+    cr_assert_eq(x.server.state, KERN_TCB_READY);
+    cr_assert_not(x.server.queued, "it runs next: no pass over the queues");
+    cr_assert_eq(x.server.reply_to, &x.client);
+    cr_assert_null(kern_ipc_fast_reply_recv(&x.client, &x.cp.cs.slots[3]), "no reply right");
+    cr_assert_eq(kern_ipc_fast_reply_recv(&x.server, &x.sp.cs.slots[3]), &x.client);
+    cr_assert_eq(x.server.state, KERN_TCB_BLOCKED_RECV);
+    cr_assert_eq(x.client.state, KERN_TCB_READY);
+    cr_assert_null(x.server.reply_to);
+    cr_assert_eq(kt_drain_ready(), 0, "both ran directly, nobody was queued");
+}
+
+Test(fast, leaves_higher_priority_and_faults_to_the_slow_path) {
+    kt_pair_t x;
+    kt_pair_init(&x, IPC_RIGHT_SEND, 5);
+    kern_tcb_t *cur = kern_sched_choose(NULL, false);
+    cr_assert_eq(kern_ipc_recv(cur, 3), IPC_OK);
+    kern_tcb_t hi;
+    kt_thread(&hi, &x.cp, 9); /* a ready thread above the server */
+    cr_assert_null(kern_ipc_fast_call(&x.client, &x.cp.cs.slots[3]));
+    kern_tcb_stop(&hi);
+    kern_tcb_set_fault_ep(&x.client, &x.cp.cs.slots[3]);
+    kern_ipc_fault_msg(&x.client.msg, IPC_FAULT_PAGE, IPC_ACCESS_READ, 14, 0, 0, 0);
+    cr_assert(kern_ipc_fault(&x.client));
+    cr_assert_null(kern_ipc_fast_reply_recv(&x.server, &x.sp.cs.slots[3]),
+                   "a fault reply goes the slow way");
+}

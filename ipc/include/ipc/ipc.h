@@ -46,6 +46,8 @@ enum ipc_sys_ipc {
     IPC_SYS_THREAD_SET_PRIORITY = 27,
     /* (va): the caller's IPC buffer: one page-aligned, user-writable ipc_buffer_t; 0: none. */
     IPC_SYS_SET_IPC_BUFFER = 28,
+    /* (): does nothing: the cost of entering and leaving the kernel (benchmarks). */
+    IPC_SYS_NULL = 29,
     IPC_SYS_IPC_END_ /* first number not used yet */
 };
 
