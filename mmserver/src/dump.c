@@ -153,11 +153,14 @@ static void dump_region(dump_walk_t *w, const mm_region_t *r) {
 /* Writes the account line, in both forms. */
 static void dump_account(dump_walk_t *w, const mm_client_t *c) {
     line_t l;
-    put_fmt(line_start(&l), "client %x: charge %x of quota %x (data %x, tables %x, no frame %x)",
-            (uint64_t)c->id, mm_charge(c), c->quota, c->data, c->tables, c->unbacked);
+    put_fmt(line_start(&l),
+            "client %x: charge %x of quota %x: data %x, tables %x (%x held); %x "
+            "pages without a frame",
+            (uint64_t)c->id, mm_charge(c), c->quota, c->data, c->tables_max, c->tables,
+            c->unbacked);
     w->out(w->ctx, l.buf);
-    put_fmt(line_start(&l), "mmdump %x account %x %x %x %x %x", (uint64_t)c->id, mm_charge(c),
-            c->quota, c->data, c->tables, c->unbacked);
+    put_fmt(line_start(&l), "mmdump %x account %x %x %x %x %x %x", (uint64_t)c->id, mm_charge(c),
+            c->quota, c->data, c->tables, c->tables_max, c->unbacked);
     w->out(w->ctx, l.buf);
 }
 

@@ -43,6 +43,7 @@ mm_err_t mm_req_unmap(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     mm_scan_t old;
     mm_space_scan(c, va, len, &old);
     uint64_t charged = mm_region_charged(c, va, len);
+    uint64_t tables = mm_region_tables(c, va, len, MM_COVER_REMOVE);
     pt_result_t res;
     err = drop_leaves(c, va, len, &res, reply);
     if (err != MM_OK) {
@@ -55,6 +56,7 @@ mm_err_t mm_req_unmap(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     c->unbacked -= charged - old.backed;
     mm_pool_unreserve(&srv->pool, charged - old.backed);
     reply[MM_R_REL_FREED] = mm_space_commit(c, &res);
+    mm_space_settle(c, tables); /* after the commit: the tables it freed came back promised */
     reply[MM_R_REL_PAGES] = res.pages;
     reply[MM_R_REL_UNRES] = MM_PAGES(len);
     reply[MM_R_REL_CHARGE] = mm_charge(c);
@@ -174,7 +176,7 @@ mm_err_t mm_req_stats(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     mm_space_scan(c, MM_USER_BASE, srv->user_top - MM_USER_BASE, &all);
     reply[MM_R_ST_CHARGE] = mm_charge(c);
     reply[MM_R_ST_QUOTA] = c->quota;
-    reply[MM_R_ST_TABLES] = c->tables;
+    reply[MM_R_ST_TABLES] = c->tables_max;
     reply[MM_R_ST_POOL] = mm_pool_available(&srv->pool);
     reply[MM_R_ST_REGIONS] = c->nregions;
     reply[MM_R_ST_BACKED] = all.backed;

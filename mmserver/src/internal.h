@@ -22,9 +22,8 @@ void mm_mem_copy(void *dst, const void *src, uint64_t n);
 
 /* Where an allocation may take its frame from. */
 typedef enum mm_source {
-    MM_FROM_FREE,      /* an ordinary allocation: never touches reserved or emergency frames */
-    MM_FROM_RESERVE,   /* a lazy page's fill: consumes one reserved frame */
-    MM_FROM_EMERGENCY, /* a fault fill's table: may use the emergency frames */
+    MM_FROM_FREE,    /* an ordinary allocation: never touches promised frames */
+    MM_FROM_RESERVE, /* a promised frame: a lazy page's fill, a page table */
 } mm_source_t;
 
 /* Sets the pool up over frames frames at pa (reached at va); its metadata takes the first
@@ -41,10 +40,9 @@ bool mm_pool_alloc_run(mm_pool_t *p, uint64_t n, uint64_t align, uint64_t phase,
 /* Promises n free frames to lazy pages; false (nothing promised) when fewer are available. */
 bool mm_pool_reserve(mm_pool_t *p, uint64_t n);
 
-/* Promises to lazy pages n frames that the same request just gave back to the pool (a
- * decommit, a failed fill). Unlike mm_pool_reserve it never fails: those frames are free
- * again, so free >= reserved still holds, even when fault fills have used the emergency
- * frames and mm_pool_reserve would see no room. */
+/* Promises again n frames that the same request just gave back to the pool (a decommit, a
+ * failed fill, a freed table). Never fails: those frames are free again, so
+ * free >= reserved still holds. */
 void mm_pool_promise_returned(mm_pool_t *p, uint64_t n);
 
 /* Takes back a promise of n frames. */
@@ -98,6 +96,14 @@ void mm_region_insert(mm_client_t *c, const mm_region_t *r);
 /* Charged data pages (non-device) of the regions inside [va, va + len). */
 uint64_t mm_region_charged(const mm_client_t *c, pt_vaddr_t va, uint64_t len);
 
+/* What the regions' coverage becomes for mm_region_tables. */
+typedef enum mm_cover { MM_COVER_SAME, MM_COVER_ADD, MM_COVER_REMOVE } mm_cover_t;
+
+/* Page tables (root included) that mapping every page of c's regions with 4 KiB leaves would
+ * take, once [va, va + len) is added to or removed from them (edit). Every table libpt can
+ * ever link in c's space is one of those, so this is what c is charged for tables. */
+uint64_t mm_region_tables(const mm_client_t *c, pt_vaddr_t va, uint64_t len, mm_cover_t edit);
+
 /* A free range of len bytes at or above MM_USER_BASE, aligned to align, below top; false
  * if none. */
 bool mm_region_gap(const mm_client_t *c, uint64_t len, uint64_t align, pt_vaddr_t top,
@@ -128,6 +134,13 @@ void mm_space_scan(const mm_client_t *c, pt_vaddr_t va, uint64_t len, mm_scan_t 
 
 /* pt permissions for MM_PERM_* (user-reachable) and a memory type. */
 pt_attr_t mm_attr(uint32_t perm, uint32_t memtype);
+
+/* Raises c's charged tables to at least n, the pool promising the difference; NOMEM (nothing
+ * changed) when it cannot. */
+mm_err_t mm_space_promise(mm_client_t *c, uint64_t n);
+
+/* Sets c's charged tables to n after a request, releasing what was promised above it. */
+void mm_space_settle(mm_client_t *c, uint64_t n);
 
 /* Starts a request on c: clears the quota flag. */
 void mm_space_begin(mm_client_t *c);

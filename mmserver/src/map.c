@@ -16,6 +16,8 @@ typedef struct map_plan {
     uint64_t old_pages;    /* mapped pages the range held, device pages included */
     uint64_t charge;       /* data pages the new region charges */
     uint64_t unbacked;     /* of which without a frame (MM_F_LAZY) */
+    uint64_t tables_old;   /* tables charged before */
+    uint64_t tables_new;   /* tables charged with the new region */
     pt_frames_t src;       /* frames for libpt (eager and device maps) */
     bool huge;             /* src is one run aligned for 2 MiB leaves */
     bool fallback;         /* MM_F_HUGE asked, 4 KiB frames given */
@@ -79,15 +81,21 @@ static mm_err_t plan_overlap(mm_client_t *c, map_plan_t *p, uint64_t *where) {
     return c->nregions + slots_needed(c, p->va, p->len) > MM_MAX_REGIONS ? MM_ERR_NOMEM : MM_OK;
 }
 
-/* Charges the new region in place of what it replaces: QUOTA past the quota, NOMEM when
- * the pool cannot promise the new lazy pages. */
-static mm_err_t charge(mm_server_t *srv, mm_client_t *c, const map_plan_t *p) {
+/* Charges the new region, data and tables, in place of what it replaces: QUOTA past the
+ * quota, NOMEM when the pool cannot promise the new lazy pages and tables. */
+static mm_err_t charge(mm_server_t *srv, mm_client_t *c, map_plan_t *p) {
     uint64_t data = c->data - p->old_charged + p->charge;
-    if (data + c->tables > c->quota) {
+    uint64_t more = p->unbacked > p->old_unbacked ? p->unbacked - p->old_unbacked : 0;
+    p->tables_old = c->tables_max;
+    p->tables_new = mm_region_tables(c, p->va, p->len, MM_COVER_ADD);
+    if (data + p->tables_new > c->quota) {
         return MM_ERR_QUOTA;
     }
-    if (p->unbacked > p->old_unbacked &&
-        !mm_pool_reserve(&srv->pool, p->unbacked - p->old_unbacked)) {
+    if (!mm_pool_reserve(&srv->pool, more)) {
+        return MM_ERR_NOMEM;
+    }
+    if (mm_space_promise(c, p->tables_new) != MM_OK) {
+        mm_pool_unreserve(&srv->pool, more);
         return MM_ERR_NOMEM;
     }
     c->data = data;
@@ -100,14 +108,16 @@ static void uncharge(mm_server_t *srv, mm_client_t *c, const map_plan_t *p) {
     if (p->unbacked > p->old_unbacked) {
         mm_pool_unreserve(&srv->pool, p->unbacked - p->old_unbacked);
     }
+    mm_space_settle(c, p->tables_old);
 }
 
-/* Settles the promises of the replaced pages once the map has succeeded. */
+/* Settles the promises of the replaced pages and tables once the map has succeeded. */
 static void settle(mm_server_t *srv, mm_client_t *c, const map_plan_t *p) {
     if (p->unbacked < p->old_unbacked) {
         mm_pool_unreserve(&srv->pool, p->old_unbacked - p->unbacked);
     }
     c->unbacked = c->unbacked + p->unbacked - p->old_unbacked;
+    mm_space_settle(c, p->tables_new);
 }
 
 /* Gives back frames [0, n) of p's source, never mapped. */
@@ -193,9 +203,9 @@ static mm_err_t execute(mm_server_t *srv, mm_client_t *c, map_plan_t *p, uint64_
         reply[MM_R_WHERE] = res.fault_va;
         return mm_space_err(c, perr);
     }
-    settle(srv, c, p);
     replace_regions(c, p);
     mm_space_commit(c, &res);
+    settle(srv, c, p); /* after the commit: tables it freed came back promised */
     bool lazy = p->flags & MM_F_LAZY;
     reply[MM_R_MAP_VA] = p->va;
     reply[MM_R_MAP_RESERVED] = MM_PAGES(p->len);

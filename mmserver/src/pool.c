@@ -28,11 +28,10 @@ static bool injected_failure(mm_pool_t *p) {
 
 /* Frames src may still take. */
 static uint64_t room(const mm_pool_t *p, mm_source_t src) {
-    uint64_t keep = p->reserved + (src == MM_FROM_FREE ? MM_POOL_EMERGENCY : 0);
     if (src == MM_FROM_RESERVE) {
-        return p->reserved ? p->free : 0;
+        return p->reserved ? p->free : 0; /* reserved <= free */
     }
-    return p->free > keep ? p->free - keep : 0;
+    return p->free - p->reserved;
 }
 
 /* Gives frames [i, i + n) one user each and zeroes them. */

@@ -135,3 +135,58 @@ bool mm_region_gap(const mm_client_t *c, uint64_t len, uint64_t align, pt_vaddr_
     }
     return false;
 }
+
+/* Counts, for mm_region_tables, the distinct table spans of sorted address intervals. */
+typedef struct tally {
+    unsigned levels;
+    uint64_t count;
+    uint64_t last[8]; /* per level: the last span index counted */
+    bool any[8];
+} tally_t;
+
+/* Adds [a, b) (b > a, after every interval added so far) to the tally: at each level L
+ * below the root, the tables at L it spans (each covers 2^(12 + 9 (L + 1)) bytes). */
+static void tally_add(tally_t *t, pt_vaddr_t a, pt_vaddr_t b) {
+    for (unsigned lv = 0; lv + 1 < t->levels; lv++) {
+        unsigned shift = PT_PAGE_SHIFT + 9u * (lv + 1);
+        uint64_t first = a >> shift, final = (b - 1) >> shift;
+        t->count += final - first + 1 - (t->any[lv] && t->last[lv] == first);
+        t->last[lv] = final;
+        t->any[lv] = true;
+    }
+}
+
+/* Adds region [base, end) as edit changes it: the parts outside [va, vend), with
+ * [va, vend) itself in its place in address order for MM_COVER_ADD. */
+static void tally_region(tally_t *t, pt_vaddr_t base, pt_vaddr_t end, pt_vaddr_t va,
+                         pt_vaddr_t vend, mm_cover_t edit, bool *added) {
+    if (edit == MM_COVER_SAME) {
+        tally_add(t, base, end);
+        return;
+    }
+    if (base < va) {
+        tally_add(t, base, end < va ? end : va);
+    }
+    if (edit == MM_COVER_ADD && !*added && end > va) {
+        tally_add(t, va, vend);
+        *added = true;
+    }
+    if (end > vend) {
+        tally_add(t, base > vend ? base : vend, end);
+    }
+}
+
+uint64_t mm_region_tables(const mm_client_t *c, pt_vaddr_t va, uint64_t len, mm_cover_t edit) {
+    tally_t t;
+    mm_mem_zero(&t, sizeof(t));
+    t.levels = c->space.fmt->levels;
+    bool added = false;
+    for (uint32_t i = 0; i < c->nregions; i++) {
+        const mm_region_t *r = &c->region[i];
+        tally_region(&t, r->base, region_end(r), va, va + len, edit, &added);
+    }
+    if (edit == MM_COVER_ADD && !added) {
+        tally_add(&t, va, va + len);
+    }
+    return t.count + 1; /* the root */
+}

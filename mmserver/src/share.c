@@ -1,10 +1,10 @@
 /*
  * MM_SHARE_ACCEPT and MM_SHARE. A share needs both sides to agree: the receiver first
  * accepts a window (an address range, a sender, the most permissions it will take), and
- * the window is charged to the receiver like a lazy map, so a share never costs the sender
- * anything of the receiver's. The sender then maps frames it has into part of that window:
- * the same frames, each one more user; a frame goes back to the pool when its last user
- * drops it.
+ * the window is charged to the receiver like a lazy map (its pages and the tables they could
+ * need), so a share never fails for the receiver's quota or costs the sender anything. The sender
+ * then maps frames it has into part of that window: the same frames, each one more user; a frame
+ * goes back to the pool when its last user drops it.
  */
 #include "door.h"
 
@@ -29,11 +29,15 @@ mm_err_t mm_req_accept(mm_server_t *srv, mm_client_t *c, const uint64_t *req, ui
     if (c->nregions == MM_MAX_REGIONS) {
         return MM_ERR_NOMEM;
     }
-    uint64_t n = MM_PAGES(len);
-    if (mm_charge(c) + n > c->quota) {
+    uint64_t n = MM_PAGES(len), tables = mm_region_tables(c, va, len, MM_COVER_ADD);
+    if (c->data + n + tables > c->quota) {
         return MM_ERR_QUOTA;
     }
     if (!mm_pool_reserve(&srv->pool, n)) {
+        return MM_ERR_NOMEM;
+    }
+    if (mm_space_promise(c, tables) != MM_OK) {
+        mm_pool_unreserve(&srv->pool, n);
         return MM_ERR_NOMEM;
     }
     mm_region_t r = {.base = va,
@@ -137,7 +141,7 @@ mm_err_t mm_req_share(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     pt_err_t perr = pt_map(&t->space, dst, len, &src, mm_attr(perm, MM_MEM_NORMAL), 0, &res);
     if (perr != PT_OK) {
         *where = res.fault_va;
-        return mm_space_err(t, perr); /* QUOTA: the receiver's, for its page tables */
+        return mm_space_err(t, perr);
     }
     uint64_t n = MM_PAGES(len);
     for (uint64_t i = 0; i < n; i++) {

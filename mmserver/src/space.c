@@ -8,27 +8,46 @@
 /* No peer: a window whose peer went away accepts no more shares. */
 #define MM_NO_PEER 0xffffffffu
 
-/* hooks.alloc_table: a zeroed pool frame charged to the client. Refuses past the quota
- * (remembering why, so the request can say QUOTA rather than NOMEM), except during a fault
- * fill, whose tables are part of a range charged at map time (README "Quota"). */
+/* hooks.alloc_table: a zeroed frame the pool promised to the client's tables when its
+ * regions were charged (README "Quota"). Refuses past the charged tables -- which the
+ * charge makes impossible -- remembering why, so the request says QUOTA, not NOMEM. */
 static bool hook_alloc_table(void *ctx, pt_paddr_t *pa) {
     mm_client_t *c = ctx;
-    if (!c->fault_fill && mm_charge(c) + 1 > c->quota) {
+    if (c->tables + 1 > c->tables_max) {
         c->quota_hit = true;
         return false;
     }
-    if (!mm_pool_alloc(&c->srv->pool, c->fault_fill ? MM_FROM_EMERGENCY : MM_FROM_FREE, pa)) {
+    if (!mm_pool_alloc(&c->srv->pool, MM_FROM_RESERVE, pa)) {
         return false;
     }
     c->tables++;
     return true;
 }
 
-/* hooks.free_table: libpt hands a table back (after the flush, or never linked). */
+/* hooks.free_table: libpt hands a table back (after the flush, or never linked); its frame
+ * is promised to the client's tables again, until mm_space_settle lowers the charge. */
 static void hook_free_table(void *ctx, pt_paddr_t pa) {
     mm_client_t *c = ctx;
     mm_pool_free_now(&c->srv->pool, pa);
+    mm_pool_promise_returned(&c->srv->pool, 1);
     c->tables--;
+}
+
+mm_err_t mm_space_promise(mm_client_t *c, uint64_t n) {
+    if (n > c->tables_max) {
+        if (!mm_pool_reserve(&c->srv->pool, n - c->tables_max)) {
+            return MM_ERR_NOMEM;
+        }
+        c->tables_max = n;
+    }
+    return MM_OK;
+}
+
+void mm_space_settle(mm_client_t *c, uint64_t n) {
+    if (c->tables_max > n) {
+        mm_pool_unreserve(&c->srv->pool, c->tables_max - n);
+    }
+    c->tables_max = n;
 }
 
 /* hooks.release_frame: each pool page of the leaf loses a user; a last user's frame waits
@@ -138,11 +157,17 @@ mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool pr
     if (c->active) {
         return MM_ERR_EXISTS;
     }
+    if (quota < 1) {
+        return MM_ERR_QUOTA; /* not even the root */
+    }
     mm_mem_zero(c, sizeof(*c));
     c->srv = srv;
     c->id = id;
     c->quota = quota;
     c->privileged = privileged;
+    if (mm_space_promise(c, 1) != MM_OK) {
+        return MM_ERR_NOMEM;
+    }
     pt_hooks_t hooks = {
         .ctx = c,
         .alloc_table = hook_alloc_table,
@@ -155,10 +180,12 @@ mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool pr
     };
     pt_err_t err = pt_space_init(&c->space, srv->cfg.fmt, &hooks, srv->cfg.space_flags);
     if (err != PT_OK) {
-        return mm_space_err(c, err);
+        mm_space_settle(c, 0);
+        return MM_ERR_NOMEM;
     }
     if (!srv->cfg.kernel.register_root(srv->cfg.kernel.ctx, id, c->space.root)) {
         pt_destroy(&c->space);
+        mm_space_settle(c, 0);
         return MM_ERR_DENIED;
     }
     c->active = true;
@@ -187,6 +214,7 @@ mm_err_t mm_client_destroy(mm_server_t *srv, uint32_t id) {
     pt_destroy(&c->space);
     mm_pool_drain(&srv->pool);
     mm_pool_unreserve(&srv->pool, c->unbacked);
+    mm_space_settle(c, 0);
     close_windows(srv, id);
     mm_mem_zero(c, sizeof(*c));
     return MM_OK;
@@ -217,7 +245,8 @@ static mm_kill_reason_t fault_reason(mm_client_t *c, pt_vaddr_t addr, uint32_t a
 }
 
 /* Maps one zeroed frame at the page of addr with the region's permissions, from the
- * frames reserved when the range was mapped. RETRY (nothing changed) without a table. */
+ * frames promised when the range was mapped, its tables too. RETRY (nothing changed) if an
+ * allocation fails anyway, which only failure injection makes happen. */
 static mm_fault_answer_t fill(mm_client_t *c, pt_vaddr_t page, uint32_t perm) {
     mm_pool_t *pool = &c->srv->pool;
     pt_paddr_t pa;
@@ -226,9 +255,7 @@ static mm_fault_answer_t fill(mm_client_t *c, pt_vaddr_t page, uint32_t perm) {
     }
     pt_frames_t src = {.list = NULL, .base = pa};
     pt_result_t res;
-    c->fault_fill = true;
     pt_err_t err = pt_map(&c->space, page, MM_PAGE, &src, mm_attr(perm, MM_MEM_NORMAL), 0, &res);
-    c->fault_fill = false;
     if (err != PT_OK) {
         mm_pool_free_now(pool, pa);
         mm_pool_promise_returned(pool, 1); /* the page is still promised its frame */

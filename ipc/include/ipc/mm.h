@@ -170,9 +170,9 @@ enum {
 #define MM_R_SHR_PAGES 0 /* 4 KiB pages now mapped in both spaces */
 #define MM_R_SHR_PERM  1
 /* MM_STATS */
-#define MM_R_ST_CHARGE  0 /* frames charged to the caller: reserved data + page tables */
+#define MM_R_ST_CHARGE  0 /* frames charged to the caller: data pages + page tables */
 #define MM_R_ST_QUOTA   1
-#define MM_R_ST_TABLES  2 /* of the charge: page-table frames */
+#define MM_R_ST_TABLES  2 /* of the charge: page tables its regions could need (held or not) */
 #define MM_R_ST_POOL    3 /* frames of the pool that any client could still get */
 #define MM_R_ST_REGIONS 4 /* regions in the caller's space */
 #define MM_R_ST_BACKED  5 /* 4 KiB pages of the caller backed by a pool frame now */
@@ -189,9 +189,9 @@ enum {
 typedef enum mm_fault_answer {
     MM_FAULT_RESUME = 0, /* the page is there now: restart the instruction */
     MM_FAULT_KILL = 1,   /* the access is illegal: the client is killed */
-    MM_FAULT_RETRY = 2,  /* no frame for a page table right now: nothing changed, resume
-                          * (the thread faults again); only a pool exhausted to its last
-                          * emergency frame gets here, never the client's quota */
+    MM_FAULT_RETRY = 2,  /* nothing changed, resume (the thread faults again): an allocation
+                          * failed that the charge had promised; never happens unless the
+                          * pool is broken (or a test injects the failure) */
 } mm_fault_answer_t;
 
 /* Why a client was killed (given to the kernel with the kill). */

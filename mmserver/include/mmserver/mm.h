@@ -19,8 +19,6 @@
 #define MM_MAX_CLIENTS 16u   /* client ids are 0 .. MM_MAX_CLIENTS - 1 */
 #define MM_MAX_REGIONS 64u   /* regions per client */
 #define MM_LIST_MAX    8192u /* pages of one eager map that is not one contiguous run */
-/* Frames the pool holds back for the page tables of fault fills (see README "Quota"). */
-#define MM_POOL_EMERGENCY 8u
 
 /* What the kernel does for mmserver. Every hook receives ctx. */
 typedef struct mm_kernel_ops {
@@ -75,13 +73,14 @@ typedef struct mm_region {
 /* One client: an address space, its regions and its account. */
 typedef struct mm_client {
     bool active;
-    bool privileged;   /* may use MM_MAP_DEVICE */
-    bool fault_fill;   /* a fault fill is running: tables skip the quota */
-    bool quota_hit;    /* the table hook refused for quota during this request */
-    uint64_t quota;    /* frames */
-    uint64_t data;     /* charged data pages: every non-device region page */
-    uint64_t tables;   /* table frames held (root included) */
-    uint64_t unbacked; /* charged pages without a frame yet (reserved in the pool) */
+    bool privileged;     /* may use MM_MAP_DEVICE */
+    bool quota_hit;      /* the table hook refused past the charged tables (a broken promise) */
+    uint64_t quota;      /* frames */
+    uint64_t data;       /* charged data pages: every non-device region page */
+    uint64_t tables;     /* table frames held (root included) */
+    uint64_t tables_max; /* table frames charged: what its regions could ever need (held +
+                          * promised by the pool), see README "Quota" */
+    uint64_t unbacked;   /* charged pages without a frame yet (reserved in the pool) */
     uint32_t nregions;
     mm_region_t region[MM_MAX_REGIONS]; /* sorted by base, disjoint */
     pt_space_t space;
@@ -143,7 +142,7 @@ typedef void (*mm_out_fn)(void *ctx, const char *line);
  *   mmdump <client> region <base> <len> <perm> <kind> <maxperm> <memtype> <peer>
  *   mmdump <client> leaves <va> <pa> <pages> <shift> <perm>
  *   mmdump <client> tables <level> <count>
- *   mmdump <client> account <charge> <quota> <data> <tables> <unbacked>
+ *   mmdump <client> account <charge> <quota> <data> <tables held> <tables charged> <unbacked>
  * (numbers in hex with 0x, perm as "rwx" letters or '-', kind as a word). */
 mm_err_t mm_dump(const mm_server_t *srv, uint32_t client, mm_out_fn out, void *ctx);
 
@@ -159,9 +158,9 @@ uint32_t mm_pool_refs(const mm_pool_t *pool, pt_paddr_t pa);
 /* Where mmserver reaches the pool frame at pa (NULL if pa is not in the pool). */
 void *mm_pool_ptr(const mm_pool_t *pool, pt_paddr_t pa);
 
-/* The frames charged to client: data + tables. */
+/* The frames charged to client: data pages + the page tables its regions could need. */
 static inline uint64_t mm_charge(const mm_client_t *c) {
-    return c->data + c->tables;
+    return c->data + c->tables_max;
 }
 
 /* A short, stable name for err. */
