@@ -18,7 +18,7 @@ static mm_err_t op_map_eager(mmt_env_t *e) {
 }
 
 static mm_err_t op_map_overwrite(mmt_env_t *e) {
-    return mmt_map(e, 1, MMT_VA + 2 * PG, 1024 * PG, RW, MM_F_OVERWRITE);
+    return mmt_map(e, 1, MMT_VA + 2 * PG, 48 * PG, RW, MM_F_OVERWRITE);
 }
 
 static mm_err_t op_map_huge(mmt_env_t *e) {
