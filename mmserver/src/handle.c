@@ -15,6 +15,16 @@ mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg) {
     return mm_pool_init(&srv->pool, cfg->pool_pa, cfg->pool_va, cfg->pool_frames);
 }
 
+/* The protocol's layout facts: every word index fits its message, and the memory types
+ * the protocol names are the ones mm_attr translates. */
+_Static_assert(MM_A_DEV_FLAGS < MM_REQ_WORDS && MM_A_SHR_PERM < MM_REQ_WORDS &&
+                   MM_A_ACC_MAX < MM_REQ_WORDS && MM_A_MAP_FLAGS < MM_REQ_WORDS,
+               "request words");
+_Static_assert(MM_R_MAP_DONE < MM_REPLY_WORDS && MM_R_Q_PEER < MM_REPLY_WORDS &&
+                   MM_R_ST_BACKED < MM_REPLY_WORDS && MM_R_REL_CHARGE < MM_REPLY_WORDS,
+               "reply words");
+_Static_assert(MM_MEM_COUNT_ == PT_MEM_COUNT_, "one protocol memory type per libpt type");
+
 /* The handler of each label. */
 static const mm_handler_fn handlers[MM_LABEL_COUNT_] = {
     [MM_MAP] = mm_req_map,
