@@ -70,20 +70,14 @@ void mm_space_begin(mm_client_t *c) {
     c->quota_hit = false;
 }
 
-/* Flushes once for what res changed, if anything did; returns the frames the pool got
- * back. Tables and frames are released only after the flush (STYLE 8). */
-static uint64_t flush_and_release(mm_client_t *c, pt_result_t *res, bool flush) {
+uint64_t mm_space_commit(mm_client_t *c, pt_result_t *res) {
     mm_server_t *srv = c->srv;
-    if (flush && (res->flush.leaves || res->flush.tables || res->deferred.count)) {
+    if (res->flush.leaves || res->flush.tables || res->deferred.count) {
         srv->cfg.kernel.flush(srv->cfg.kernel.ctx, c->id, &res->flush);
         srv->flushes++;
     }
-    pt_release_tables(&c->space, &res->deferred);
+    pt_release_tables(&c->space, &res->deferred); /* only now: STYLE 8 */
     return mm_pool_drain(&srv->pool);
-}
-
-uint64_t mm_space_commit(mm_client_t *c, pt_result_t *res) {
-    return flush_and_release(c, res, true);
 }
 
 mm_err_t mm_space_err(const mm_client_t *c, pt_err_t err) {

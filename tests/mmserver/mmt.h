@@ -75,6 +75,9 @@ void mmt_init(mmt_env_t *e, const pt_format_t *fmt, uint64_t frames);
 /* Destroys every client, asserts the pool got every frame back, frees e. */
 void mmt_fini(mmt_env_t *e);
 
+/* mmt_init with the default pool, then client 1 with MMT_QUOTA: most tests' start. */
+void mmt_start(mmt_env_t *e, const pt_format_t *fmt);
+
 /* Creates client id with quota (asserting success). */
 void mmt_client(mmt_env_t *e, uint32_t id, uint64_t quota, bool privileged);
 

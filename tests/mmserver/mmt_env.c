@@ -91,6 +91,11 @@ void mmt_fini(mmt_env_t *e) {
     free(e->srv);
 }
 
+void mmt_start(mmt_env_t *e, const pt_format_t *fmt) {
+    mmt_init(e, fmt, 0);
+    mmt_client(e, 1, MMT_QUOTA, false);
+}
+
 void mmt_client(mmt_env_t *e, uint32_t id, uint64_t quota, bool privileged) {
     cr_assert_eq(mm_client_create(e->srv, id, quota, privileged), MM_OK);
 }

@@ -18,8 +18,7 @@ static void refuse(mmt_env_t *e, uint64_t label, uint64_t va, uint64_t len, uint
 
 MMT_FOR_ALL_FORMATS(errors, door) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, MMT_VA, 4 * PG, RW, 0), MM_OK, "map");
     uint64_t top = e->srv->user_top;
     static const uint64_t labels[] = {MM_MAP, MM_UNMAP, MM_PROTECT, MM_DECOMMIT};
@@ -56,8 +55,7 @@ MMT_FOR_ALL_FORMATS(errors, door) {
 
 MMT_FOR_ALL_FORMATS(errors, holes) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, MMT_VA, 4 * PG, RW, 0), MM_OK, "map");
     mmt_expect(mmt_map(e, 1, MMT_VA + 8 * PG, 4 * PG, RW, 0), MM_OK, "map 2");
     refuse(e, MM_UNMAP, MMT_VA, 12 * PG, 0, 0, MM_ERR_NOT_MAPPED, "unmap across a hole");

@@ -9,8 +9,7 @@
 
 MMT_FOR_ALL_FORMATS(faults, lazy_fill) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, MMT_VA, 64 * PG, RW, MM_F_LAZY), MM_OK, "lazy");
     cr_assert_eq(e->reply[MM_R_MAP_PAGES], 0);
     cr_assert_eq(e->reply[MM_R_MAP_RESERVED], 64);
@@ -41,8 +40,7 @@ MMT_FOR_ALL_FORMATS(faults, lazy_fill) {
 static void expect_kill(const pt_format_t *fmt, uint64_t addr, uint32_t access,
                         mm_kill_reason_t want, const char *what) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_client(e, 2, MMT_QUOTA, false);
     mmt_expect(mmt_map(e, 1, MMT_VA, 8 * PG, MM_PERM_R, MM_F_LAZY), MM_OK, "lazy r");
     mmt_expect(mmt_map(e, 1, MMT_VA + 8 * PG, 8 * PG, MM_PERM_R, 0), MM_OK, "eager r");

@@ -12,8 +12,7 @@
 
 MMT_FOR_ALL_FORMATS(requests, map_eager) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     uint64_t charge0 = mm_charge(&e->srv->client[1]);
     mmt_expect(mmt_map(e, 1, MMT_VA, 16 * PG, RW, 0), MM_OK, "eager map");
     cr_assert_eq(e->reply[MM_R_MAP_VA], MMT_VA);
@@ -37,8 +36,7 @@ MMT_FOR_ALL_FORMATS(requests, map_eager) {
 
 MMT_FOR_ALL_FORMATS(requests, map_anywhere) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, 0, 4 * PG, RW, MM_F_ANYWHERE), MM_OK, "anywhere 1");
     uint64_t a = e->reply[MM_R_MAP_VA];
     mmt_expect(mmt_map(e, 1, 0xdead000, 4 * PG, R, MM_F_ANYWHERE | MM_F_LAZY), MM_OK, "anywhere 2");
@@ -56,8 +54,7 @@ MMT_FOR_ALL_FORMATS(requests, map_anywhere) {
 
 MMT_FOR_ALL_FORMATS(requests, map_huge) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     uint64_t va = MMT_VA; /* 2 MiB-aligned */
     mmt_expect(mmt_map(e, 1, va, 4 * MIB + 8 * PG, RW, MM_F_HUGE), MM_OK, "huge map");
     cr_assert_eq(e->reply[MM_R_MAP_PAGES], 1024 + 8);
@@ -82,8 +79,7 @@ MMT_FOR_ALL_FORMATS(requests, map_huge) {
 
 MMT_FOR_ALL_FORMATS(requests, overwrite) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, MMT_VA, 8 * PG, RW, 0), MM_OK, "first");
     pt_paddr_t old = mmt_frame(e, 1, MMT_VA + 4 * PG);
     mmt_bytes(e, old)[0] = 0x77;
@@ -111,8 +107,7 @@ MMT_FOR_ALL_FORMATS(requests, overwrite) {
 
 MMT_FOR_ALL_FORMATS(requests, unmap) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, MMT_VA, 16 * PG, RW, 0), MM_OK, "map");
     mmt_expect(mmt_map(e, 1, MMT_VA + 16 * PG, 16 * PG, RW, MM_F_LAZY), MM_OK, "lazy neighbour");
     uint64_t avail = mm_pool_available(&e->srv->pool);
@@ -134,8 +129,7 @@ MMT_FOR_ALL_FORMATS(requests, unmap) {
 
 MMT_FOR_ALL_FORMATS(requests, protect) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, MMT_VA, 2 * MIB, RW, MM_F_HUGE), MM_OK, "huge");
     mmt_expect(mmt_map(e, 1, MMT_VA + 2 * MIB, 8 * PG, RW, MM_F_LAZY), MM_OK, "lazy");
     mmt_expect(mmt_protect(e, 1, MMT_VA + 2 * MIB - PG, 2 * PG, R), MM_OK, "split protect");
@@ -165,8 +159,7 @@ MMT_FOR_ALL_FORMATS(requests, protect) {
 
 MMT_FOR_ALL_FORMATS(requests, query_stats) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, MMT_VA, 4 * PG, RW, 0), MM_OK, "map");
     mmt_expect(mmt_map(e, 1, MMT_VA + 4 * PG, 4 * PG, R, MM_F_LAZY), MM_OK, "lazy");
     mmt_expect(mmt_req(e, 1, MM_QUERY, MMT_VA + PG + 12, 0, 0, 0, 0, 0), MM_OK, "query");
@@ -196,8 +189,7 @@ MMT_FOR_ALL_FORMATS(requests, query_stats) {
 
 MMT_FOR_ALL_FORMATS(requests, decommit) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, MMT_VA, 8 * PG, RW, 0), MM_OK, "map");
     pt_paddr_t pa = mmt_frame(e, 1, MMT_VA + 2 * PG);
     memset(mmt_bytes(e, pa), 0x5c, PG);
@@ -221,8 +213,7 @@ MMT_FOR_ALL_FORMATS(requests, decommit) {
 
 MMT_FOR_ALL_FORMATS(requests, device) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_client(e, 2, MMT_QUOTA, true);
     uint64_t rw = RW;
     mmt_expect(mmt_req(e, 1, MM_MAP_DEVICE, MMT_VA, 4 * PG, MMT_DEVICE_PA, MM_MEM_DEVICE, rw, 0),
@@ -259,8 +250,7 @@ MMT_FOR_ALL_FORMATS(requests, device) {
 
 MMT_FOR_ALL_FORMATS(requests, flush_before_free) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, 0x40000000, 8 * PG, RW, 0), MM_OK, "map");
     uint64_t free0 = e->srv->pool.free, flushes = e->k.flushes;
     mmt_expect(mmt_unmap(e, 1, 0x40000000, 8 * PG), MM_OK, "unmap");
@@ -282,8 +272,7 @@ MMT_FOR_ALL_FORMATS(requests, flush_before_free) {
 
 MMT_FOR_ALL_FORMATS(requests, region_table_full) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     for (unsigned i = 0; i < MM_MAX_REGIONS; i++) {
         mmt_expect(mmt_map(e, 1, MMT_VA + i * 4 * PG, 2 * PG, R, MM_F_LAZY), MM_OK, "fill");
     }
@@ -340,8 +329,7 @@ MMT_FOR_ALL_FORMATS(requests, dump) {
 
 MMT_FOR_ALL_FORMATS(requests, teardown) {
     mmt_env_t env, *e = &env;
-    mmt_init(e, fmt, 0);
-    mmt_client(e, 1, MMT_QUOTA, false);
+    mmt_start(e, fmt);
     mmt_client(e, 2, MMT_QUOTA, false);
     mmt_expect(mmt_map(e, 1, MMT_VA, 2 * MIB, RW, MM_F_HUGE), MM_OK, "huge");
     mmt_expect(mmt_map(e, 1, 0x40000000, 64 * PG, RW, MM_F_LAZY), MM_OK, "lazy");
