@@ -93,3 +93,27 @@ MMT_FOR_ALL_FORMATS(share, refusals) {
              fmt->name);
     mmt_fini(e);
 }
+
+MMT_FOR_ALL_FORMATS(share, decommit_receiver) {
+    mmt_env_t env, *e = &env;
+    mmt_init(e, fmt, 0);
+    setup(e, RW);
+    mmt_expect(mmt_share(e, 1, SRC, 8 * PG, 2, DST, RW), MM_OK, "share");
+    pt_paddr_t pa = mmt_frame(e, 1, SRC);
+    memset(mmt_bytes(e, pa), 0x33, PG);
+    mmt_expect(mmt_decommit(e, 2, DST, PG), MM_OK, "the receiver drops its view of one page");
+    cr_assert_eq(e->reply[MM_R_REL_FREED], 0, "the sender still uses the frame");
+    cr_assert_eq(mm_pool_refs(&e->srv->pool, pa), 1);
+    mm_kill_reason_t why;
+    cr_assert_eq(mm_fault(e->srv, 2, DST, IPC_ACCESS_READ, &why), MM_FAULT_RESUME);
+    pt_paddr_t mine = mmt_frame(e, 2, DST);
+    cr_assert(mine != pa && mmt_zeroed(e, mine), "a private zeroed frame, not the shared one");
+    cr_assert_eq(mmt_bytes(e, pa)[0], 0x33, "the sender's page is untouched");
+    mmt_expect(mmt_protect(e, 2, DST + 8 * PG, 8 * PG, R), MM_OK, "open the rest of the window");
+    cr_assert_eq(mm_fault(e->srv, 2, DST + 9 * PG, IPC_ACCESS_READ, &why), MM_FAULT_RESUME,
+                 "an opened window fills like a lazy map");
+    mmt_said("%s: a receiver's decommit drops only its view; its next touch gets a private "
+             "zeroed frame; an opened window fills on touch",
+             fmt->name);
+    mmt_fini(e);
+}
