@@ -11,7 +11,7 @@ runner=${1:?usage: qemu-expect-panic.sh RUNNER IMAGE_DIR}
 shift
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-timeout --foreground "${MMK_QEMU_TIMEOUT:-110}" "$runner" "$@" </dev/null 2>&1 | tee "$log"
+timeout "${MMK_QEMU_TIMEOUT:-110}" "$runner" "$@" </dev/null 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 out=$(tr -d '\r' <"$log")
 # A register dump line: two spaces, a register name, a 16-digit hex value (any arch).

@@ -14,7 +14,7 @@ shift
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-timeout --foreground "${MMK_QEMU_TIMEOUT:-110}" "$runner" "$@" </dev/null 2>&1 | tee "$log"
+timeout "${MMK_QEMU_TIMEOUT:-110}" "$runner" "$@" </dev/null 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
 summary=$(tr -d '\r' <"$log" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
