@@ -25,10 +25,7 @@ OTHER_ARCHES := $(filter-out x86_64,$(notdir $(patsubst %/config.cmake,%,$(wildc
 test: setup
 	@$(MAKE) --no-print-directory build ARCH=x86_64
 	@for a in $(OTHER_ARCHES); do $(MAKE) --no-print-directory build ARCH=$$a || exit 1; done
-	@ctest --test-dir build/x86_64 --output-on-failure --verbose --timeout 1200
-	@for a in $(OTHER_ARCHES); do \
-	    ctest --test-dir build/$$a --output-on-failure --verbose --timeout 1200 -L qemu || exit 1; \
-	done
+	@tools/test-all.sh build/x86_64 $(foreach a,$(OTHER_ARCHES),build/$(a):qemu)
 
 bench: build
 	@cmake --build $(BUILD) --target bench
