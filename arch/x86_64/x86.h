@@ -110,60 +110,50 @@ void x86_idt_init(void);
 void x86_syscall_init(void);
 void x86_multiboot_parse(uint32_t magic, uint64_t info_pa, arch_boot_info_t *bi);
 
+/* Writes byte v to I/O port port. */
 static inline void x86_outb(uint16_t port, uint8_t v) {
     __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
+/* Reads a byte from I/O port port. */
 static inline uint8_t x86_inb(uint16_t port) {
     uint8_t v;
     __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
     return v;
 }
 
+/* Reads model-specific register msr. */
 static inline uint64_t x86_rdmsr(uint32_t msr) {
     uint32_t lo, hi;
     __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* Writes v to model-specific register msr. */
 static inline void x86_wrmsr(uint32_t msr, uint64_t v) {
     __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
+/* CPUID leaf/sub-leaf: r = {eax, ebx, ecx, edx}. */
 static inline void x86_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
     __asm__ volatile("cpuid"
                      : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
                      : "a"(leaf), "c"(sub));
 }
 
-static inline uint64_t x86_read_cr2(void) {
-    uint64_t v;
-    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
-    return v;
-}
+/* x86_read_crN() / x86_write_crN(v) for control register N; a write is a memory barrier
+ * for the compiler, since it changes how memory is reached. */
+#define X86_CR_ACCESSORS(n)                                                                        \
+    static inline uint64_t x86_read_cr##n(void) {                                                  \
+        uint64_t v;                                                                                \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                          \
+        return v;                                                                                  \
+    }                                                                                              \
+    static inline void x86_write_cr##n(uint64_t v) {                                               \
+        __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                                 \
+    }
 
-static inline uint64_t x86_read_cr3(void) {
-    uint64_t v;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
-
-static inline void x86_write_cr3(uint64_t v) {
-    __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
-}
-
-static inline uint64_t x86_read_cr4(void) {
-    uint64_t v;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
-    return v;
-}
-
-static inline void x86_write_cr4(uint64_t v) {
-    __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
-}
-
-static inline uint64_t x86_read_cr0(void) {
-    uint64_t v;
-    __asm__ volatile("mov %%cr0, %0" : "=r"(v));
-    return v;
-}
+X86_CR_ACCESSORS(0)
+X86_CR_ACCESSORS(2)
+X86_CR_ACCESSORS(3)
+X86_CR_ACCESSORS(4)

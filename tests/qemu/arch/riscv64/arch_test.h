@@ -24,10 +24,12 @@ static inline void test_set_hostile_flags(void) {
 static inline void test_clear_hostile_flags(void) {
 }
 
+/* The fault kind test_bad_stack_spin ends in. */
+#define TEST_BAD_STACK_FAULT IPC_FAULT_PAGE
+
 /* Points sp at an address that is not a valid virtual address (not sign-extended), spins
  * long enough to be preempted many times (so the kernel saves and restores that sp), then
  * stores through it: a store page fault. Does not return. */
-#define TEST_BAD_STACK_FAULT IPC_FAULT_PAGE
 static inline void test_bad_stack_spin(void) {
     __asm__ volatile("li sp, 0x0000900000000000\n"
                      "li t0, 50000000\n"

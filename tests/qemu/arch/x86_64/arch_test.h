@@ -52,10 +52,13 @@ static inline void test_clear_hostile_flags(void) {
                      : "memory", "cc");
 }
 
-/* Points the stack pointer at a non-canonical address, spins long enough to be preempted
- * many times (so the kernel saves and restores that stack pointer), then pushes: the push
- * is a stack fault (#SS), a privileged-kind fault. Does not return. */
+/* The fault kind test_bad_stack_spin ends in. */
 #define TEST_BAD_STACK_FAULT IPC_FAULT_PRIVILEGED
+
+/* Points the stack pointer at a non-canonical address, spins long enough to be preempted
+ * many times (so the kernel saves and restores that stack pointer), then pushes: a
+ * non-canonical stack access is #SS on hardware, #GP under QEMU; both are of the
+ * privileged kind. Does not return. */
 static inline void test_bad_stack_spin(void) {
     __asm__ volatile("mov $0x0000900000000000, %%rsp\n"
                      "mov $50000000, %%ecx\n"
