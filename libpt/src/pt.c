@@ -449,6 +449,18 @@ static bool protected_bits(walk_t *w, unsigned level, pt_attr_t old, uint64_t *b
     return true;
 }
 
+/* True if protect would leave the leaf e (frame pa, attributes attr) at level unchanged.
+ * Records PT_ERR_PERM at va when the new rights cannot be expressed for it. */
+static bool protect_keeps(walk_t *w, unsigned level, pt_vaddr_t va, uint64_t e, pt_paddr_t pa,
+                          pt_attr_t attr) {
+    uint64_t bits;
+    if (!protected_bits(w, level, attr, &bits)) {
+        walk_fail(w, PT_ERR_PERM, va);
+        return true;
+    }
+    return (bits | fmt_field(w->s->fmt, pa)) == e;
+}
+
 /* Unmap or protect, for one leaf (entry i of v, value e) covered whole. */
 static void change_leaf(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vaddr_t base,
                         uint64_t e, pt_paddr_t pa, pt_attr_t attr) {
@@ -509,6 +521,12 @@ static void edit_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vadd
     if (kind == PT_KIND_LEAF && full) {
         change_leaf(w, v, i, level, base, e, pa, attr);
         return;
+    }
+    if (kind == PT_KIND_LEAF && w->op == OP_PROTECT && protect_keeps(w, level, lo, e, pa, attr)) {
+        if (w->commit) {
+            w->res->pages += ((last - lo) >> PT_PAGE_SHIFT) + 1;
+        }
+        return; /* part of a huge leaf that already has these rights: no split needed */
     }
     view_t child = kind == PT_KIND_TABLE
                        ? real_child(w, pa)

@@ -212,12 +212,16 @@ static unsigned map_shift(const run_t *r, const mop_t *op, pt_vaddr_t va, pt_vad
 }
 
 /* Splits, in the model, the leaves containing x that x cuts (x not at their start), as
- * libpt splits huge leaves a range covers only in part. */
-static void model_split_at(model_t *m, pt_vaddr_t x) {
+ * libpt splits huge leaves a range covers only in part; except for a protect (op) that would
+ * not change the cut leaf's permissions, which libpt leaves whole. */
+static void model_split_at(model_t *m, const mop_t *op, pt_vaddr_t x) {
     if (x - m->base >= WIN_SIZE) {
         return;
     }
     uint64_t i = page_of(m, x);
+    if (op->kind == OP_PROTECT && m->frame[i] && m->perm[i] == op->attr.perm) {
+        return;
+    }
     while (m->frame[i] && (x & ((1ull << m->shift[i]) - 1))) {
         uint64_t first = page_of(m, x & ~((1ull << m->shift[i]) - 1));
         uint64_t count = 1ull << (m->shift[i] - 12);
@@ -438,8 +442,8 @@ static void check_success(run_t *r, const mop_t *op, const predict_t *p, pt_resu
               r->fmt->name, op->kind, (unsigned long long)op->va, (unsigned long long)op->n,
               (unsigned long long)res->pages, (unsigned long long)res->holes,
               (unsigned long long)want_pages, (unsigned long long)want_holes);
-    model_split_at(m, op->va);
-    model_split_at(m, op->va + op->n * PG);
+    model_split_at(m, op, op->va);
+    model_split_at(m, op, op->va + op->n * PG);
     if (op->kind == OP_PROTECT) {
         cr_assert_eq(r->e.nrel, 0, "%s: protect released frames", r->fmt->name);
     } else {

@@ -429,6 +429,28 @@ PTT_FOR_ALL_FORMATS(ops, partial_unmap_protect_split_huge_leaves) {
                 fmt->name);
 }
 
+/* A protect that would not change a huge leaf must not split it: no table, no flush. */
+PTT_FOR_ALL_FORMATS(ops, protect_no_change_keeps_huge_leaf) {
+    ptt_env_t e;
+    ptt_env_init(&e, fmt, 0, false);
+    pt_vaddr_t b = 2 * GIB + 4 * MIB;
+    pt_paddr_t pb = PTT_DATA_PA + 4 * MIB;
+    ptt_map_ok(&e, b, 2 * MIB, pb, RW, PT_MAP_HUGE);
+    ptt_snap_t snap = ptt_snapshot(&e);
+    pt_result_t res = protect_expect(&e, b + 3 * PG, 2 * PG, RW, 0, PT_OK);
+    cr_assert(res.pages == 2 && res.tables_added == 0 && res.flush.leaves == 0 && !res.flush.tables,
+              "%s: same-permission protect: pages %llu tables %llu flush %llu/%d", fmt->name,
+              (unsigned long long)res.pages, (unsigned long long)res.tables_added,
+              (unsigned long long)res.flush.leaves, res.flush.tables);
+    ptt_expect_snapshot(&e, &snap, "same-permission protect");
+    ptt_snap_free(&snap);
+    ptt_expect_page(&e, b + 3 * PG, pb + 3 * PG, RW, 21);
+    ptt_env_fini(&e);
+    cr_log_info("%s: protect of 2 pages inside a 2 MiB leaf with its own permissions: "
+                "2 pages reported, no split, no flush, tables byte-identical",
+                fmt->name);
+}
+
 /* One call with bad arguments at the door and the error it must return. */
 typedef struct door {
     enum { DOOR_MAP, DOOR_UNMAP, DOOR_PROTECT } op;
