@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Puts the figures of several benchmark runs side by side.
+#
+#   bench-report.sh OUT_DIR NAME=LOG [NAME=LOG ...]
+#
+# Every LOG holds lines "bench KEY: median M min m ... max X (..., COUNTER)" (what our kernel's
+# benchmark programs and tests/bench/linux_bench print; other lines are ignored). NAME says
+# where a log came from, e.g. "mmk-x86_64-kvm", "mmk-riscv64-tcg" or "linux"; the column
+# called "linux" is the one the ratios divide by. Prints one table (operation, each source's
+# median with [min..max], ours/Linux, seL4's published figure with its hardware), writes
+# OUT_DIR/bench.json and, when gnuplot is installed, OUT_DIR/bench.svg.
+set -euo pipefail
+out=${1:?usage: bench-report.sh OUT_DIR NAME=LOG...}
+shift
+mkdir -p "$out"
+
+# The rows: KEY|label|keys that count as this row|seL4 figure|seL4 hardware.
+rows=(
+    "null_syscall|null syscall|null_syscall|136|Skylake i7-6700 (sel4bench, 2023)"
+    "ipc_call|IPC call, one way|ipc_call_oneway ipc_oneway|381|Skylake i7-6700 (sel4bench, 2023)"
+    "ipc_reply|IPC reply, one way|ipc_reply_oneway ipc_oneway|389|Skylake i7-6700 (sel4bench, 2023)"
+    "map_1|map+touch+unmap 1 page|map_touch_unmap_1|1088|Skylake, map one page, no mitigations"
+    "map_512|map+touch+unmap 512 pages|map_touch_unmap_512||"
+    "protect_1|protect 1 page|protect_1||"
+    "protect_512|protect 512 pages|protect_512||"
+    "fault|first-touch page fault|fault_first_touch|1598|Skylake, fault round trip, no mitigations"
+)
+
+# figures[NAME:KEY] = "median min max"; counters[NAME] = counter named in the log.
+declare -A figures counters
+names=()
+for spec in "$@"; do
+    name=${spec%%=*} log=${spec#*=}
+    [[ -f "$log" ]] || { echo "bench-report: no log $log" >&2; exit 1; }
+    names+=("$name")
+    while read -r key med min max counter; do
+        figures["$name:$key"]="$med $min $max"
+        [[ -n "$counter" ]] && counters["$name"]=$counter
+    done < <(tr -d '\r' <"$log" | awk '
+        /bench [a-z0-9_]+: median/ {
+            sub(/.*bench /, "")
+            key = $1; sub(/:$/, "", key)
+            med = min = max = ""; counter = ""
+            for (i = 2; i <= NF; i++) {
+                if ($i == "median") med = $(i + 1)
+                if ($i == "min") min = $(i + 1)
+                if ($i == "max") max = $(i + 1)
+            }
+            if (match($0, /, [a-z_ -]+\)$/)) counter = substr($0, RSTART + 2, RLENGTH - 3)
+            gsub(/ /, "_", counter)
+            print key, med, min, max, counter
+        }')
+done
+
+# The first key of a row that source NAME measured, or nothing.
+row_figure() { # NAME KEYS
+    local k
+    for k in $2; do
+        if [[ -n "${figures[$1:$k]:-}" ]]; then
+            echo "${figures[$1:$k]}"
+            return 0
+        fi
+    done
+    return 0
+}
+
+printf '%-28s' "operation"
+for n in "${names[@]}"; do printf ' %22s' "$n (${counters[$n]:-?})"; done
+printf ' %12s %8s  %s\n' "mmk/linux" "seL4" "seL4 hardware"
+json="{\"sources\": ["
+first=1
+for n in "${names[@]}"; do
+    json+="$([[ $first == 1 ]] || echo ", ")\"$n\""
+    first=0
+done
+json+="], \"counters\": {"
+first=1
+for n in "${names[@]}"; do
+    json+="$([[ $first == 1 ]] || echo ", ")\"$n\": \"${counters[$n]:-unknown}\""
+    first=0
+done
+json+="}, \"rows\": ["
+plot=$(mktemp)
+trap 'rm -f "$plot"' EXIT
+rowsep=""
+for r in "${rows[@]}"; do
+    IFS='|' read -r key label keys sel4 hw <<<"$r"
+    printf '%-28s' "$label"
+    json+="$rowsep{\"op\": \"$key\", \"label\": \"$label\""
+    rowsep=", "
+    ours="" linux="" plotline="\"$label\""
+    for n in "${names[@]}"; do
+        f=$(row_figure "$n" "$keys")
+        if [[ -z "$f" ]]; then
+            printf ' %22s' "-"
+            plotline+=" NaN"
+            continue
+        fi
+        read -r med min max <<<"$f"
+        printf ' %22s' "$med [$min..$max]"
+        json+=", \"$n\": {\"median\": $med, \"min\": ${min:-null}, \"max\": ${max:-null}}"
+        plotline+=" $med"
+        [[ $n == linux ]] && linux=$med
+        [[ $n != linux && -z "$ours" ]] && ours=$med
+    done
+    ratio="-"
+    if [[ -n "$ours" && -n "$linux" ]]; then
+        ratio=$(awk -v a="$ours" -v b="$linux" 'BEGIN { printf "%.2f", a / b }')
+    fi
+    printf ' %12s %8s  %s\n' "$ratio" "${sel4:--}" "${hw:-}"
+    json+=", \"ratio_mmk_linux\": $([[ $ratio == - ]] && echo null || echo "$ratio")"
+    json+=", \"sel4\": ${sel4:-null}, \"sel4_hardware\": \"${hw}\"}"
+    echo "$plotline ${sel4:-NaN}" >>"$plot"
+done
+json+="]}"
+echo "$json" >"$out/bench.json"
+echo "figures written to $out/bench.json"
+
+if command -v gnuplot >/dev/null; then
+    cols=$((${#names[@]} + 2))
+    {
+        echo "set terminal svg size 1000,520 dynamic noenhanced background '#ffffff'"
+        echo "set output '$out/bench.svg'"
+        echo "set title 'mmk, Linux and seL4: median per operation (log scale; counters differ, see bench.json)'"
+        echo "set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8"
+        echo "set logscale y; set ylabel 'cycles or instructions'; set xtics rotate by -25 scale 0"
+        echo "set key outside right top; set grid ytics; set datafile missing 'NaN'"
+        printf "plot '%s' using 2:xtic(1) title '%s'" "$plot" "${names[0]}"
+        for ((c = 3; c <= cols; c++)); do
+            if ((c - 2 < ${#names[@]})); then
+                printf ", '' using %d title '%s'" "$c" "${names[$((c - 2))]}"
+            else
+                printf ", '' using %d title 'seL4 (published)'" "$c"
+            fi
+        done
+        echo
+    } | gnuplot && echo "plot written to $out/bench.svg"
+fi
