@@ -1,8 +1,9 @@
 /*
- * User faults. Today every user exception kills the faulting thread: it is reported (kind,
- * vector, error code, pc, address) and the thread ends, while every other thread goes on.
- * Issue 6 turns page faults into messages to the thread's fault endpoint (mmserver), which
- * may map and resume instead.
+ * User faults. Every user exception is reported (kind, vector, error code, pc, address)
+ * and becomes a message to the thread's fault endpoint (ipc/ipc.h, "fault message"): the
+ * thread waits for a reply, which resumes it, or for the holder of its thread capability
+ * to kill it. A thread without a fault endpoint is stopped and reported; every other
+ * thread goes on. (Issue 6: mmserver is the page faults' handler.)
  */
 #include "kern.h"
 
@@ -32,6 +33,10 @@ void kern_user_fault(const arch_fault_t *f) {
     if (f->kind == IPC_FAULT_PAGE) {
         kern_printf(" addr 0x%llx (%s)", (unsigned long long)f->addr,
                     kern_fault_access_name(f->access));
+    }
+    if (kern_ipc_send_fault(t, f)) {
+        kern_printf(" -> fault endpoint\n");
+        return;
     }
     kern_printf(" -> killed\n");
     kern_report_fault(t, f);

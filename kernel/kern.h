@@ -14,12 +14,15 @@
 #include <ipc/string.h>
 #include <pt/pt.h>
 
+#include "ipc.h"
+
 #define KERN_MAX_THREADS 32u
 #define KERN_MAX_SPACES  32u
 #define KERN_NAME_MAX    32u
 #define KERN_TIMER_HZ    100u
 #define KERN_SLICE_TICKS 2u            /* a thread runs at most 20 ms before others */
 #define KERN_USER_STACK  (16u * 1024u) /* mapped below ARCH_USER_STACK_TOP */
+#define KERN_ROOT_NAME   "init"        /* the program that receives on the boot endpoint */
 
 /* ---- frames (frame.c) ---- */
 
@@ -45,7 +48,8 @@ typedef struct kern_space {
     arch_root_t root; /* what the MMU loads */
     uint16_t id;      /* 1..KERN_MAX_SPACES, also the address-space id (PCID/ASID) */
     bool in_use;
-    unsigned threads; /* live threads bound to it */
+    unsigned threads;   /* live threads bound to it */
+    kern_cspace_t caps; /* the process's capability table (ipc/ipc.h) */
 } kern_space_t;
 
 /* Builds and loads the kernel's own tables: image with W^X rights, direct map of RAM. */
@@ -66,12 +70,18 @@ void kern_space_destroy(kern_space_t *s);
  * otherwise IPC_ERR_BAD_ADDRESS and nothing is copied. Never touches a user address
  * directly: each page is found with pt_query and read through the direct map. */
 ipc_err_t kern_copy_from_user(kern_space_t *s, void *dst, uint64_t va, size_t len);
+/* The same the other way: src to [va, va + len) of s if every byte is mapped
+ * user-writable memory, else IPC_ERR_BAD_ADDRESS and nothing is written. */
+ipc_err_t kern_copy_to_user(kern_space_t *s, uint64_t va, const void *src, size_t len);
+/* Whether [va, va + len) of s is entirely mapped user-writable memory. */
+bool kern_user_writable(kern_space_t *s, uint64_t va, size_t len);
 
 /* ---- threads and scheduling (thread.c) ---- */
 
+/* Whether a thread slot is in use; whether the thread runs or waits is tcb.state. */
 typedef enum kern_thread_state {
     KERN_THREAD_FREE = 0,
-    KERN_THREAD_READY,
+    KERN_THREAD_READY, /* alive: see tcb.state */
     KERN_THREAD_DEAD,
 } kern_thread_state_t;
 
@@ -83,6 +93,11 @@ typedef struct kern_thread {
     char name[KERN_NAME_MAX];
     uint32_t expect_fault;  /* ipc_fault_kind_t the thread said it will die of (tests) */
     uint32_t expect_access; /* and for a page fault, its IPC_ACCESS_* (0: any) */
+    uint32_t last_fault;    /* kind of the last fault sent to its fault endpoint (tests) */
+    uint32_t last_access;   /* and its access */
+    bool root;              /* KERN_ROOT_NAME: may wait forever without failing a test */
+    uint64_t ipc_buffer;    /* user address of its ipc_buffer_t, 0: none */
+    kern_tcb_t tcb;         /* scheduling and IPC state (kernel/ipc.h) */
 } kern_thread_t;
 
 /* A ready thread in s starting at pc with stack sp; NULL when no slot is free. */
@@ -91,10 +106,36 @@ kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc
 kern_thread_t *kern_current(void);
 /* Asks the scheduler to pick another thread at the next return to user mode. */
 void kern_yield(void);
-/* Ends t; frees its space when t was the last thread in it. */
+/* Ends t wherever it is (kern_tcb_stop); frees its space and capabilities when t was the
+ * last thread in it. */
 void kern_thread_end(kern_thread_t *t);
+/* The thread that embeds tcb. */
+kern_thread_t *kern_thread_of(kern_tcb_t *tcb);
+/* Runs t now (the fast path): t is READY and not queued, its registers are final. */
+_Noreturn void kern_switch_to(kern_thread_t *t);
 /* How many times the timer took the CPU from a thread for another one. */
 uint64_t kern_preemptions(void);
+
+/* ---- syscalls (syscall.c) and IPC (ipc_sys.c, ipc_fast.c) ---- */
+
+/* A syscall handler: the calling thread, its six argument words; returns the error and
+ * may set one value word, or returns KERN_SYSCALL_DEFERRED when the thread's registers
+ * are written at its return to user mode (kern_ipc_writeback). */
+typedef ipc_err_t (*kern_syscall_fn)(kern_thread_t *t, const uint64_t a[6], uint64_t *value);
+#define KERN_SYSCALL_DEFERRED ((ipc_err_t)~0u)
+
+/* The handler of IPC syscall nr (ipc/ipc.h), or NULL. */
+kern_syscall_fn kern_ipc_syscall(uint64_t nr);
+/* Writes what t's last IPC operation left for its registers (tcb.out) and clears it. */
+void kern_ipc_writeback(kern_thread_t *t);
+/* Call and reply_recv with register-only messages to a waiting partner: moves the message
+ * and switches to the partner without returning; returns when the slow path must run. */
+void kern_ipc_fastpath(kern_thread_t *t, const uint64_t a[6], uint64_t nr);
+/* Sends fault f of t as a message to t's fault endpoint; false when it has none. */
+bool kern_ipc_send_fault(kern_thread_t *t, const arch_fault_t *f);
+/* Gives t, the first thread of a new process, its start-up capabilities: its own thread
+ * (IPC_SLOT_SELF) and the boot endpoint (IPC_SLOT_BOOT). */
+void kern_ipc_spawn_caps(kern_thread_t *t);
 
 /* ---- boot archive and programs (cpio.c, elf.c) ---- */
 
@@ -125,6 +166,10 @@ void kern_report_test_mode(void);
 void kern_report_exit(kern_thread_t *t, uint64_t status);
 /* t was killed by fault f. */
 void kern_report_fault(kern_thread_t *t, const arch_fault_t *f);
+/* t was stopped through its thread capability (by its fault handler, in the tests). */
+void kern_report_killed(kern_thread_t *t);
+/* t still waits (how) when no thread can run any more. */
+void kern_report_blocked(kern_thread_t *t, const char *how);
 /* Program name could not be started (why). */
 void kern_report_spawn_failed(const char *name, const char *why);
 /* A kernel self-check named name passed (why == NULL) or failed. */

@@ -37,8 +37,10 @@ add_custom_command(OUTPUT ${MMK_KERNEL_ELF}
 add_custom_target(kernel ALL DEPENDS ${MMK_KERNEL_ELF})
 
 # ---- the user runtime ----
-add_library(mmk_user_runtime OBJECT ${CMAKE_SOURCE_DIR}/ipc/user/runtime.c ${MMK_IPC_LIB}
-    ${ARCH_USER_SOURCES})
+# ipc/user/arch/<arch>/ipc.S is the message-syscall stub every arch provides (ipc/README.md).
+add_library(mmk_user_runtime OBJECT ${CMAKE_SOURCE_DIR}/ipc/user/runtime.c
+    ${CMAKE_SOURCE_DIR}/ipc/user/ipc.c ${CMAKE_SOURCE_DIR}/ipc/user/arch/${ARCH}/ipc.S
+    ${MMK_IPC_LIB} ${ARCH_USER_SOURCES})
 target_include_directories(mmk_user_runtime PRIVATE ${CMAKE_SOURCE_DIR}/ipc/include)
 target_compile_options(mmk_user_runtime PRIVATE ${MMK_FREESTANDING_FLAGS} ${ARCH_USER_CFLAGS})
 set(MMK_USER_LDSCRIPT ${CMAKE_SOURCE_DIR}/ipc/user/user.ld)
@@ -94,7 +96,9 @@ endfunction()
 #   run   the demo programs (`make run`, `make debug`)
 #   test  the scenario programs, kernel command line "test" (tests/qemu)
 #   panic a kernel that faults on purpose, "selftest-kernel-fault" (tests/qemu)
-# and the `run` / `debug` targets, which boot `run` with arch/<arch>/qemu.sh [--debug].
+#   bench the IPC benchmark programs (tests/bench/qemu), run by `make bench`
+# and the `run` / `debug` targets, which boot `run` with arch/<arch>/qemu.sh [--debug],
+# and `bench_qemu` (a dependency of `bench`): tools/qemu-bench.sh on the bench image.
 # MMK_ARCHIVE_run and MMK_ARCHIVE_test are set in the caller for further images.
 function(mmk_standard_images image_fn)
     mmk_archive(run MMK_DEMO_PROGRAMS)
@@ -102,6 +106,8 @@ function(mmk_standard_images image_fn)
     cmake_language(CALL ${image_fn} run run)
     cmake_language(CALL ${image_fn} test test test)
     cmake_language(CALL ${image_fn} panic run selftest-kernel-fault)
+    mmk_archive(bench MMK_BENCH_PROGRAMS)
+    cmake_language(CALL ${image_fn} bench bench)
     set(qemu_sh ${CMAKE_SOURCE_DIR}/arch/${ARCH}/qemu.sh)
     add_custom_target(run
         COMMAND ${qemu_sh} ${CMAKE_BINARY_DIR}/images/run
@@ -112,6 +118,15 @@ function(mmk_standard_images image_fn)
         COMMAND ${qemu_sh} --debug ${CMAKE_BINARY_DIR}/images/run
         DEPENDS image_run
         USES_TERMINAL)
+    add_custom_target(bench_qemu
+        COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-bench.sh ${ARCH} ${qemu_sh}
+                ${CMAKE_BINARY_DIR}/images/bench ${CMAKE_BINARY_DIR}/bench-ipc-${ARCH}
+        DEPENDS image_bench
+        USES_TERMINAL
+        COMMENT "IPC benchmark under QEMU (${ARCH})")
+    if(TARGET bench)
+        add_dependencies(bench bench_qemu)
+    endif()
     set(MMK_ARCHIVE_run ${MMK_ARCHIVE_run} PARENT_SCOPE)
     set(MMK_ARCHIVE_test ${MMK_ARCHIVE_test} PARENT_SCOPE)
 endfunction()

@@ -98,6 +98,7 @@ _Noreturn void kern_main(arch_boot_info_t *bi) {
         kern_panic("the boot archive is not a valid cpio (newc) archive");
     }
     kern_printf("[boot] archive: %d files, %u programs started\n", files, started);
+    arch_user_counters_allow();
     arch_timer_start(KERN_TIMER_HZ);
     kern_return_to_user();
 }

@@ -68,16 +68,39 @@ void kern_report_exit(kern_thread_t *t, uint64_t status) {
     }
 }
 
-/* See kern.h. */
-void kern_report_fault(kern_thread_t *t, const arch_fault_t *f) {
+/* Judges t's end by a fault of kind and access against what t declared. */
+static void judge_fault(kern_thread_t *t, uint32_t kind, uint32_t access) {
     if (t->expect_fault == IPC_FAULT_NONE) {
-        verdict(t, "killed by an unexpected fault of kind ", kern_fault_kind_name(f->kind));
-    } else if (t->expect_fault != f->kind) {
-        verdict(t, "killed by a fault of the wrong kind: ", kern_fault_kind_name(f->kind));
-    } else if (t->expect_access && t->expect_access != f->access) {
-        verdict(t, "page fault with the wrong access: ", kern_fault_access_name(f->access));
+        verdict(t, "killed by an unexpected fault of kind ", kern_fault_kind_name(kind));
+    } else if (t->expect_fault != kind) {
+        verdict(t, "killed by a fault of the wrong kind: ", kern_fault_kind_name(kind));
+    } else if (t->expect_access && t->expect_access != access) {
+        verdict(t, "page fault with the wrong access: ", kern_fault_access_name(access));
     } else {
         verdict(t, NULL, "");
+    }
+}
+
+/* See kern.h. */
+void kern_report_fault(kern_thread_t *t, const arch_fault_t *f) {
+    judge_fault(t, f->kind, f->access);
+}
+
+/* See kern.h. A thread its fault handler killed is judged by the fault it sent there; one
+ * killed without a fault is a failure. */
+void kern_report_killed(kern_thread_t *t) {
+    if (t->last_fault == IPC_FAULT_NONE) {
+        verdict(t, "killed through its thread capability", "");
+        return;
+    }
+    judge_fault(t, t->last_fault, t->last_access);
+}
+
+/* See kern.h. The root serves forever: waiting is its normal end. */
+void kern_report_blocked(kern_thread_t *t, const char *how) {
+    kern_printf("[kern] '%s' still %s\n", t->name, how);
+    if (!t->root) {
+        verdict(t, "never ended: still ", how);
     }
 }
 

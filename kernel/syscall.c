@@ -1,11 +1,11 @@
 /*
- * The syscall table: one handler per number of ipc/abi.h. A handler receives the calling
- * thread and the six argument words, returns a typed error, and may set one value word.
- * A number without a handler is IPC_ERR_INVALID_SYSCALL, never a kill.
+ * The syscall table: one handler per number of ipc/abi.h, and the IPC calls of ipc/ipc.h
+ * (ipc_sys.c), tried after the IPC fast path. A handler receives the calling thread and
+ * the six argument words, returns a typed error, and may set one value word (or defers
+ * its result to the exit, KERN_SYSCALL_DEFERRED). A number without a handler is
+ * IPC_ERR_INVALID_SYSCALL, never a kill.
  */
 #include "kern.h"
-
-typedef ipc_err_t (*kern_syscall_fn)(kern_thread_t *t, const uint64_t a[6], uint64_t *value);
 
 /* Writes a user buffer to the console, prefixed with the program's name at line starts
  * so interleaved output stays readable. */
@@ -65,19 +65,31 @@ static const kern_syscall_fn syscall_table[] = {
 
 #define SYSCALL_COUNT (sizeof(syscall_table) / sizeof(syscall_table[0]))
 
+/* The handler of syscall nr, or NULL. */
+static kern_syscall_fn handler(uint64_t nr) {
+    if (nr < SYSCALL_COUNT && syscall_table[nr]) {
+        return syscall_table[nr];
+    }
+    return kern_ipc_syscall(nr);
+}
+
 /* See arch.h. */
 void kern_syscall(arch_regs_t *r) {
     kern_thread_t *t = kern_current();
     uint64_t nr = arch_syscall_nr(r);
-    if (nr >= SYSCALL_COUNT || !syscall_table[nr]) {
+    uint64_t a[6];
+    arch_syscall_args(r, a);
+    if (nr == IPC_SYS_CALL || nr == IPC_SYS_REPLY_RECV) {
+        kern_ipc_fastpath(t, a, nr); /* returns only when the slow path must run */
+    }
+    kern_syscall_fn fn = handler(nr);
+    if (!fn) {
         arch_syscall_set_result(r, IPC_ERR_INVALID_SYSCALL, 0);
         return;
     }
-    uint64_t a[6];
-    for (unsigned i = 0; i < 6; i++) {
-        a[i] = arch_syscall_arg(r, i);
-    }
     uint64_t value = 0;
-    ipc_err_t e = syscall_table[nr](t, a, &value);
-    arch_syscall_set_result(r, e, value);
+    ipc_err_t e = fn(t, a, &value);
+    if (e != KERN_SYSCALL_DEFERRED) {
+        arch_syscall_set_result(r, e, value);
+    }
 }

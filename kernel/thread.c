@@ -1,16 +1,18 @@
 /*
- * Threads and the scheduler. A thread is a saved user register frame bound to an address
- * space; there are no kernel threads (see arch/arch.h, "execution model"). Scheduling is
- * round robin over ready threads, with a time slice of KERN_SLICE_TICKS timer ticks.
- * Issue 5 adds blocked states (IPC) and the idle loop (arch_idle) they need; today a thread
- * is ready until it ends.
+ * Threads. A thread is a saved user register frame bound to an address space, plus its
+ * scheduling and IPC state (kern_tcb_t); there are no kernel threads (see arch/arch.h,
+ * "execution model"). Which thread runs is the priority scheduler's choice (sched.c):
+ * highest ready priority first, round robin within a priority with a time slice of
+ * KERN_SLICE_TICKS timer ticks, and direct hand-over on call / reply. A thread blocked in
+ * IPC is simply not ready; the exit to user mode writes the result of its last IPC
+ * operation into its registers when it runs again (kern_ipc_writeback).
  */
 #include "kern.h"
 
 static kern_thread_t threads[KERN_MAX_THREADS];
 static kern_thread_t *current;
 static unsigned slice_ticks;
-static bool resched;
+static bool resched;         /* the current thread's turn is over (slice, yield) */
 static uint64_t preemptions; /* slices that ended with another thread taking the CPU */
 
 /* See kern.h. */
@@ -29,12 +31,16 @@ kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc
         if (t->state != KERN_THREAD_FREE) {
             continue;
         }
+        uint32_t gen = t->tcb.gen; /* old thread capabilities must stay stale */
         *t = (kern_thread_t){0};
+        t->tcb.gen = gen;
         t->id = i + 1;
         t->space = s;
         t->state = KERN_THREAD_READY;
         kern_copy_name(t->name, name, KERN_NAME_MAX);
         arch_regs_init_user(&t->regs, pc, sp, t->id);
+        kern_tcb_init(&t->tcb, &s->caps, IPC_PRIO_DEFAULT);
+        kern_sched_ready(&t->tcb);
         s->threads++;
         return t;
     }
@@ -52,16 +58,19 @@ void kern_yield(void) {
 }
 
 /* See kern.h. A dead thread keeps its slot (and its name for the report) but will never
- * run again. */
+ * run again. Its capabilities go with its process: deleting them may wake threads waiting
+ * on endpoints nobody else names. */
 void kern_thread_end(kern_thread_t *t) {
+    if (t->state != KERN_THREAD_READY) {
+        return;
+    }
+    kern_tcb_stop(&t->tcb);
     t->state = KERN_THREAD_DEAD;
     if (--t->space->threads == 0) {
+        kern_cspace_clear(&t->space->caps);
         kern_space_destroy(t->space);
     }
     t->space = NULL;
-    if (t == current) {
-        resched = true;
-    }
 }
 
 /* See arch.h. */
@@ -71,17 +80,30 @@ void kern_timer_tick(void) {
     }
 }
 
-/* The next ready thread after the current one in round-robin order (possibly the current
- * one again), or NULL when none is ready. */
-static kern_thread_t *pick_next(void) {
-    unsigned start = current ? (unsigned)(current - threads) + 1 : 0;
-    for (unsigned k = 0; k < KERN_MAX_THREADS; k++) {
-        kern_thread_t *t = &threads[(start + k) % KERN_MAX_THREADS];
-        if (t->state == KERN_THREAD_READY) {
-            return t;
+/* How a blocked thread waits, for the report. */
+static const char *blocked_how(const kern_tcb_t *t) {
+    switch (t->state) {
+        case KERN_TCB_BLOCKED_SEND:
+            return "sending";
+        case KERN_TCB_BLOCKED_RECV:
+            return "receiving";
+        case KERN_TCB_BLOCKED_REPLY:
+            return "waiting for a reply";
+        default:
+            return "stopped";
+    }
+}
+
+/* Nothing is ready. Only IPC wakes a thread (no interrupt reaches user mode yet), so
+ * nothing ever will be: report who still waits and stop. Idling (arch_idle) belongs here
+ * once something else can wake a thread (notifications, timeouts). */
+static _Noreturn void no_thread_ready(void) {
+    for (unsigned i = 0; i < KERN_MAX_THREADS; i++) {
+        if (threads[i].state == KERN_THREAD_READY) {
+            kern_report_blocked(&threads[i], blocked_how(&threads[i].tcb));
         }
     }
-    return NULL;
+    kern_report_finish();
 }
 
 /* See kern.h. */
@@ -89,22 +111,31 @@ uint64_t kern_preemptions(void) {
     return preemptions;
 }
 
-/* See arch.h. */
+/* See kern.h. */
+_Noreturn void kern_switch_to(kern_thread_t *t) {
+    current = t;
+    arch_root_load(&t->space->root);
+    arch_user_enter(&t->regs);
+}
+
+/* See arch.h. The scheduler keeps the current thread unless its turn is over (slice,
+ * yield), it blocked or died, or a higher priority became ready. */
 _Noreturn void kern_return_to_user(void) {
-    if (!current || current->state != KERN_THREAD_READY || resched) {
-        kern_thread_t *next = pick_next();
-        if (!next) {
-            kern_report_finish();
-        }
-        if (current && next != current && slice_ticks >= KERN_SLICE_TICKS) {
+    bool turn_over = resched;
+    resched = false;
+    kern_tcb_t *next = kern_sched_choose(current ? &current->tcb : NULL, turn_over);
+    if (!next) {
+        no_thread_ready();
+    }
+    kern_thread_t *t = kern_thread_of(next);
+    if (t != current || turn_over) {
+        if (current && t != current && slice_ticks >= KERN_SLICE_TICKS) {
             preemptions++;
         }
-        current = next;
-        resched = false;
         slice_ticks = 0;
     }
-    arch_root_load(&current->space->root);
-    arch_user_enter(&current->regs);
+    kern_ipc_writeback(t);
+    kern_switch_to(t);
 }
 
 /* See kern.h. */
@@ -126,6 +157,7 @@ bool kern_process_spawn(const char *name, const uint8_t *elf, size_t size) {
         kern_space_destroy(s);
         return false;
     }
+    kern_ipc_spawn_caps(t);
     kern_printf("[kern] started '%s' (thread %u, address space %u, entry 0x%llx)\n", t->name, t->id,
                 s->id, (unsigned long long)entry);
     return true;

@@ -165,6 +165,7 @@ kern_space_t *kern_space_create(void) {
         s->id = (uint16_t)(i + 1);
         s->in_use = true;
         s->threads = 0;
+        s->caps = (kern_cspace_t){0};
         arch_root_init(&s->root, s->pt.root, s->id);
         return s;
     }
@@ -224,27 +225,58 @@ void kern_space_poke(kern_space_t *s, uint64_t va, const void *src, size_t len) 
     }
 }
 
-/* See kern.h. Checked once, at the door, before a byte is copied: critical, because the
- * address comes from an untrusted program. */
-ipc_err_t kern_copy_from_user(kern_space_t *s, void *dst, uint64_t va, size_t len) {
+/* Whether every page of [va, va + len) is user memory of s mapped with all of need:
+ * critical, since va and len come from an untrusted program (no wrap, inside the user
+ * half, every page present with the rights). */
+static bool user_range(kern_space_t *s, uint64_t va, size_t len, uint8_t need) {
     if (va + len < va || va + len > ARCH_USER_TOP) {
-        return IPC_ERR_BAD_ADDRESS;
+        return false;
     }
     size_t room;
     for (uint64_t p = va & ~(PT_PAGE_SIZE - 1); p < va + len; p += PT_PAGE_SIZE) {
-        if (!user_page(s, p, PT_U | PT_R, &room)) {
-            return IPC_ERR_BAD_ADDRESS;
+        if (!user_page(s, p, need, &room)) {
+            return false;
         }
     }
-    uint8_t *to = dst;
+    return true;
+}
+
+/* Copies len bytes between kernel buffer buf and user address va of s through the direct
+ * map, to_user or from it. => user_range allowed the whole range. */
+static void user_copy(kern_space_t *s, uint64_t va, void *buf, size_t len, bool to_user) {
+    uint8_t *k = buf;
     while (len) {
-        const uint8_t *from = user_page(s, va, PT_U | PT_R, &room);
+        size_t room;
+        uint8_t *u = user_page(s, va, PT_U, &room);
         size_t n = len < room ? len : room;
-        memcpy(to, from, n);
-        to += n;
+        memcpy(to_user ? u : k, to_user ? k : u, n);
+        k += n;
         va += n;
         len -= n;
     }
+}
+
+/* See kern.h. Checked once, at the door, before a byte is copied: critical, because the
+ * address comes from an untrusted program. */
+ipc_err_t kern_copy_from_user(kern_space_t *s, void *dst, uint64_t va, size_t len) {
+    if (!user_range(s, va, len, PT_U | PT_R)) {
+        return IPC_ERR_BAD_ADDRESS;
+    }
+    user_copy(s, va, dst, len, false);
+    return IPC_OK;
+}
+
+/* See kern.h. The same door as kern_copy_from_user, asking for write permission. */
+bool kern_user_writable(kern_space_t *s, uint64_t va, size_t len) {
+    return user_range(s, va, len, PT_U | PT_W);
+}
+
+/* See kern.h. */
+ipc_err_t kern_copy_to_user(kern_space_t *s, uint64_t va, const void *src, size_t len) {
+    if (!user_range(s, va, len, PT_U | PT_W)) {
+        return IPC_ERR_BAD_ADDRESS;
+    }
+    user_copy(s, va, (void *)(uintptr_t)src, len, true);
     return IPC_OK;
 }
 

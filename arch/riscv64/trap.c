@@ -204,9 +204,36 @@ uint64_t arch_syscall_arg(const arch_regs_t *r, unsigned i) {
 }
 
 /* See arch.h. */
+void arch_syscall_args(const arch_regs_t *r, uint64_t a[6]) {
+    a[0] = r->a0;
+    a[1] = r->a1;
+    a[2] = r->a2;
+    a[3] = r->a3;
+    a[4] = r->a4;
+    a[5] = r->a5;
+}
+
+/* See arch.h. */
 void arch_syscall_set_result(arch_regs_t *r, uint64_t err, uint64_t value) {
     r->a0 = err;
     r->a1 = value;
+}
+
+/* See arch.h: the error in a0, the out words in a1..a6. */
+void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[6]) {
+    r->a0 = err;
+    r->a1 = out[0];
+    r->a2 = out[1];
+    r->a3 = out[2];
+    r->a4 = out[3];
+    r->a5 = out[4];
+    r->a6 = out[5];
+}
+
+/* See arch.h: scounteren bits 0..2 let U-mode read cycle, time and instret (priv. spec
+ * 4.1.5); OpenSBI has already opened them to S-mode (mcounteren). */
+void arch_user_counters_allow(void) {
+    RV_CSR_WRITE(scounteren, 7u);
 }
 
 /* See arch.h. The return privilege and interrupt state come from sstatus, which is set

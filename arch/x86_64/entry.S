@@ -98,13 +98,16 @@ x86_trap_common:
 
 /*
  * syscall (SDM 2B "SYSCALL"): rcx = user rip, r11 = user rflags, CS/SS from IA32_STAR,
- * rsp still the user's. Build the same frame an interrupt would, on the kernel stack.
+ * rsp still the user's. Build the same frame an interrupt would, but straight in the
+ * running thread's arch_regs_t (x86_syscall_frame_end, set by arch_user_enter), so that
+ * saving is the pushes and nothing is copied; then move to the kernel stack for C.
+ * Interrupts stay off throughout (IA32_FMASK), so nothing else uses that frame meanwhile.
  */
     .global x86_syscall_entry
     .balign 16
 x86_syscall_entry:
     mov %rsp, x86_user_rsp_scratch(%rip)
-    lea arch_boot_stack_top(%rip), %rsp
+    mov x86_syscall_frame_end(%rip), %rsp
     push $SEL_UDATA                     /* ss */
     push x86_user_rsp_scratch(%rip)     /* rsp */
     push %r11                           /* rflags */
@@ -114,7 +117,8 @@ x86_syscall_entry:
     push $VEC_SYSCALL                   /* vector */
     SAVE_GPRS
     cld
-    mov %rsp, %rdi
+    mov %rsp, %rdi                      /* the thread's arch_regs_t */
+    lea arch_boot_stack_top(%rip), %rsp
     call x86_syscall                    /* does not return */
     ud2
 
@@ -140,6 +144,9 @@ x86_enter_sysret:
     .bss
     .balign 8
 x86_user_rsp_scratch:
+    .quad 0
+    .global x86_syscall_frame_end
+x86_syscall_frame_end:                  /* one past the running thread's arch_regs_t */
     .quad 0
 
 /* The one kernel stack (16 KiB): boot runs on it, and every entry from user mode starts

@@ -9,6 +9,8 @@
 # other QEMU exit (a triple fault with -no-reboot, a crash, a signal) is reported and
 # becomes status 125. Plain TCG, no KVM: tests must not depend on the host.
 # MMK_QEMU_CPU picks the CPU model (default qemu64: no PCID, no 1 GiB pages).
+# MMK_QEMU_ACCEL picks the accelerator (default tcg; the benchmark, tools/qemu-bench.sh,
+# uses kvm with MMK_QEMU_CPU=host when /dev/kvm works).
 set -uo pipefail
 
 debug=0
@@ -22,7 +24,7 @@ iso="$image/boot.iso"
 [[ -f "$iso" ]] || { echo "qemu.sh: no $iso (build first)" >&2; exit 125; }
 
 args=(
-    -accel tcg
+    -accel "${MMK_QEMU_ACCEL:-tcg}"
     -cpu "${MMK_QEMU_CPU:-qemu64}"
     -m 256M
     -cdrom "$iso" -boot d

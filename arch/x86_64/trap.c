@@ -13,6 +13,8 @@
 
 /* The registers of the thread that is running in user mode (set by arch_user_enter). */
 static arch_regs_t *current_regs;
+/* One past current_regs: where the syscall entry pushes the frame (entry.S). */
+extern uint64_t x86_syscall_frame_end;
 
 /* SDM 3A table 6-1 mnemonics. */
 static const char *const vector_names[32] = {
@@ -150,10 +152,10 @@ void x86_trap(arch_regs_t *f) {
     kern_return_to_user();
 }
 
-/* Called by entry.S for every syscall with the frame on the kernel stack. */
-_Noreturn void x86_syscall(const arch_regs_t *f) {
-    *current_regs = *f;
-    kern_syscall(current_regs);
+/* Called by entry.S for every syscall with the frame already in the thread's registers
+ * (f == current_regs). */
+_Noreturn void x86_syscall(arch_regs_t *f) {
+    kern_syscall(f);
     kern_return_to_user();
 }
 
@@ -194,9 +196,34 @@ uint64_t arch_syscall_arg(const arch_regs_t *r, unsigned i) {
 }
 
 /* See arch.h. */
+void arch_syscall_args(const arch_regs_t *r, uint64_t a[6]) {
+    a[0] = r->rdi;
+    a[1] = r->rsi;
+    a[2] = r->rdx;
+    a[3] = r->r10;
+    a[4] = r->r8;
+    a[5] = r->r9;
+}
+
+/* See arch.h. */
 void arch_syscall_set_result(arch_regs_t *r, uint64_t err, uint64_t value) {
     r->rax = err;
     r->rdx = value;
+}
+
+/* See arch.h: out words in the argument registers, the error in rax. */
+void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[6]) {
+    r->rax = err;
+    r->rdi = out[0];
+    r->rsi = out[1];
+    r->rdx = out[2];
+    r->r10 = out[3];
+    r->r8 = out[4];
+    r->r9 = out[5];
+}
+
+/* See arch.h: rdtsc already works in ring 3 (CR4.TSD is never set). */
+void arch_user_counters_allow(void) {
 }
 
 /* Whether r can leave by sysretq: back from a syscall with rcx/r11 as syscall left them
@@ -214,6 +241,7 @@ _Noreturn void arch_user_enter(arch_regs_t *r) {
     r->rflags =
         (r->rflags & ~(X86_RFLAGS_IOPL | X86_RFLAGS_AC)) | X86_RFLAGS_IF | X86_RFLAGS_RESERVED;
     current_regs = r;
+    x86_syscall_frame_end = (uint64_t)(uintptr_t)(r + 1);
     if (sysret_ok(r)) {
         x86_enter_sysret(r);
     }

@@ -73,7 +73,17 @@ void ipc_printf(const char *fmt, ...) {
 /* See ipc/user.h. */
 const char *ipc_strerror(uint64_t e) {
     static const char *const names[IPC_ERR_COUNT_] = {
-        "ok", "invalid syscall", "invalid argument", "bad address", "no memory",
+        "ok",
+        "invalid syscall",
+        "invalid argument",
+        "bad address",
+        "no memory",
+        "invalid capability",
+        "wrong capability",
+        "no rights",
+        "no reply right",
+        "slot full",
+        "aborted",
     };
     return e < IPC_ERR_COUNT_ ? names[e] : "unknown error";
 }

@@ -2,6 +2,8 @@
  * Bad syscalls get typed errors, never a kill: unknown numbers, and debug writes from
  * kernel, unmapped, non-canonical, wrapping or straddling buffers, or too long.
  */
+#include <ipc/ipc.h>
+
 #include "test.h"
 
 static char big[IPC_DEBUG_WRITE_MAX + 1];
@@ -10,8 +12,8 @@ static char big[IPC_DEBUG_WRITE_MAX + 1];
 static void check_numbers(int *failures) {
     ipc_ret_t r = ipc_syscall(9999, 0, 0, 0, 0, 0, 0);
     TEST_CHECK(failures, r.err == IPC_ERR_INVALID_SYSCALL, "number 9999: %s", ipc_strerror(r.err));
-    r = ipc_syscall(IPC_SYS_IPC_FIRST, 0, 0, 0, 0, 0, 0);
-    TEST_CHECK(failures, r.err == IPC_ERR_INVALID_SYSCALL, "reserved number: %s",
+    r = ipc_syscall(IPC_SYS_IPC_END_, 0, 0, 0, 0, 0, 0);
+    TEST_CHECK(failures, r.err == IPC_ERR_INVALID_SYSCALL, "first unused number: %s",
                ipc_strerror(r.err));
     r = ipc_syscall(~0ull, 0, 0, 0, 0, 0, 0);
     TEST_CHECK(failures, r.err == IPC_ERR_INVALID_SYSCALL, "number ~0: %s", ipc_strerror(r.err));

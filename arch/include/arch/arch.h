@@ -132,8 +132,23 @@ void arch_regs_init_user(arch_regs_t *r, uint64_t pc, uint64_t sp, uint64_t arg)
 uint64_t arch_syscall_nr(const arch_regs_t *r);
 uint64_t arch_syscall_arg(const arch_regs_t *r, unsigned i);
 
+/* All six arguments at once (the syscall path reads them for every call). */
+void arch_syscall_args(const arch_regs_t *r, uint64_t a[6]);
+
 /* Sets what the thread sees when its syscall returns: an ipc_err_t and a value. */
 void arch_syscall_set_result(arch_regs_t *r, uint64_t err, uint64_t value);
+
+/* Sets what a thread sees when its IPC syscall returns a message (ipc/ipc.h): the error
+ * and six words, out[0] the badge, out[1] the info word, out[2..5] message words 0..3.
+ * The registers are the arch's (ipc/README.md, "IPC registers"): x86_64 rax and rdi rsi
+ * rdx r10 r8 r9 (the argument registers: the fast path's message stays where the sender
+ * put it); riscv64 a0 and a1..a6. */
+void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[6]);
+
+/* Lets user mode read the cycle counter arch_cycles reads (the benchmarks read it around
+ * their syscalls, as sel4bench does): nothing on x86_64 (rdtsc is allowed while CR4.TSD
+ * is clear), scounteren on riscv64. */
+void arch_user_counters_allow(void);
 
 /* Prints r (all registers) on the console, one report block: lines of
  * "  name 0123456789abcdef ..." (16 hex digits). An exception in the kernel prints a line

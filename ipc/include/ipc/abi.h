@@ -8,8 +8,8 @@
  *   riscv64: `ecall`, number in a7, arguments a0..a5, error in a0, value in a1.
  * Every syscall returns an ipc_err_t (IPC_OK on success) and at most one value word.
  *
- * Numbers are never reused: a removed call keeps its number, reserved. Issue 5 adds the
- * IPC calls (send, recv, call, reply_recv) from IPC_SYS_IPC_FIRST on.
+ * Numbers are never reused: a removed call keeps its number, reserved. The IPC calls
+ * (endpoints, capabilities, threads) are numbered from IPC_SYS_IPC_FIRST in ipc/ipc.h.
  */
 #pragma once
 
@@ -21,7 +21,7 @@ enum ipc_sys {
     IPC_SYS_EXIT = 1,        /* (status): end the calling process; does not return */
     IPC_SYS_YIELD = 2,       /* (): give the CPU to the next runnable thread */
     IPC_SYS_TEST_EXPECT = 3, /* (kind, access): the caller is about to die of that fault */
-    IPC_SYS_IPC_FIRST = 16,  /* reserved for endpoints, capabilities, threads (issue 5) */
+    IPC_SYS_IPC_FIRST = 16,  /* first of the IPC calls: ipc/ipc.h */
 };
 
 /* Typed errors, returned by every syscall. */
@@ -31,6 +31,12 @@ typedef enum ipc_err {
     IPC_ERR_INVALID_ARGUMENT = 2, /* an argument is out of its range (e.g. length too large) */
     IPC_ERR_BAD_ADDRESS = 3,      /* a buffer is not entirely mapped, user-readable memory */
     IPC_ERR_NO_MEMORY = 4,        /* the kernel or the caller's quota ran out */
+    IPC_ERR_INVALID_CAP = 5,      /* slot out of the table, empty, or naming a dead thread */
+    IPC_ERR_WRONG_CAP = 6,        /* the slot holds a capability of another kind */
+    IPC_ERR_NO_RIGHTS = 7,        /* the capability lacks a right the operation needs */
+    IPC_ERR_NO_REPLY = 8,         /* no reply right: replied already, or the caller is gone */
+    IPC_ERR_SLOT_FULL = 9,        /* the destination slot is not empty */
+    IPC_ERR_ABORTED = 10,         /* the endpoint was destroyed, or the partner died, meanwhile */
     IPC_ERR_COUNT_
 } ipc_err_t;
 

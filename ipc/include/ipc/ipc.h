@@ -51,14 +51,7 @@ enum ipc_sys_ipc {
     IPC_SYS_IPC_END_ /* first number not used yet */
 };
 
-/* ---- errors IPC adds to ipc_err_t (numbering continues abi.h's; never reused) ---- */
-#define IPC_ERR_INVALID_CAP ((ipc_err_t)5)  /* slot out of the table, empty, or a dead thread */
-#define IPC_ERR_WRONG_CAP   ((ipc_err_t)6)  /* the slot holds a capability of another kind */
-#define IPC_ERR_NO_RIGHTS   ((ipc_err_t)7)  /* the capability lacks a right the call needs */
-#define IPC_ERR_NO_REPLY    ((ipc_err_t)8)  /* no reply right: replied already, caller gone */
-#define IPC_ERR_SLOT_FULL   ((ipc_err_t)9)  /* the destination slot is not empty */
-#define IPC_ERR_ABORTED     ((ipc_err_t)10) /* endpoint destroyed or partner died meanwhile */
-#define IPC_ERR_IPC_END_    11u
+/* The errors IPC adds (IPC_ERR_INVALID_CAP .. IPC_ERR_ABORTED) are in ipc_err_t, abi.h. */
 
 /* ---- messages ---- */
 

@@ -25,8 +25,10 @@ _Static_assert(sizeof(ipc_msg_t) == 6 * 8, "the stubs move six words");
 
 /* The raw message syscall (ipc/user/arch/<arch>/ipc.S); returns the ipc_err_t. */
 uint64_t ipc_msg_syscall(uint64_t nr, uint64_t slot, ipc_msg_t *m);
-/* The architecture's cycle counter as user mode reads it (rdtsc, rdcycle). */
+/* The architecture's cycle counter as user mode reads it, and its name ("rdtsc",
+ * "rdcycle"). Under QEMU's -icount it counts instructions (tools/qemu-bench.sh). */
 uint64_t ipc_cycles(void);
+extern const char ipc_cycles_name[];
 
 /* Sends *m through the endpoint in slot; waits until a receiver takes it. */
 ipc_err_t ipc_send(uint64_t slot, ipc_msg_t *m);

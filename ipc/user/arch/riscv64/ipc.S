@@ -31,3 +31,8 @@ ipc_msg_syscall:
 ipc_cycles:
     rdcycle a0
     ret
+
+    .section .rodata
+    .global ipc_cycles_name
+ipc_cycles_name:
+    .asciz "rdcycle"

@@ -35,3 +35,8 @@ ipc_cycles:
     shl $32, %rdx
     or %rdx, %rax
     ret
+
+    .section .rodata
+    .global ipc_cycles_name
+ipc_cycles_name:
+    .asciz "rdtsc"

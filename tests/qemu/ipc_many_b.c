@@ -1,0 +1,7 @@
+/* One of the clients of ipc_many.h. */
+#include "ipc_many.h"
+
+/* Calls the server with tag 'b'. */
+int main(void) {
+    return many_client('b');
+}
