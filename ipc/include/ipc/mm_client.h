@@ -1,0 +1,115 @@
+/*
+ * The client side of the memory protocol (ipc/mm.h): one C call per request, which
+ * marshals its arguments into the request words, makes one IPC call to mmserver and
+ * unpacks the reply words into a typed result. No policy here: mmserver checks
+ * everything; these calls only move words (ipc/user/mm_client.c).
+ *
+ * The call goes through a transport (mm_conn_t), so the stubs run on the host against a
+ * fake (tests/mmproc) and in a program over IPC (mm_ipc_call, ipc/user/mm_ipc.c).
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include <ipc/ipc.h>
+#include <ipc/mm.h>
+
+/* The slot where mmserver puts its endpoint (send only, badged with the client id) in the
+ * capability table of every program it starts. Proposed (mmserver/BOOT.md): ipc/ipc.h
+ * gives slot 0 no role. */
+#define MM_SLOT_SERVER 0u
+/* Where mmserver maps every program's IPC buffer (one page, read-write) and binds it to
+ * the program's first thread. */
+#define MM_IPC_BUFFER_VA 0x100000ull
+
+/* Not a protocol error: the IPC call itself failed (mm_conn_t.ipc_err says how) or the
+ * reply was not a reply of this protocol. Outside mm_err_t's numbers on purpose. */
+#define MM_ERR_IPC ((mm_err_t)0x100)
+
+/* Words either way. */
+#define MM_CLIENT_WORDS 6u
+_Static_assert(MM_CLIENT_WORDS == MM_REQ_WORDS && MM_CLIENT_WORDS == MM_REPLY_WORDS,
+               "one buffer holds a request and its reply");
+
+/* A transport: sends label and the request words w, waits for the reply, and puts its
+ * label in *label and its words in w (unsent words zero). Returns an ipc_err_t. */
+typedef uint64_t (*mm_call_fn)(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]);
+
+/* A connection to mmserver. */
+typedef struct mm_conn {
+    mm_call_fn call;
+    void *ctx;
+    uint64_t where;   /* after an mm_err_t other than MM_OK: the reply's MM_R_WHERE */
+    uint64_t ipc_err; /* after MM_ERR_IPC: the transport's error (0: a malformed reply) */
+} mm_conn_t;
+
+/* The results of each request (ipc/mm.h, "reply words"). */
+typedef struct mm_map_result {
+    uint64_t va, reserved, pages, huge; /* address used; pages reserved, backed, in huge leaves */
+    uint32_t perm, done;                /* permissions applied; MM_DONE_* */
+} mm_map_result_t;
+
+typedef struct mm_release_result {
+    uint64_t pages, freed, unreserved, charge; /* MM_R_REL_* (unreserved: MM_UNMAP only) */
+} mm_release_result_t;
+
+typedef struct mm_protect_result {
+    uint64_t pages, splits;
+    uint32_t perm;
+} mm_protect_result_t;
+
+typedef struct mm_query_result {
+    uint64_t base, len, frame, shift, peer;
+    uint32_t perm, maxperm, kind, memtype;
+} mm_query_result_t;
+
+typedef struct mm_accept_result {
+    uint64_t va, pages;
+} mm_accept_result_t;
+
+typedef struct mm_share_result {
+    uint64_t pages;
+    uint32_t perm;
+} mm_share_result_t;
+
+typedef struct mm_stats_result {
+    uint64_t charge, quota, tables, pool, regions, backed;
+} mm_stats_result_t;
+
+/* The requests. Each returns the reply's mm_err_t (or MM_ERR_IPC); *out is filled on
+ * MM_OK only and may be NULL. See ipc/mm.h for what each means. */
+mm_err_t mm_map(mm_conn_t *c, uint64_t va, uint64_t len, uint32_t perm, uint32_t flags,
+                mm_map_result_t *out);
+mm_err_t mm_unmap(mm_conn_t *c, uint64_t va, uint64_t len, mm_release_result_t *out);
+mm_err_t mm_protect(mm_conn_t *c, uint64_t va, uint64_t len, uint32_t perm,
+                    mm_protect_result_t *out);
+mm_err_t mm_query(mm_conn_t *c, uint64_t va, mm_query_result_t *out);
+mm_err_t mm_share_accept(mm_conn_t *c, uint32_t from, uint64_t va, uint64_t len, uint32_t max,
+                         mm_accept_result_t *out);
+mm_err_t mm_share(mm_conn_t *c, uint64_t va, uint64_t len, uint32_t to, uint64_t dst_va,
+                  uint32_t perm, mm_share_result_t *out);
+mm_err_t mm_decommit(mm_conn_t *c, uint64_t va, uint64_t len, mm_release_result_t *out);
+mm_err_t mm_map_device(mm_conn_t *c, uint64_t va, uint64_t len, uint64_t pa, uint32_t memtype,
+                       uint32_t perm, uint32_t flags, mm_map_result_t *out);
+mm_err_t mm_stats(mm_conn_t *c, mm_stats_result_t *out);
+
+/* ---- over IPC (ipc/user/mm_ipc.c, user programs only) ---- */
+
+/* What mm_ipc_call needs: the endpoint's slot and the caller's IPC buffer (words 4, 5). */
+typedef struct mm_ipc {
+    uint64_t slot;
+    ipc_buffer_t *buffer;
+} mm_ipc_t;
+
+/* mm_call_fn over ipc_call; ctx is an mm_ipc_t. */
+uint64_t mm_ipc_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]);
+
+/* The IPC message carrying label and the words w (the shortest length that carries every
+ * non-zero word; words past IPC_MSG_REGS go to buf). Used by both ends. */
+void mm_msg_pack(uint64_t label, const uint64_t w[MM_CLIENT_WORDS], uint64_t *info,
+                 uint64_t regs[IPC_MSG_REGS], ipc_buffer_t *buf);
+
+/* The label and words of a received message (words past its length zero, past
+ * MM_CLIENT_WORDS ignored). Returns its length. */
+uint64_t mm_msg_unpack(uint64_t info, const uint64_t regs[IPC_MSG_REGS], const ipc_buffer_t *buf,
+                       uint64_t *label, uint64_t w[MM_CLIENT_WORDS]);

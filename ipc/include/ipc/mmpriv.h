@@ -1,0 +1,72 @@
+/*
+ * The privileged calls mmserver asks the kernel for (issue 6, proposed: the kernel side
+ * implements them, see mmserver/BOOT.md). Each takes, as its first argument, the slot of
+ * the memory capability, which the kernel gives to mmserver alone at boot
+ * (mmboot_t.slot_memory); any other caller gets IPC_ERR_WRONG_CAP / IPC_ERR_INVALID_CAP.
+ *
+ * Address spaces are named by mmserver's client id (1 .. MMPRIV_SPACES - 1), the same
+ * number it badges that client's endpoint capabilities with. Threads are named by a thread
+ * capability in a slot of mmserver's table.
+ *
+ * Numbers continue ipc/abi.h's scheme in a range of their own, above the IPC calls of
+ * ipc/ipc.h (checked below), so both can grow; never reused.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include <ipc/ipc.h>
+
+enum mmpriv_sys {
+    MMPRIV_SYS_FIRST = 48,
+    /* (mem, space, root_pa): binds the root table at root_pa to space. The kernel checks
+     * that the frame lies in mmserver's pool (and is not the pool's metadata), that space
+     * has no root, then copies its own upper-half top-level entries into the frame: the
+     * only kernel write into a user table. */
+    MMPRIV_SYS_ROOT_REGISTER = 48,
+    /* (mem, space): forgets space's root. => no thread is bound to it. On return no CPU
+     * uses the root or caches a translation of it (the ASID / PCID is flushed). */
+    MMPRIV_SYS_ROOT_UNREGISTER = 49,
+    /* (mem, space, start, last, leaves, flags): invalidates [start, last] of space (or the
+     * whole space with MMPRIV_FLUSH_ALL; paging-structure caches too with
+     * MMPRIV_FLUSH_TABLES). The kernel picks per-page or full by leaves. */
+    MMPRIV_SYS_FLUSH = 50,
+    /* (mem, space, slot, pc, sp, ipc_buffer): a new process bound to space: an empty
+     * capability table (its own thread in IPC_SLOT_SELF) and one thread, not started,
+     * at pc with sp, whose IPC buffer is ipc_buffer. Its thread capability goes into empty
+     * slot of mmserver's table. */
+    MMPRIV_SYS_THREAD_CREATE = 51,
+    /* (mem, thread slot, src, dst, rights, badge): copies mmserver's capability in src to
+     * empty slot dst of that thread's table, keeping rights, badging with badge (!= 0)
+     * like IPC_SYS_CAP_COPY. */
+    MMPRIV_SYS_THREAD_GIVE = 52,
+    /* (mem, thread slot, priority): starts the thread (at most mmserver's priority). */
+    MMPRIV_SYS_THREAD_START = 53,
+    /* (mem, thread slot): stops the thread (as IPC_SYS_THREAD_KILL) and frees it; its
+     * capability table goes with its last thread. The slot is emptied. */
+    MMPRIV_SYS_THREAD_DESTROY = 54,
+    MMPRIV_SYS_END_
+};
+
+_Static_assert(MMPRIV_SYS_FIRST >= IPC_SYS_IPC_END_, "privileged calls follow the IPC calls");
+
+/* MMPRIV_SYS_FLUSH flags. */
+enum {
+    MMPRIV_FLUSH_ALL = 1u << 0,    /* the whole space, not [start, last] */
+    MMPRIV_FLUSH_TABLES = 1u << 1, /* intermediate entries changed too */
+};
+
+/* The capability kind of the memory capability (continues enum ipc_cap_kind). */
+#define MMPRIV_CAP_MEMORY 3u
+
+/* Address spaces the kernel keeps for mmserver: ids 1 .. MMPRIV_SPACES - 1. */
+#define MMPRIV_SPACES 16u
+
+/*
+ * How page faults and ends reach mmserver: the kernel's fault message of ipc/ipc.h
+ * (label IPC_LABEL_FAULT, a call on the thread's fault endpoint, badged with the client id)
+ * for every user fault. Proposed addition: when a process's last thread ends (exit or
+ * kill), the kernel sends (not calls) one more message on that endpoint with kind
+ * IPC_FAULT_NONE and w1 = the exit status, so mmserver reclaims the space; no reply.
+ */
+#define MMPRIV_END_KIND IPC_FAULT_NONE

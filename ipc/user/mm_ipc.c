@@ -1,0 +1,20 @@
+/*
+ * The memory protocol over IPC: mm_ipc_call, the transport user programs give their
+ * mm_conn_t (ipc/mm_client.h). Needs the message stub (ipc/user/arch/<arch>/ipc.S).
+ */
+#include <ipc/ipc_user.h>
+#include <ipc/mm_client.h>
+
+/* See ipc/mm_client.h. */
+uint64_t mm_ipc_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]) {
+    const mm_ipc_t *t = ctx;
+    ipc_msg_t m;
+    m.badge = 0;
+    mm_msg_pack(*label, w, &m.info, m.w, t->buffer);
+    ipc_err_t err = ipc_call(t->slot, &m);
+    if (err != IPC_OK) {
+        return err;
+    }
+    mm_msg_unpack(m.info, m.w, t->buffer, label, w);
+    return IPC_OK;
+}

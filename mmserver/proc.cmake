@@ -1,0 +1,49 @@
+# mmproc: mmserver as a process (boot-info check, ELF loader, program start, message
+# adapter; mmserver/include/mmserver/proc.h) as a host library for tests/mmproc, the client
+# stubs of the memory protocol (ipc/user/mm_client.c), freestanding checks of both, and the
+# mmserver user program (mmserver/main.c + sys.c) for the configured ARCH. Included by
+# mmserver/CMakeLists.txt after the core (MM_SOURCES, MM_INCLUDE, MM_STRICT).
+set(MMP_SOURCES
+    ${CMAKE_CURRENT_SOURCE_DIR}/src/boot.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/src/elf_load.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/src/spawn.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/src/serve.c
+    ${CMAKE_SOURCE_DIR}/ipc/lib/elf64.c
+    ${CMAKE_SOURCE_DIR}/ipc/lib/cpio.c)
+set(MM_CLIENT_SOURCES ${CMAKE_SOURCE_DIR}/ipc/user/mm_client.c)
+
+add_library(mmproc STATIC ${MMP_SOURCES})
+target_include_directories(mmproc PUBLIC ${MM_INCLUDE})
+target_link_libraries(mmproc PUBLIC mmcore)
+target_compile_options(mmproc PRIVATE ${MM_STRICT})
+set_target_properties(mmproc PROPERTIES C_EXTENSIONS OFF)
+
+add_library(mm_client STATIC ${MM_CLIENT_SOURCES})
+target_include_directories(mm_client PUBLIC ${CMAKE_SOURCE_DIR}/ipc/include)
+target_compile_options(mm_client PRIVATE ${MM_STRICT})
+set_target_properties(mm_client PROPERTIES C_EXTENSIONS OFF)
+
+# Like the core: the process side and the client stubs, with the core and libpt, need no
+# outside symbol.
+mm_freestanding_check(mmproc ${MMP_SOURCES} ${MM_CLIENT_SOURCES} ${MM_SOURCES} ${PT_SOURCES})
+
+# mmserver as a user program (build/<arch>/user/mmserver): the user runtime (message stubs
+# included), the core, libpt, mmproc and the client stubs (mm_ipc.c: built and linked here
+# so the IPC transport of ipc/mm_client.h is compiled against the real stubs). Defined
+# once the arch's config.cmake has brought kernel/kernel.cmake in (it comes after this
+# directory), hence the deferred call. Not packed into any boot archive: starting it is
+# the kernel side's step (mmserver/BOOT.md).
+set_property(GLOBAL PROPERTY MMP_PROGRAM_SOURCES
+    ${CMAKE_CURRENT_SOURCE_DIR}/main.c ${CMAKE_CURRENT_SOURCE_DIR}/sys.c ${MMP_SOURCES}
+    ${MM_CLIENT_SOURCES} ${CMAKE_SOURCE_DIR}/ipc/user/mm_ipc.c ${MM_SOURCES} ${PT_SOURCES})
+set_property(GLOBAL PROPERTY MMP_PROGRAM_INCLUDES ${MM_INCLUDE})
+function(mmp_user_program)
+    if(NOT COMMAND mmk_user_program)
+        return()
+    endif()
+    get_property(sources GLOBAL PROPERTY MMP_PROGRAM_SOURCES)
+    get_property(includes GLOBAL PROPERTY MMP_PROGRAM_INCLUDES)
+    mmk_user_program(mmserver SOURCES ${sources} INCLUDES ${includes})
+    add_custom_target(mmserver_program ALL DEPENDS ${CMAKE_BINARY_DIR}/user/mmserver)
+endfunction()
+cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL mmp_user_program)

@@ -1,0 +1,121 @@
+/*
+ * The boot-info block (ipc/mmboot.h): the kernel's description of mmserver's world, checked
+ * before mmserver believes any of it, then turned into the core's configuration.
+ */
+#include <mmserver/proc.h>
+
+/* The libpt format of each mmboot id. */
+static const pt_format_t *const formats[MMBOOT_PT_COUNT_] = {
+    [MMBOOT_PT_X86_64] = &pt_format_x86_64,
+    [MMBOOT_PT_SV48] = &pt_format_sv48,
+    [MMBOOT_PT_SV39] = &pt_format_sv39,
+    [MMBOOT_PT_AARCH64] = &pt_format_aarch64,
+};
+
+/* The ELF machine of the programs each format runs. */
+static const uint16_t machines[MMBOOT_PT_COUNT_] = {
+    [MMBOOT_PT_X86_64] = ELF64_EM_X86_64,
+    [MMBOOT_PT_SV48] = ELF64_EM_RISCV,
+    [MMBOOT_PT_SV39] = ELF64_EM_RISCV,
+    [MMBOOT_PT_AARCH64] = ELF64_EM_AARCH64,
+};
+
+/* The PT_FEAT_* bits a block may report. */
+#define KNOWN_FEATURES (PT_FEAT_NO_GIGA | PT_FEAT_SVPBMT)
+
+/* See proc.h. */
+const pt_format_t *mmp_boot_format(uint32_t id) {
+    return id < MMBOOT_PT_COUNT_ ? formats[id] : NULL;
+}
+
+/* See proc.h. */
+uint16_t mmp_boot_machine(uint32_t id) {
+    return id < MMBOOT_PT_COUNT_ ? machines[id] : 0;
+}
+
+/* The pool window: frames > 0, page-aligned, no wrap, inside the format's physical
+ * addresses, and its virtual view no wrap either. */
+static bool pool_ok(const mmboot_t *b, const pt_format_t *fmt) {
+    uint64_t mask = PT_PAGE_SIZE - 1;
+    uint64_t max_frames = ~0ull >> PT_PAGE_SHIFT;
+    if (!b->pool_frames || b->pool_frames > max_frames || (b->pool_pa & mask) ||
+        (b->pool_va & mask) || !b->pool_va) {
+        return false;
+    }
+    uint64_t len = b->pool_frames << PT_PAGE_SHIFT;
+    uint64_t pa_top = fmt->pa_bits >= 64 ? ~0ull : 1ull << fmt->pa_bits;
+    return b->pool_pa < pa_top && len <= pa_top - b->pool_pa && b->pool_va + len > b->pool_va;
+}
+
+/* The kernel's user half must hold mmserver's user window, and lie in the lower half. */
+static bool limits_ok(const mmboot_t *b, const pt_format_t *fmt) {
+    uint64_t half = 1ull << (fmt->va_bits - 1u);
+    return b->user_base <= MM_USER_BASE && b->user_top >= MM_USER_TOP(fmt->va_bits) &&
+           b->user_top <= half;
+}
+
+/* Every slot inside the table; the memory capability and the endpoint distinct. */
+static bool slots_ok(const mmboot_t *b) {
+    return b->slot_memory < IPC_CAP_SLOTS && b->slot_endpoint < IPC_CAP_SLOTS &&
+           b->slot_self < IPC_CAP_SLOTS && b->slot_free < IPC_CAP_SLOTS &&
+           b->slot_memory != b->slot_endpoint && b->slot_memory != b->slot_self &&
+           b->slot_endpoint != b->slot_self;
+}
+
+/* The checks in order; the first that fails says why. */
+static mmp_boot_err_t check(const mmboot_t *b) {
+    if (!b || b->magic != MMBOOT_MAGIC) {
+        return MMP_BOOT_MAGIC;
+    }
+    if (b->version != MMBOOT_VERSION || b->size != sizeof(mmboot_t)) {
+        return MMP_BOOT_VERSION;
+    }
+    const pt_format_t *fmt = mmp_boot_format(b->pt_format);
+    if (!fmt || (b->pt_features & ~(uint32_t)KNOWN_FEATURES)) {
+        return MMP_BOOT_FORMAT;
+    }
+    if (!pool_ok(b, fmt)) {
+        return MMP_BOOT_POOL;
+    }
+    if (!b->archive_va || !b->archive_size || b->archive_va + b->archive_size < b->archive_va) {
+        return MMP_BOOT_ARCHIVE;
+    }
+    if (!limits_ok(b, fmt)) {
+        return MMP_BOOT_LIMITS;
+    }
+    return slots_ok(b) ? MMP_BOOT_OK : MMP_BOOT_SLOTS;
+}
+
+/* See proc.h. */
+mmp_boot_err_t mmp_boot_config(const mmboot_t *b, const mm_kernel_ops_t *kernel, mm_config_t *cfg) {
+    mmp_boot_err_t err = check(b);
+    if (err != MMP_BOOT_OK) {
+        return err;
+    }
+    cfg->fmt = mmp_boot_format(b->pt_format);
+    cfg->space_flags = b->pt_features;
+    cfg->kernel.ctx = kernel->ctx; /* field by field: a struct copy could become memcpy */
+    cfg->kernel.register_root = kernel->register_root;
+    cfg->kernel.unregister_root = kernel->unregister_root;
+    cfg->kernel.flush = kernel->flush;
+    cfg->kernel.kill = kernel->kill;
+    cfg->pool_pa = b->pool_pa;
+    cfg->pool_va = (void *)(uintptr_t)b->pool_va;
+    cfg->pool_frames = b->pool_frames;
+    return MMP_BOOT_OK;
+}
+
+/* See proc.h. */
+const char *mmp_boot_strerror(mmp_boot_err_t err) {
+    static const char *const names[MMP_BOOT_COUNT_] = {
+        [MMP_BOOT_OK] = "ok",
+        [MMP_BOOT_MAGIC] = "no boot-info block (bad magic)",
+        [MMP_BOOT_VERSION] = "unknown boot-info version or size",
+        [MMP_BOOT_FORMAT] = "unknown paging format or features",
+        [MMP_BOOT_POOL] = "bad RAM window",
+        [MMP_BOOT_ARCHIVE] = "bad archive view",
+        [MMP_BOOT_LIMITS] = "user limits do not hold the user window",
+        [MMP_BOOT_SLOTS] = "bad capability slots",
+    };
+    return (unsigned)err < MMP_BOOT_COUNT_ ? names[err] : "unknown error";
+}
