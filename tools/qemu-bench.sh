@@ -34,7 +34,7 @@ run() {
     tr -d '\r' <"$log" | grep -oE 'bench [a-z_]+: .*' |
         sed -E "s/, [a-z0-9_]+\)\$/, $counter)/" >"$prefix-$mode.txt"
     rm -f "$log"
-    [[ -s "$prefix-$mode.txt" ]] || return 1
+    [[ -s "$prefix-$mode.txt" ]] || { rm -f "$prefix-$mode.txt"; return 1; }
     echo "== $arch, $mode ($counter):"
     cat "$prefix-$mode.txt"
 }
