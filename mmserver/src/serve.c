@@ -39,7 +39,8 @@ static mmp_answer_t serve_request(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out)
         return MMP_REPLY;
     }
     uint32_t client = in->badge < MM_MAX_CLIENTS ? (uint32_t)in->badge : MM_MAX_CLIENTS;
-    answer(out, mm_handle(p->srv, client, in->label, req, out->w));
+    answer(out, 0);
+    out->label = mm_handle(p->srv, client, in->label, req, out->w); /* writes every word */
     out->length = used_words(out->w, MM_REPLY_WORDS);
     return MMP_REPLY;
 }

@@ -1,0 +1,115 @@
+/*
+ * The process-side test environment: mmproc over the core's test server, the fake
+ * thread_start, the fake transport, file helpers.
+ */
+#include "mpt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* thread_start: records the thread (or refuses when the test says so). The fake kernel's
+ * ctx is the mmt_env_t at the start of the mpt_t. */
+static bool fake_thread_start(void *ctx, const mmp_thread_t *th) {
+    mpt_t *t = ctx;
+    if (t->refuse_thread) {
+        return false;
+    }
+    cr_assert(t->e.srv->client[th->client].active, "thread for client %u without a space",
+              th->client);
+    cr_assert_neq(t->e.k.root[th->client], 0, "thread for client %u without a root", th->client);
+    t->threads++;
+    t->thread = *th;
+    return true;
+}
+
+void mpt_init(mpt_t *t, const pt_format_t *fmt) {
+    memset(t, 0, sizeof(*t));
+    mmt_init(&t->e, fmt, 0);
+    t->p.srv = t->e.srv;
+    t->p.kernel.core = t->e.srv->cfg.kernel;
+    t->p.kernel.thread_start = fake_thread_start;
+    t->p.machine = mpt_machine(fmt);
+}
+
+void mpt_fini(mpt_t *t) {
+    mmt_fini(&t->e);
+}
+
+/* One message through the IPC marshalling both ends use: label and words packed into an
+ * info word, registers and an IPC buffer, then unpacked on the other side. */
+static void through_ipc(uint64_t label, const uint64_t *w, uint64_t *out_label, uint64_t *out_w,
+                        uint64_t *length) {
+    uint64_t info, regs[IPC_MSG_REGS];
+    ipc_buffer_t buf;
+    memset(&buf, 0xee, sizeof(buf)); /* words not sent must not be read */
+    mm_msg_pack(label, w, &info, regs, &buf);
+    *length = mm_msg_unpack(info, regs, &buf, out_label, out_w);
+}
+
+/* The fake transport (mm_call_fn): client stubs -> IPC words -> adapter -> IPC words. */
+static uint64_t fake_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]) {
+    mpt_link_t *l = ctx;
+    if (l->t->fail_transport) {
+        return IPC_ERR_INVALID_CAP;
+    }
+    mmp_msg_t in, out;
+    in.badge = l->badge;
+    through_ipc(*label, w, &in.label, in.w, &in.length);
+    l->t->answer = mmp_serve(&l->t->p, &in, &out);
+    if (l->t->answer != MMP_REPLY) {
+        return IPC_ERR_ABORTED; /* a caller that gets no reply never returns */
+    }
+    uint64_t length;
+    through_ipc(out.label, out.w, label, w, &length);
+    cr_assert_leq(length, MM_REPLY_WORDS);
+    if (l->t->e.sweep) {
+        mmt_check(&l->t->e);
+    }
+    return IPC_OK;
+}
+
+mm_conn_t *mpt_conn(mpt_t *t, uint64_t badge) {
+    unsigned i = badge < MM_MAX_CLIENTS ? (unsigned)badge : MM_MAX_CLIENTS;
+    t->link[i].t = t;
+    t->link[i].badge = badge;
+    t->conn[i].call = fake_call;
+    t->conn[i].ctx = &t->link[i];
+    return &t->conn[i];
+}
+
+mmp_answer_t mpt_fault(mpt_t *t, uint64_t badge, uint32_t kind, uint32_t access, uint64_t addr,
+                       mmp_msg_t *out) {
+    mmp_msg_t in;
+    memset(&in, 0, sizeof(in));
+    in.badge = badge;
+    in.label = IPC_LABEL_FAULT;
+    in.length = IPC_FAULT_LENGTH;
+    in.w[IPC_FAULT_W_INFO] = kind | (uint64_t)access << 8 | 14ull << 16;
+    in.w[IPC_FAULT_W_ADDR] = addr;
+    in.w[IPC_FAULT_W_PC] = 0x401000;
+    return mmp_serve(&t->p, &in, out);
+}
+
+uint8_t *mpt_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n + 1);
+    cr_assert(b && fread(b, 1, (size_t)n, f) == (size_t)n, "cannot read %s", path);
+    fclose(f);
+    *size = (size_t)n;
+    return b;
+}
+
+uint16_t mpt_machine(const pt_format_t *fmt) {
+    return fmt == &pt_format_x86_64    ? ELF64_EM_X86_64
+           : fmt == &pt_format_aarch64 ? ELF64_EM_AARCH64
+                                       : ELF64_EM_RISCV;
+}
+
+const char *mpt_tiny_path(const pt_format_t *fmt) {
+    return fmt == &pt_format_x86_64 ? MPT_TINY_X86_64 : MPT_TINY_RISCV64;
+}
