@@ -78,6 +78,11 @@ static bool k_thread_start(void *ctx, const mmp_thread_t *t) {
     return false;
 }
 
+/* thread_release: the thread ended by itself; its capability is stale: empty the slot. */
+static void k_thread_release(void *ctx, uint32_t client) {
+    ipc_cap_delete(thread_slot(ctx, client));
+}
+
 /* See sys.h. */
 void mmp_sys_kernel(mmp_sys_t *s, mmp_kernel_t *k) {
     k->core.ctx = s;
@@ -86,6 +91,7 @@ void mmp_sys_kernel(mmp_sys_t *s, mmp_kernel_t *k) {
     k->core.flush = k_flush;
     k->core.kill = k_kill;
     k->thread_start = k_thread_start;
+    k->thread_release = k_thread_release;
 }
 
 /* port.next: reply_recv / recv / reply on mmserver's endpoint, words through the buffer. */

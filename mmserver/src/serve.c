@@ -62,7 +62,8 @@ static mmp_answer_t serve_fault(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out) {
     uint64_t info = in->w[IPC_FAULT_W_INFO];
     uint32_t kind = ipc_fault_kind(info);
     if (kind == MMPRIV_END_KIND) {
-        mm_client_destroy(p->srv, client); /* its threads are gone already */
+        p->kernel.thread_release(p->kernel.core.ctx, client); /* its thread is gone already */
+        mm_client_destroy(p->srv, client);
         return MMP_NOTHING;
     }
     if (kind != IPC_FAULT_PAGE) {

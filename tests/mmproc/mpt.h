@@ -31,6 +31,7 @@ struct mpt {
     uint32_t threads;    /* thread_start calls that succeeded */
     mmp_thread_t thread; /* the last one */
     bool refuse_thread;  /* thread_start says no */
+    uint32_t releases;   /* thread_release calls */
     bool fail_transport; /* the fake IPC call fails before the adapter sees anything */
     mmp_answer_t answer; /* what the adapter said to the last message */
     mpt_link_t link[MM_MAX_CLIENTS + 1];

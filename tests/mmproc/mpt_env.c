@@ -23,12 +23,20 @@ static bool fake_thread_start(void *ctx, const mmp_thread_t *th) {
     return true;
 }
 
+/* thread_release: counts. */
+static void fake_thread_release(void *ctx, uint32_t client) {
+    mpt_t *t = ctx;
+    cr_assert(t->e.srv->client[client].active, "release of client %u without a space", client);
+    t->releases++;
+}
+
 void mpt_init(mpt_t *t, const pt_format_t *fmt) {
     memset(t, 0, sizeof(*t));
     mmt_init(&t->e, fmt, 0);
     t->p.srv = t->e.srv;
     t->p.kernel.core = t->e.srv->cfg.kernel;
     t->p.kernel.thread_start = fake_thread_start;
+    t->p.kernel.thread_release = fake_thread_release;
     t->p.machine = mpt_machine(fmt);
 }
 

@@ -152,6 +152,7 @@ MMT_FOR_ALL_FORMATS(adapter, faults) {
     cr_assert(!t.e.srv->client[2].active);
     cr_assert_eq(mpt_fault(&t, 3, MMPRIV_END_KIND, 0, 0, &out), MMP_NOTHING);
     cr_assert(t.e.k.kills == 2 && !t.e.srv->client[3].active, "an end reclaims, no kill");
+    cr_assert_eq(t.releases, 1u, "the ended thread's capability is released");
     cr_assert_eq(mpt_fault(&t, 9, IPC_FAULT_PAGE, IPC_ACCESS_READ, MMT_VA, &out), MMP_NOTHING);
     cr_assert_eq(mpt_fault(&t, 1ull << 33, IPC_FAULT_PAGE, IPC_ACCESS_READ, MMT_VA, &out),
                  MMP_NOTHING);

@@ -65,8 +65,11 @@ enum {
 /*
  * How page faults and ends reach mmserver: the kernel's fault message of ipc/ipc.h
  * (label IPC_LABEL_FAULT, a call on the thread's fault endpoint, badged with the client id)
- * for every user fault. Proposed addition: when a process's last thread ends (exit or
- * kill), the kernel sends (not calls) one more message on that endpoint with kind
- * IPC_FAULT_NONE and w1 = the exit status, so mmserver reclaims the space; no reply.
+ * for every user fault. Proposed addition, the end notice: when a process's last thread
+ * ends by itself (IPC_SYS_EXIT, or IPC_SYS_THREAD_KILL by another holder of its thread
+ * capability), the kernel sends (not calls) one more message on that endpoint, label
+ * IPC_LABEL_FAULT, kind IPC_FAULT_NONE and w1 = the exit status, so mmserver reclaims the
+ * space; no reply. Never after MMPRIV_SYS_THREAD_DESTROY: mmserver asked for that end
+ * itself, and a late notice could name a client id given out again since.
  */
 #define MMPRIV_END_KIND IPC_FAULT_NONE

@@ -116,6 +116,9 @@ typedef struct mmp_kernel {
      * badged t->client in the program's table (MM_SLOT_SERVER) and as its fault endpoint,
      * and starts it. false when the kernel refuses (nothing is left behind). */
     bool (*thread_start)(void *ctx, const mmp_thread_t *t);
+    /* client's thread ended without mmserver asking (the kernel's end notice): drop what
+     * mmserver holds of it (its thread capability), so the id can be used again. */
+    void (*thread_release)(void *ctx, uint32_t client);
 } mmp_kernel_t;
 
 /* mmserver as a process. */
