@@ -74,11 +74,11 @@ static bool entry_ok(const mmp_seg_t *seg, unsigned n, uint64_t entry) {
     return false;
 }
 
-/* Reads every program header of the file and accepts the layout or says why not: each
- * loadable segment checked, at most MMP_ELF_SEGMENTS, none sharing a page, the entry in an
- * executable one. *n gets the segments. */
-static bool plan(const mm_server_t *srv, uint16_t machine, const uint8_t *elf, size_t size,
-                 mmp_seg_t *seg, unsigned *n, mmp_load_t *out) {
+/* Reads and checks the header and every loadable program header of the file (inside the
+ * file and the user window, W^X, at most MMP_ELF_SEGMENTS); *n gets the segments and
+ * *entry the entry point. */
+static bool read_segments(const mm_server_t *srv, uint16_t machine, const uint8_t *elf, size_t size,
+                          mmp_seg_t *seg, unsigned *n, mmp_load_t *out) {
     elf64_ehdr_t h;
     elf64_err_t e = elf64_header(elf, size, machine, &h);
     if (e != ELF64_OK) {
@@ -93,22 +93,36 @@ static bool plan(const mm_server_t *srv, uint16_t machine, const uint8_t *elf, s
             continue;
         }
         e = elf64_segment(&p, size, MM_USER_BASE, srv->user_top);
-        if (e != ELF64_OK || *n == MMP_ELF_SEGMENTS) {
-            e != ELF64_OK ? refuse_elf(out, e, p.vaddr) : refuse(out, MMP_LOAD_SEGMENTS, p.vaddr);
+        if (e != ELF64_OK) {
+            refuse_elf(out, e, p.vaddr);
+            return false;
+        }
+        if (*n == MMP_ELF_SEGMENTS) {
+            refuse(out, MMP_LOAD_SEGMENTS, p.vaddr);
             return false;
         }
         seg_from(&seg[(*n)++], &p);
     }
+    out->entry = h.entry;
+    return true;
+}
+
+/* Accepts the layout of n checked segments or says why not: at least one, no two sharing
+ * a page, the entry in an executable one. */
+static bool check_layout(const mmp_seg_t *seg, unsigned n, mmp_load_t *out) {
     uint64_t where = 0;
-    if (!*n || !disjoint(seg, *n, &where) || !entry_ok(seg, *n, h.entry)) {
-        refuse(out,
-               !*n     ? MMP_LOAD_NO_SEGMENT
-               : where ? MMP_LOAD_OVERLAP
-                       : MMP_LOAD_ENTRY,
-               where ? where : h.entry);
+    if (!n) {
+        refuse(out, MMP_LOAD_NO_SEGMENT, 0);
         return false;
     }
-    out->entry = h.entry;
+    if (!disjoint(seg, n, &where)) {
+        refuse(out, MMP_LOAD_OVERLAP, where);
+        return false;
+    }
+    if (!entry_ok(seg, n, out->entry)) {
+        refuse(out, MMP_LOAD_ENTRY, out->entry);
+        return false;
+    }
     return true;
 }
 
@@ -158,7 +172,8 @@ void mmp_elf_load(mm_server_t *srv, uint32_t client, uint16_t machine, const uin
     out->mm = MM_OK;
     out->where = out->entry = out->pages = 0;
     out->segments = 0;
-    if (!plan(srv, machine, elf, size, seg, &n, out)) {
+    if (!read_segments(srv, machine, elf, size, seg, &n, out) || !check_layout(seg, n, out)) {
+        out->entry = 0;
         return;
     }
     for (unsigned i = 0; i < n; i++) {

@@ -207,3 +207,25 @@ Test(adapter, loop) {
     mmt_said("loop: reply_recv after calls, recv after a kill, last reply sent");
     mpt_fini(&t);
 }
+
+/* The IPC packing both ends use: trailing zero words do not travel, words past the
+ * registers go through the IPC buffer, a short message never touches the buffer. */
+Test(adapter, packing) {
+    uint64_t w[MM_CLIENT_WORDS] = {1, 2, 0, 0, 0, 0}, regs[IPC_MSG_REGS], info, label;
+    uint64_t back[MM_CLIENT_WORDS];
+    mm_msg_pack(MM_QUERY, w, &info, regs, NULL);
+    cr_assert(ipc_info_length(info) == 2 && ipc_info_label(info) == MM_QUERY);
+    cr_assert_eq(mm_msg_unpack(info, regs, NULL, &label, back), 2u);
+    cr_assert(label == MM_QUERY && back[0] == 1 && back[1] == 2 && back[3] == 0 && back[5] == 0);
+    ipc_buffer_t buf;
+    memset(&buf, 0, sizeof(buf));
+    w[5] = 0x55;
+    mm_msg_pack(MM_MAP_DEVICE, w, &info, regs, &buf);
+    cr_assert(ipc_info_length(info) == 6 && buf.words[5] == 0x55 && buf.words[4] == 0);
+    cr_assert_eq(mm_msg_unpack(info, regs, &buf, &label, back), 6u);
+    cr_assert(back[5] == 0x55 && back[0] == 1 && label == MM_MAP_DEVICE);
+    info = ipc_info(MM_MAP, 31);
+    buf.words[7] = 0x77;
+    cr_assert_eq(mm_msg_unpack(info, regs, &buf, &label, back), 31u, "the length is reported");
+    mmt_said("packing: lengths, registers, buffer words");
+}
