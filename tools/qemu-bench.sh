@@ -45,7 +45,7 @@ if [[ "$(uname -m)" == "$arch" && -r /dev/kvm && -w /dev/kvm ]]; then
     if ! run kvm "kvm cycles" "$limit"; then
         envs=(MMK_QEMU_ACCEL=kvm MMK_QEMU_CPU=host,-arch-capabilities)
         run kvm "kvm cycles" "$limit" ||
-            echo "== $arch: KVM printed no figures within ${limit}s (see README); TCG only"
+            echo "== $arch: the KVM run printed no figures (kernel/README.md, IPC); TCG only"
     fi
 else
     echo "== $arch: no KVM for this architecture on this host; TCG only"
