@@ -27,8 +27,18 @@ test: setup
 	@for a in $(OTHER_ARCHES); do $(MAKE) --no-print-directory build ARCH=$$a || exit 1; done
 	@tools/test-all.sh build/x86_64 $(foreach a,$(OTHER_ARCHES),build/$(a):qemu)
 
-bench: build
-	@cmake --build $(BUILD) --target bench
+# Every benchmark in one go: each ported arch's kernel benchmark under QEMU (x86_64 under KVM
+# too when /dev/kvm works), the same operations on this Linux host, libpt on the host; then
+# one table, build/bench/bench.json and build/bench/bench.svg (tools/bench-report.sh).
+bench: setup
+	@$(MAKE) --no-print-directory build ARCH=x86_64
+	@for a in $(OTHER_ARCHES); do $(MAKE) --no-print-directory build ARCH=$$a || exit 1; done
+	@rm -f build/*/bench-ipc-*.txt
+	@cmake --build build/x86_64 --target bench
+	@for a in $(OTHER_ARCHES); do cmake --build build/$$a --target bench_qemu || exit 1; done
+	@srcs=; for f in build/x86_64/bench-ipc-*.txt $(foreach a,$(OTHER_ARCHES),build/$(a)/bench-ipc-*.txt); do \
+	    [ -f "$$f" ] || continue; n=$${f##*/bench-ipc-}; srcs="$$srcs mmk-$${n%.txt}=$$f"; \
+	done; tools/bench-report.sh build/bench $$srcs linux=build/x86_64/bench-linux.txt
 
 run: build
 	@cmake --build $(BUILD) --target run

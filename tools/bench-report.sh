@@ -5,10 +5,11 @@
 #
 # Every LOG holds lines "bench KEY: median M min m ... max X (..., COUNTER)" (what our kernel's
 # benchmark programs and tests/bench/linux_bench print; other lines are ignored). NAME says
-# where a log came from, e.g. "mmk-x86_64-kvm", "mmk-riscv64-tcg" or "linux"; the column
-# called "linux" is the one the ratios divide by. Prints one table (operation, each source's
-# median with [min..max], ours/Linux, seL4's published figure with its hardware), writes
-# OUT_DIR/bench.json and, when gnuplot is installed, OUT_DIR/bench.svg.
+# where a log came from, e.g. "mmk-x86_64-kvm", "mmk-riscv64-tcg" or "linux". Prints one table
+# (operation, each source's median with [min..max], mmk/Linux, seL4's published figure with
+# its hardware), writes OUT_DIR/bench.json and, when gnuplot is installed, OUT_DIR/bench.svg.
+# The ratio divides the first mmk column by the "linux" one, and only when both used the same
+# counter ("n/a" otherwise: instructions are not cycles).
 set -euo pipefail
 out=${1:?usage: bench-report.sh OUT_DIR NAME=LOG...}
 shift
@@ -88,7 +89,7 @@ for r in "${rows[@]}"; do
     printf '%-28s' "$label"
     json+="$rowsep{\"op\": \"$key\", \"label\": \"$label\""
     rowsep=", "
-    ours="" linux="" plotline="\"$label\""
+    ours="" ours_counter="" linux="" plotline="\"$label\""
     for n in "${names[@]}"; do
         f=$(row_figure "$n" "$keys")
         if [[ -z "$f" ]]; then
@@ -101,14 +102,16 @@ for r in "${rows[@]}"; do
         json+=", \"$n\": {\"median\": $med, \"min\": ${min:-null}, \"max\": ${max:-null}}"
         plotline+=" $med"
         [[ $n == linux ]] && linux=$med
-        [[ $n != linux && -z "$ours" ]] && ours=$med
+        [[ $n != linux && -z "$ours" ]] && ours=$med ours_counter=${counters[$n]:-}
     done
     ratio="-"
-    if [[ -n "$ours" && -n "$linux" ]]; then
+    if [[ -n "$ours" && -n "$linux" && "$ours_counter" != "${counters[linux]:-}" ]]; then
+        ratio="n/a" # instructions against TSC ticks: no honest ratio
+    elif [[ -n "$ours" && -n "$linux" ]]; then
         ratio=$(awk -v a="$ours" -v b="$linux" 'BEGIN { printf "%.2f", a / b }')
     fi
     printf ' %12s %8s  %s\n' "$ratio" "${sel4:--}" "${hw:-}"
-    json+=", \"ratio_mmk_linux\": $([[ $ratio == - ]] && echo null || echo "$ratio")"
+    json+=", \"ratio_mmk_linux\": $([[ $ratio == - || $ratio == n/a ]] && echo null || echo "$ratio")"
     json+=", \"sel4\": ${sel4:-null}, \"sel4_hardware\": \"${hw}\"}"
     echo "$plotline ${sel4:-NaN}" >>"$plot"
 done

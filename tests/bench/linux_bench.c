@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -205,6 +206,18 @@ static pid_t start_echo(pingpong_t *p) {
     return pid;
 }
 
+/* Keeps this process (and the children it forks) on CPU 0: our kernel runs on one CPU, and
+ * sel4bench measures IPC between threads of one core, so a cross-CPU wake-up is not the
+ * figure to compare with. */
+static void pin_to_cpu0(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+        die("sched_setaffinity");
+    }
+}
+
 int main(int argc, char **argv) {
     const char *json = NULL;
     unsigned n = 2000, warmup = 200;
@@ -219,6 +232,7 @@ int main(int argc, char **argv) {
     if (!s || n < 3) {
         die("samples");
     }
+    pin_to_cpu0();
     double overhead = counter_overhead(s, n);
 
     pingpong_t pp;
@@ -245,8 +259,8 @@ int main(int argc, char **argv) {
     };
     enum { NB = sizeof(benches) / sizeof(benches[0]) };
     stats_t st[NB];
-    printf("linux host benchmark: counter %s (overhead %.0f subtracted), %u samples after %u "
-           "warm-up\n",
+    printf("linux host benchmark, pinned to CPU 0: counter %s (overhead %.0f subtracted), %u "
+           "samples after %u warm-up\n",
            counter_name, overhead, n, warmup);
     printf("%-36s %10s %10s %10s\n", "operation", "median", "min", "max");
     for (int i = 0; i < NB; i++) {
