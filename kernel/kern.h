@@ -11,6 +11,7 @@
 
 #include <arch/arch.h>
 #include <ipc/abi.h>
+#include <ipc/cpio.h>
 #include <ipc/string.h>
 #include <pt/pt.h>
 
@@ -139,17 +140,11 @@ void kern_ipc_spawn_caps(kern_thread_t *t);
 
 /* ---- boot archive and programs (cpio.c, elf.c) ---- */
 
-typedef struct kern_cpio_file {
-    const char *name; /* not NUL-terminated: name_len bytes */
-    size_t name_len;
-    const uint8_t *data;
-    size_t size;
-} kern_cpio_file_t;
-
-/* Calls visit for each regular file of the newc archive [base, base + len); returns the
- * number of files, or -1 when the archive is malformed. */
-int kern_cpio_each(const uint8_t *base, size_t len,
-                   void (*visit)(void *ctx, const kern_cpio_file_t *f), void *ctx);
+/* Calls visit for each regular file of the newc archive [base, base + len) (ipc/cpio.h: a
+ * leading "./" is stripped from names); returns the number of files, or -1 when the
+ * archive is malformed (files visited before the fault were visited). */
+int kern_cpio_each(const uint8_t *base, size_t len, void (*visit)(void *ctx, const cpio_file_t *f),
+                   void *ctx);
 
 /* Loads ELF image [elf, elf + size) into s; *entry receives the entry point. Checks
  * everything against the file and the user half; refuses W+X segments. */

@@ -17,11 +17,15 @@ set(MMK_FREESTANDING_FLAGS
     -fno-common -g -O2)
 set(MMK_LINK_FLAGS -nostdlib -static -z max-page-size=4096 --no-undefined --fatal-warnings)
 set(MMK_IPC_LIB ${CMAKE_SOURCE_DIR}/ipc/lib/fmt.c ${CMAKE_SOURCE_DIR}/ipc/lib/string.c)
+# The shared freestanding parsers of the boot archive and of ELF files (the kernel's loader
+# and mmserver's read them alike).
+set(MMK_KERNEL_PARSERS ${CMAKE_SOURCE_DIR}/ipc/lib/elf64.c ${CMAKE_SOURCE_DIR}/ipc/lib/cpio.c)
 
 # ---- the kernel ----
 file(GLOB MMK_KERNEL_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/kernel/*.c)
 add_library(mmk_kernel_objs OBJECT
-    ${MMK_KERNEL_SOURCES} ${ARCH_KERNEL_SOURCES} ${PT_SOURCES} ${MMK_IPC_LIB})
+    ${MMK_KERNEL_SOURCES} ${ARCH_KERNEL_SOURCES} ${PT_SOURCES} ${MMK_IPC_LIB}
+    ${MMK_KERNEL_PARSERS})
 target_include_directories(mmk_kernel_objs PRIVATE
     ${CMAKE_SOURCE_DIR}/arch/include ${CMAKE_SOURCE_DIR}/arch/${ARCH}/include
     ${PT_INCLUDE} ${CMAKE_SOURCE_DIR}/ipc/include ${CMAKE_SOURCE_DIR}/kernel)

@@ -55,7 +55,7 @@ static void boot_report(const arch_boot_info_t *bi) {
 }
 
 /* cpio visitor: starts one program. */
-static void spawn_file(void *ctx, const kern_cpio_file_t *f) {
+static void spawn_file(void *ctx, const cpio_file_t *f) {
     unsigned *started = ctx;
     char name[KERN_NAME_MAX];
     kern_copy_name(name, f->name, f->name_len);
