@@ -8,6 +8,8 @@
  * a thread capability records the thread's generation, so once the thread is stopped (gen
  * bumped) the capability is stale and looks up as IPC_ERR_INVALID_CAP.
  */
+#include <ipc/mmpriv.h>
+
 #include "ipc.h"
 
 /* Whether a thread capability still names the life of the thread it was made for. */
@@ -65,22 +67,32 @@ ipc_err_t kern_cap_insert(kern_cspace_t *cs, uint64_t slot, const kern_cap_t *ca
     return IPC_OK;
 }
 
-/* See ipc.h. */
-ipc_err_t kern_cap_copy(kern_cspace_t *cs, uint64_t src, uint64_t dst, uint8_t rights,
-                        uint64_t badge) {
-    if (src >= IPC_CAP_SLOTS || cs->slots[src].kind == IPC_CAP_NONE) {
+/* See ipc.h. Only an unbadged endpoint can be badged; the memory capability stays where
+ * the kernel put it, so only mmserver ever holds it. */
+ipc_err_t kern_cap_copy_to(kern_cspace_t *from, uint64_t src, kern_cspace_t *to, uint64_t dst,
+                           uint8_t rights, uint64_t badge) {
+    if (src >= IPC_CAP_SLOTS || from->slots[src].kind == IPC_CAP_NONE) {
         return IPC_ERR_INVALID_CAP;
     }
-    kern_cap_t copy = cs->slots[src];
+    kern_cap_t copy = from->slots[src];
     if (copy.kind == IPC_CAP_THREAD && !thread_cap_live(&copy)) {
         return IPC_ERR_INVALID_CAP;
     }
+    if (copy.kind == MMPRIV_CAP_MEMORY) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
     if (badge != 0 && (copy.kind != IPC_CAP_ENDPOINT || copy.badge != 0)) {
-        return IPC_ERR_INVALID_ARGUMENT; /* only an unbadged endpoint can be badged */
+        return IPC_ERR_INVALID_ARGUMENT;
     }
     copy.rights &= rights;
     copy.badge = badge ? badge : copy.badge;
-    return kern_cap_insert(cs, dst, &copy);
+    return kern_cap_insert(to, dst, &copy);
+}
+
+/* See ipc.h. */
+ipc_err_t kern_cap_copy(kern_cspace_t *cs, uint64_t src, uint64_t dst, uint8_t rights,
+                        uint64_t badge) {
+    return kern_cap_copy_to(cs, src, cs, dst, rights, badge);
 }
 
 /* See ipc.h. */

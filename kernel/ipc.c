@@ -10,6 +10,8 @@
  * result a thread will see is recorded in out / err (kernel/ipc.h). Every function is O(1)
  * but endpoint destruction and kern_cspace_clear.
  */
+#include <ipc/mmpriv.h>
+
 #include "ipc.h"
 
 static kern_endpoint_t endpoints[KERN_MAX_ENDPOINTS];
@@ -127,7 +129,8 @@ unsigned kern_ep_live(void) {
 
 /* Moves the capability s offers (IPC_INFO_CAP in s->msg.info) into the lowest free slot of
  * r's table; returns r's info bits for it (0 when nothing moved: the sender's slot is
- * empty by now, or r's table is full). The sender keeps its own copy. */
+ * empty by now or holds the memory capability, which never moves, or r's table is full). The sender
+ * keeps its own copy. */
 static uint64_t transfer_cap(kern_tcb_t *s, kern_tcb_t *r, bool grant) {
     if (!grant || !(s->msg.info & IPC_INFO_CAP)) {
         return 0;
@@ -138,7 +141,8 @@ static uint64_t transfer_cap(kern_tcb_t *s, kern_tcb_t *r, bool grant) {
         return 0;
     }
     const kern_cap_t *c = &s->cspace->slots[src];
-    if (c->kind == IPC_CAP_NONE || kern_cap_insert(r->cspace, dst, c) != IPC_OK) {
+    if (c->kind == IPC_CAP_NONE || c->kind == MMPRIV_CAP_MEMORY ||
+        kern_cap_insert(r->cspace, dst, c) != IPC_OK) {
         return 0;
     }
     return IPC_INFO_CAP | (dst << IPC_INFO_SLOT_SHIFT);
@@ -376,6 +380,28 @@ void kern_ipc_fault_msg(kern_msg_t *m, uint32_t kind, uint32_t access, uint64_t 
     m->words[IPC_FAULT_W_ADDR] = addr;
     m->words[IPC_FAULT_W_PC] = pc;
     m->words[IPC_FAULT_W_CODE] = code;
+}
+
+/* See ipc.h. The receiver sees a plain send: the message, the badge, no reply right and no
+ * capability. */
+bool kern_ipc_notify(const kern_cap_t *ep, const kern_msg_t *m) {
+    if (ep->kind != IPC_CAP_ENDPOINT) {
+        return false;
+    }
+    kern_tcb_t *r = ep_take(ep->obj, KERN_TCB_BLOCKED_RECV);
+    if (!r) {
+        return false;
+    }
+    uint64_t len = ipc_info_length(m->info);
+    r->msg.info = m->info & ~(IPC_INFO_CAP | (IPC_INFO_SLOT_MASK << IPC_INFO_SLOT_SHIFT));
+    r->msg.badge = ep->badge;
+    for (uint64_t i = 0; i < len && i < IPC_MSG_MAX_WORDS; i++) {
+        r->msg.words[i] = m->words[i];
+    }
+    r->out = KERN_OUT_MSG;
+    r->err = IPC_OK;
+    kern_sched_ready(r);
+    return true;
 }
 
 /* See ipc.h. The fault endpoint capability was checked for the send right when it was set;

@@ -48,9 +48,14 @@ ipc_err_t kern_cap_lookup(kern_cspace_t *cs, uint64_t slot, uint8_t kind, uint8_
 /* Puts cap in empty slot of cs, taking a reference on its object. */
 ipc_err_t kern_cap_insert(kern_cspace_t *cs, uint64_t slot, const kern_cap_t *cap);
 /* Copies slot src to empty slot dst keeping only rights & src's rights; badge != 0 badges
- * an unbadged endpoint capability (a badged one cannot be re-badged). */
+ * an unbadged endpoint capability (a badged one cannot be re-badged). The memory
+ * capability (MMPRIV_CAP_MEMORY) is never copied: IPC_ERR_INVALID_ARGUMENT. */
 ipc_err_t kern_cap_copy(kern_cspace_t *cs, uint64_t src, uint64_t dst, uint8_t rights,
                         uint64_t badge);
+/* The same from slot src of table from into empty slot dst of table to (mmserver gives a
+ * capability to a thread it created, MMPRIV_SYS_THREAD_GIVE). */
+ipc_err_t kern_cap_copy_to(kern_cspace_t *from, uint64_t src, kern_cspace_t *to, uint64_t dst,
+                           uint8_t rights, uint64_t badge);
 /* Empties slot of cs; the last capability to an endpoint destroys it. */
 ipc_err_t kern_cap_delete(kern_cspace_t *cs, uint64_t slot);
 /* Empties every slot (the process is gone). */
@@ -68,11 +73,13 @@ void kern_cap_retain(const kern_cap_t *cap);
 
 /* Thread states. Only READY threads run; each BLOCKED_* names what ends the wait. */
 typedef enum kern_tcb_state {
-    KERN_TCB_INACTIVE = 0, /* never started, or stopped (killed, exited) */
-    KERN_TCB_READY,        /* running or in the ready queue */
-    KERN_TCB_BLOCKED_SEND, /* queued on ep to send (call or fault: then waits for a reply) */
-    KERN_TCB_BLOCKED_RECV, /* queued on ep to receive */
-    KERN_TCB_BLOCKED_REPLY /* its call was received; waits for the receiver's reply */
+    KERN_TCB_INACTIVE = 0,  /* never started, or stopped (killed, exited) */
+    KERN_TCB_READY,         /* running or in the ready queue */
+    KERN_TCB_BLOCKED_SEND,  /* queued on ep to send (call or fault: then waits for a reply) */
+    KERN_TCB_BLOCKED_RECV,  /* queued on ep to receive */
+    KERN_TCB_BLOCKED_REPLY, /* its call was received; waits for the receiver's reply */
+    KERN_TCB_SUSPENDED      /* created, not started yet (MMPRIV_SYS_THREAD_START): its
+                             * thread capabilities are live, it is in no queue */
 } kern_tcb_state_t;
 
 /* What the thread's registers get when it next returns to user mode. */
@@ -166,6 +173,11 @@ kern_tcb_t *kern_ipc_fast_reply_recv(kern_tcb_t *t, const kern_cap_t *c);
  * ipc_fault_fill) as a call to t's fault endpoint. false when t has none (the caller then
  * stops t and reports). */
 bool kern_ipc_fault(kern_tcb_t *t);
+/* Sends m, without waiting and without a reply right, to a thread waiting to receive on
+ * the endpoint of capability ep, badged with ep's badge (the end notice of ipc/mmpriv.h,
+ * sent for a thread that no longer exists). false, and nothing changed, when ep is not an
+ * endpoint capability or no receiver waits: the kernel has no thread to queue it with. */
+bool kern_ipc_notify(const kern_cap_t *ep, const kern_msg_t *m);
 /* Fills m with the fault message for the given fields (ipc/ipc.h layout). */
 void kern_ipc_fault_msg(kern_msg_t *m, uint32_t kind, uint32_t access, uint64_t vector,
                         uint64_t addr, uint64_t pc, uint64_t code);

@@ -51,6 +51,10 @@ typedef struct kern_space {
     bool in_use;
     unsigned threads;   /* live threads bound to it */
     kern_cspace_t caps; /* the process's capability table (ipc/ipc.h) */
+    /* mmserver's: its tables are mmserver's (registered with MMPRIV_SYS_ROOT_REGISTER);
+     * pt is a view the kernel only walks (pt_query), never changes or destroys. The record
+     * outlives its process: it goes with MMPRIV_SYS_ROOT_UNREGISTER. */
+    bool managed;
 } kern_space_t;
 
 /* Builds and loads the kernel's own tables: image with W^X rights, direct map of RAM. */
@@ -65,7 +69,12 @@ pt_err_t kern_space_map_zeroed(kern_space_t *s, uint64_t va, uint64_t len, uint8
 /* Copies len bytes of kernel memory src to user address va of s, through the direct map.
  * => [va, va + len) is mapped in s. */
 void kern_space_poke(kern_space_t *s, uint64_t va, const void *src, size_t len);
-/* Destroys s: every frame and table goes back. => no thread of s is left. */
+/* A space over the user tables mmserver built at root_pa (managed): the kernel's upper
+ * half is copied into that root, the only kernel write into a user table. NULL when no
+ * space record is left. => root_pa is a frame of mmserver's pool (kern_mm_check_root). */
+kern_space_t *kern_space_attach(pt_paddr_t root_pa);
+/* Destroys s: every frame and table goes back (a managed space's stay mmserver's); on
+ * return no CPU uses s's root or caches its translations. => no thread of s is left. */
 void kern_space_destroy(kern_space_t *s);
 /* Copies [va, va + len) of s into dst if every byte is mapped user-readable memory;
  * otherwise IPC_ERR_BAD_ADDRESS and nothing is copied. Never touches a user address
@@ -98,11 +107,16 @@ typedef struct kern_thread {
     uint32_t last_access;   /* and its access */
     bool root;              /* KERN_ROOT_NAME: may wait forever without failing a test */
     uint64_t ipc_buffer;    /* user address of its ipc_buffer_t, 0: none */
+    uint64_t exit_status;   /* IPC_SYS_EXIT's status, for the end notice */
+    bool mm_destroyed;      /* ended by MMPRIV_SYS_THREAD_DESTROY: no end notice */
     kern_tcb_t tcb;         /* scheduling and IPC state (kernel/ipc.h) */
 } kern_thread_t;
 
 /* A ready thread in s starting at pc with stack sp; NULL when no slot is free. */
 kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc, uint64_t sp);
+/* The same, not started: suspended (KERN_TCB_SUSPENDED) until kern_sched_ready. */
+kern_thread_t *kern_thread_create_suspended(kern_space_t *s, const char *name, uint64_t pc,
+                                            uint64_t sp);
 /* The thread running now (the one whose registers the last entry saved). */
 kern_thread_t *kern_current(void);
 /* Asks the scheduler to pick another thread at the next return to user mode. */
@@ -137,6 +151,18 @@ bool kern_ipc_send_fault(kern_thread_t *t, const arch_fault_t *f);
 /* Gives t, the first thread of a new process, its start-up capabilities: its own thread
  * (IPC_SLOT_SELF) and the boot endpoint (IPC_SLOT_BOOT). */
 void kern_ipc_spawn_caps(kern_thread_t *t);
+
+/* ---- mmserver's privileged calls (mm_priv.c) ---- */
+
+/* The handler of privileged call nr (ipc/mmpriv.h), or NULL. */
+kern_syscall_fn kern_mm_syscall(uint64_t nr);
+/* Sets mmserver's pool, the only frames a root may be registered in. */
+void kern_mm_set_pool(uint64_t pa, uint64_t frames);
+/* Puts the memory capability into empty slot of s's table (mmserver, at boot). */
+ipc_err_t kern_mm_give_memory_cap(kern_space_t *s, uint64_t slot);
+/* The last thread of managed space s ended (t); unless mmserver destroyed it, sends the
+ * end notice on ep, t's fault endpoint as it was before t stopped. */
+void kern_mm_process_ended(kern_thread_t *t, const kern_cap_t *ep);
 
 /* ---- boot archive and programs (cpio.c, elf.c) ---- */
 

@@ -29,6 +29,7 @@ static ipc_err_t sys_debug_write(kern_thread_t *t, const uint64_t a[6], uint64_t
 /* Ends the calling process with status a[0]. */
 static ipc_err_t sys_exit(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
     (void)value;
+    t->exit_status = a[0];
     kern_report_exit(t, a[0]);
     kern_thread_end(t);
     return IPC_OK;
@@ -70,7 +71,8 @@ static kern_syscall_fn handler(uint64_t nr) {
     if (nr < SYSCALL_COUNT && syscall_table[nr]) {
         return syscall_table[nr];
     }
-    return kern_ipc_syscall(nr);
+    kern_syscall_fn fn = kern_ipc_syscall(nr);
+    return fn ? fn : kern_mm_syscall(nr);
 }
 
 /* See arch.h. */

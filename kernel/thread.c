@@ -25,7 +25,8 @@ void kern_copy_name(char *dst, const char *src, size_t n) {
 }
 
 /* See kern.h. */
-kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc, uint64_t sp) {
+kern_thread_t *kern_thread_create_suspended(kern_space_t *s, const char *name, uint64_t pc,
+                                            uint64_t sp) {
     for (unsigned i = 0; i < KERN_MAX_THREADS; i++) {
         kern_thread_t *t = &threads[i];
         if (t->state != KERN_THREAD_FREE) {
@@ -40,11 +41,20 @@ kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc
         kern_copy_name(t->name, name, KERN_NAME_MAX);
         arch_regs_init_user(&t->regs, pc, sp, t->id);
         kern_tcb_init(&t->tcb, &s->caps, IPC_PRIO_DEFAULT);
-        kern_sched_ready(&t->tcb);
+        t->tcb.state = KERN_TCB_SUSPENDED;
         s->threads++;
         return t;
     }
     return NULL;
+}
+
+/* See kern.h. */
+kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc, uint64_t sp) {
+    kern_thread_t *t = kern_thread_create_suspended(s, name, pc, sp);
+    if (t) {
+        kern_sched_ready(&t->tcb);
+    }
+    return t;
 }
 
 /* See kern.h. */
@@ -64,12 +74,20 @@ void kern_thread_end(kern_thread_t *t) {
     if (t->state != KERN_THREAD_READY) {
         return;
     }
+    kern_cap_t ep = t->tcb.fault_ep; /* stopping drops it; the end notice needs it */
+    kern_cap_retain(&ep);
     kern_tcb_stop(&t->tcb);
     t->state = KERN_THREAD_DEAD;
-    if (--t->space->threads == 0) {
-        kern_cspace_clear(&t->space->caps);
-        kern_space_destroy(t->space);
+    kern_space_t *s = t->space;
+    if (--s->threads == 0) {
+        kern_cspace_clear(&s->caps);
+        if (s->managed) {
+            kern_mm_process_ended(t, &ep);
+        } else {
+            kern_space_destroy(s);
+        }
     }
+    kern_cap_release(&ep);
     t->space = NULL;
 }
 

@@ -149,27 +149,63 @@ static void share_kernel_half(pt_paddr_t root) {
     }
 }
 
-/* See kern.h. */
-kern_space_t *kern_space_create(void) {
+/* A free space record, or NULL. */
+static kern_space_t *space_free(void) {
     for (unsigned i = 0; i < KERN_MAX_SPACES; i++) {
-        kern_space_t *s = &spaces[i];
-        if (s->in_use) {
-            continue;
+        if (!spaces[i].in_use) {
+            spaces[i].id = (uint16_t)(i + 1);
+            return &spaces[i];
         }
-        pt_hooks_t h = hooks(ARCH_DIRECT_MAP_BASE, true);
-        if (pt_space_init(&s->pt, ARCH_PT_FORMAT, &h, PT_SPACE_USER | arch_pt_features()) !=
-            PT_OK) {
-            return NULL;
-        }
-        share_kernel_half(s->pt.root);
-        s->id = (uint16_t)(i + 1);
-        s->in_use = true;
-        s->threads = 0;
-        s->caps = (kern_cspace_t){0};
-        arch_root_init(&s->root, s->pt.root, s->id);
-        return s;
     }
     return NULL;
+}
+
+/* Makes s, whose s->pt.root is set, a live space of a process with an empty table. */
+static kern_space_t *space_start(kern_space_t *s, bool managed) {
+    share_kernel_half(s->pt.root);
+    s->in_use = true;
+    s->managed = managed;
+    s->threads = 0;
+    s->caps = (kern_cspace_t){0};
+    arch_root_init(&s->root, s->pt.root, s->id);
+    return s;
+}
+
+/* See kern.h. */
+kern_space_t *kern_space_create(void) {
+    kern_space_t *s = space_free();
+    pt_hooks_t h = hooks(ARCH_DIRECT_MAP_BASE, true);
+    if (!s ||
+        pt_space_init(&s->pt, ARCH_PT_FORMAT, &h, PT_SPACE_USER | arch_pt_features()) != PT_OK) {
+        return NULL;
+    }
+    return space_start(s, false);
+}
+
+/* A view's table hook: the kernel never links a table into mmserver's tree. */
+static bool hook_no_table(void *ctx, pt_paddr_t *pa) {
+    (void)ctx;
+    (void)pa;
+    return false;
+}
+
+/* See kern.h. The view walks mmserver's tables only for kern_copy_*_user: no table or
+ * frame hooks, and no assertion hook, so a corrupt entry is an error (PT_ERR_CORRUPT,
+ * then IPC_ERR_BAD_ADDRESS), not a panic: mmserver is not trusted with the kernel. */
+kern_space_t *kern_space_attach(pt_paddr_t root_pa) {
+    kern_space_t *s = space_free();
+    if (!s) {
+        return NULL;
+    }
+    pt_hooks_t h = hooks(ARCH_DIRECT_MAP_BASE, false);
+    h.alloc_table = hook_no_table;
+    h.assert_failed = NULL;
+    s->pt = (pt_space_t){.fmt = ARCH_PT_FORMAT,
+                         .hooks = h,
+                         .root = root_pa,
+                         .flags = PT_SPACE_USER | arch_pt_features(),
+                         .tables = 1};
+    return space_start(s, true);
 }
 
 /* See kern.h. Page by page: each frame is zeroed before it becomes reachable. A failure
@@ -285,6 +321,8 @@ ipc_err_t kern_copy_to_user(kern_space_t *s, uint64_t va, const void *src, size_
 void kern_space_destroy(kern_space_t *s) {
     arch_root_load(&kernel_root);
     arch_root_release(&s->root);
-    pt_destroy(&s->pt);
+    if (!s->managed) {
+        pt_destroy(&s->pt);
+    }
     s->in_use = false;
 }

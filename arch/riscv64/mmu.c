@@ -197,3 +197,8 @@ void arch_root_release(arch_root_t *r) {
     }
     sfence_root(r);
 }
+
+/* See arch.h. Zifencei: orders this hart's earlier stores before its later fetches. */
+void arch_icache_sync(void) {
+    __asm__ volatile("fence.i" : : : "memory");
+}

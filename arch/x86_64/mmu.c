@@ -155,3 +155,8 @@ void arch_root_release(arch_root_t *r) {
     }
     /* Otherwise the next arch_root_init of this id marks it stale. */
 }
+
+/* See arch.h. x86 keeps instruction fetch coherent with stores (SDM vol. 3, 11.6,
+ * self-modifying code), and the return to user mode serializes: nothing to do. */
+void arch_icache_sync(void) {
+}

@@ -121,6 +121,12 @@ void arch_root_release(arch_root_t *r);
  * deferred tables. */
 void arch_tlb_flush(arch_root_t *r, const pt_flush_t *f);
 
+/* Makes instruction fetch on this CPU see every store made before the call: code that user
+ * mode (mmserver) wrote through the data side is executed only after this (RISC-V:
+ * fence.i, since fetch is not coherent with stores; x86: nothing, fetch is coherent). With
+ * SMP, other harts need a shootdown as well. */
+void arch_icache_sync(void);
+
 /* ------------------------------------------------------------------------------------ */
 /* User threads: registers, syscalls, entering user mode.                                */
 

@@ -70,6 +70,9 @@ enum {
  * capability), the kernel sends (not calls) one more message on that endpoint, label
  * IPC_LABEL_FAULT, kind IPC_FAULT_NONE and w1 = the exit status, so mmserver reclaims the
  * space; no reply. Never after MMPRIV_SYS_THREAD_DESTROY: mmserver asked for that end
- * itself, and a late notice could name a client id given out again since.
+ * itself, and a late notice could name a client id given out again since. The kernel
+ * delivers the notice only to a thread already waiting to receive on that endpoint (it has
+ * no thread left to queue it with); mmserver, the highest priority, always waits there
+ * while another thread runs. w1 is 0 for a thread killed through its capability.
  */
 #define MMPRIV_END_KIND IPC_FAULT_NONE

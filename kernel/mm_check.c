@@ -1,0 +1,57 @@
+/*
+ * The argument checks of the privileged calls (kernel/mm_check.h): plain C, host-tested.
+ */
+#include <ipc/ipc.h>
+#include <ipc/mmpriv.h>
+
+#include "mm_check.h"
+
+#define PAGE_MASK (PT_PAGE_SIZE - 1)
+
+/* See mm_check.h. */
+ipc_err_t kern_mm_check_space(uint64_t space) {
+    return space >= 1 && space < MMPRIV_SPACES ? IPC_OK : IPC_ERR_INVALID_ARGUMENT;
+}
+
+/* See mm_check.h. The window is [pa, pa + frames * 4 KiB); comparing frame numbers keeps
+ * the end from wrapping. */
+ipc_err_t kern_mm_check_root(uint64_t root_pa, const kern_mm_pool_t *pool) {
+    if (root_pa & PAGE_MASK) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    if (root_pa < pool->pa || (root_pa - pool->pa) / PT_PAGE_SIZE >= pool->frames) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    return IPC_OK;
+}
+
+/* See mm_check.h. */
+ipc_err_t kern_mm_check_flush(uint64_t start, uint64_t last, uint64_t leaves, uint64_t flags,
+                              uint64_t user_top, pt_flush_t *f) {
+    if (flags & ~(uint64_t)(MMPRIV_FLUSH_ALL | MMPRIV_FLUSH_TABLES)) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    bool all = (flags & MMPRIV_FLUSH_ALL) != 0;
+    if (!all && (start > last || last >= user_top)) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    f->start = all ? 0 : start;
+    f->last = all ? user_top - 1 : last;
+    f->leaves = leaves;
+    f->all = all;
+    f->tables = (flags & MMPRIV_FLUSH_TABLES) != 0;
+    return IPC_OK;
+}
+
+/* See mm_check.h. */
+ipc_err_t kern_mm_check_thread(uint64_t pc, uint64_t ipc_buffer, uint64_t user_top) {
+    if (pc >= user_top || (ipc_buffer & PAGE_MASK) || ipc_buffer >= user_top) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    return IPC_OK;
+}
+
+/* See mm_check.h. */
+ipc_err_t kern_mm_check_prio(uint64_t prio, uint8_t caller_prio) {
+    return prio < IPC_PRIO_COUNT && prio <= caller_prio ? IPC_OK : IPC_ERR_INVALID_ARGUMENT;
+}

@@ -1,0 +1,272 @@
+/*
+ * mmserver's privileged calls (ipc/mmpriv.h, mmserver/BOOT.md section 5): register and
+ * unregister the roots of the spaces mmserver builds, flush their TLB entries, and create,
+ * equip, start and destroy the threads bound to them; and the end notice that tells
+ * mmserver a process ended by itself.
+ *
+ * Every call takes the memory capability's slot first (only mmserver holds it: the kernel
+ * gives it at boot and never copies it) and checks every other word (kernel/mm_check.c)
+ * before it acts. mmserver is trusted with memory, not with the kernel: a bad word is a
+ * typed error. A space is mmserver's client id; the kernel keeps one kern_space_t per id
+ * (managed: the tables are mmserver's, the kernel only walks them), and only threads of
+ * such spaces are mmserver's to give to, start and destroy.
+ */
+#include <ipc/mmpriv.h>
+
+#include "kern.h"
+#include "mm_check.h"
+
+static kern_mm_pool_t pool;                    /* frames == 0 until the boot sets it */
+static kern_space_t *mm_spaces[MMPRIV_SPACES]; /* by client id; [0] unused */
+
+/* See kern.h. */
+void kern_mm_set_pool(uint64_t pa, uint64_t frames) {
+    pool.pa = pa;
+    pool.frames = frames;
+}
+
+/* See kern.h. The capability names no object: holding it is the authority. */
+ipc_err_t kern_mm_give_memory_cap(kern_space_t *s, uint64_t slot) {
+    kern_cap_t mem = {.kind = MMPRIV_CAP_MEMORY};
+    return kern_cap_insert(&s->caps, slot, &mem);
+}
+
+/* IPC_OK if t holds the memory capability in slot (every call's first word). */
+static ipc_err_t memory_cap(kern_thread_t *t, uint64_t slot) {
+    kern_cap_t *c;
+    return kern_cap_lookup(&t->space->caps, slot, MMPRIV_CAP_MEMORY, 0, &c);
+}
+
+/* The registered space of client id space in *s. */
+static ipc_err_t registered(uint64_t space, kern_space_t **s) {
+    ipc_err_t e = kern_mm_check_space(space);
+    if (e == IPC_OK && !mm_spaces[space]) {
+        e = IPC_ERR_INVALID_ARGUMENT;
+    }
+    if (e == IPC_OK) {
+        *s = mm_spaces[space];
+    }
+    return e;
+}
+
+/* The live thread of a managed space named by the thread capability in slot of t's
+ * table: mmserver acts only on threads it created, never on itself. */
+static ipc_err_t client_thread(kern_thread_t *t, uint64_t slot, kern_thread_t **out) {
+    kern_cap_t *c;
+    ipc_err_t e = kern_cap_lookup(&t->space->caps, slot, IPC_CAP_THREAD, 0, &c);
+    if (e != IPC_OK) {
+        return e;
+    }
+    kern_thread_t *n = kern_thread_of(c->obj);
+    if (n->state != KERN_THREAD_READY || !n->space->managed) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    *out = n;
+    return IPC_OK;
+}
+
+/* The door of the thread calls (mem, thread slot, ...): the memory capability in a[0], a
+ * client thread named by a[1]. */
+static ipc_err_t thread_door(kern_thread_t *t, const uint64_t a[6], kern_thread_t **n) {
+    ipc_err_t e = memory_cap(t, a[0]);
+    return e != IPC_OK ? e : client_thread(t, a[1], n);
+}
+
+/* Whether another space already uses the root at root_pa. */
+static bool root_taken(uint64_t root_pa) {
+    for (unsigned i = 1; i < MMPRIV_SPACES; i++) {
+        if (mm_spaces[i] && mm_spaces[i]->pt.root == root_pa) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* root_register (mem, space, root_pa). */
+static ipc_err_t mm_root_register(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+    (void)value;
+    ipc_err_t e = memory_cap(t, a[0]);
+    e = e != IPC_OK ? e : kern_mm_check_space(a[1]);
+    e = e != IPC_OK ? e : kern_mm_check_root(a[2], &pool);
+    if (e != IPC_OK) {
+        return e;
+    }
+    if (mm_spaces[a[1]] || root_taken(a[2])) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    kern_space_t *s = kern_space_attach(a[2]);
+    if (!s) {
+        return IPC_ERR_NO_MEMORY;
+    }
+    mm_spaces[a[1]] = s;
+    return IPC_OK;
+}
+
+/* root_unregister (mem, space): refused while a thread is bound. */
+static ipc_err_t mm_root_unregister(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+    (void)value;
+    kern_space_t *s;
+    ipc_err_t e = memory_cap(t, a[0]);
+    e = e != IPC_OK ? e : registered(a[1], &s);
+    if (e != IPC_OK) {
+        return e;
+    }
+    if (s->threads) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    kern_cspace_clear(&s->caps);
+    kern_space_destroy(s);
+    mm_spaces[a[1]] = NULL;
+    return IPC_OK;
+}
+
+/* flush (mem, space, start, last, leaves, flags). mmserver may have written code it is
+ * about to run in that space: instruction fetch must see it too. */
+static ipc_err_t mm_flush(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+    (void)value;
+    kern_space_t *s;
+    pt_flush_t f;
+    ipc_err_t e = memory_cap(t, a[0]);
+    e = e != IPC_OK ? e : registered(a[1], &s);
+    e = e != IPC_OK ? e : kern_mm_check_flush(a[2], a[3], a[4], a[5], ARCH_USER_TOP, &f);
+    if (e != IPC_OK) {
+        return e;
+    }
+    arch_tlb_flush(&s->root, &f);
+    arch_icache_sync();
+    return IPC_OK;
+}
+
+/* A thread name for client id space ("client 7"). */
+static void client_name(char *name, uint64_t space) {
+    static const char prefix[] = "client ";
+    memcpy(name, prefix, sizeof(prefix) - 1);
+    char *p = name + sizeof(prefix) - 1;
+    if (space >= 10) {
+        *p++ = (char)('0' + space / 10);
+    }
+    *p++ = (char)('0' + space % 10);
+    *p = 0;
+}
+
+/* Puts a capability to n into n's own IPC_SLOT_SELF (a new process's first thread) and
+ * into slot of t's table (checked empty by the caller). */
+static void thread_caps(kern_thread_t *t, kern_thread_t *n, uint64_t slot) {
+    kern_cap_t self = kern_cap_thread(&n->tcb);
+    if (n->space->threads == 1) {
+        kern_cap_insert(&n->space->caps, IPC_SLOT_SELF, &self);
+    }
+    kern_cap_insert(&t->space->caps, slot, &self);
+}
+
+/* thread_create (mem, space, slot, pc, sp, ipc_buffer): suspended until thread_start. */
+static ipc_err_t mm_thread_create(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+    (void)value;
+    kern_space_t *s;
+    ipc_err_t e = memory_cap(t, a[0]);
+    e = e != IPC_OK ? e : registered(a[1], &s);
+    e = e != IPC_OK ? e : kern_mm_check_thread(a[3], a[5], ARCH_USER_TOP);
+    if (e != IPC_OK) {
+        return e;
+    }
+    if (a[2] >= IPC_CAP_SLOTS) {
+        return IPC_ERR_INVALID_CAP;
+    }
+    if (t->space->caps.slots[a[2]].kind != IPC_CAP_NONE) {
+        return IPC_ERR_SLOT_FULL;
+    }
+    char name[KERN_NAME_MAX];
+    client_name(name, a[1]);
+    kern_thread_t *n = kern_thread_create_suspended(s, name, a[3], a[4]);
+    if (!n) {
+        return IPC_ERR_NO_MEMORY;
+    }
+    n->ipc_buffer = a[5];
+    thread_caps(t, n, a[2]);
+    return IPC_OK;
+}
+
+/* thread_give (mem, thread slot, src, dst, rights, badge). */
+static ipc_err_t mm_thread_give(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+    (void)value;
+    kern_thread_t *n;
+    ipc_err_t e = thread_door(t, a, &n);
+    if (e != IPC_OK) {
+        return e;
+    }
+    if (a[4] & ~(uint64_t)IPC_RIGHTS_ALL) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    return kern_cap_copy_to(&t->space->caps, a[2], &n->space->caps, a[3], (uint8_t)a[4], a[5]);
+}
+
+/* thread_start (mem, thread slot, priority): once, at most the caller's priority. The
+ * code mmserver wrote through its window becomes visible to instruction fetch first. */
+static ipc_err_t mm_thread_start(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+    (void)value;
+    kern_thread_t *n;
+    ipc_err_t e = thread_door(t, a, &n);
+    e = e != IPC_OK ? e : kern_mm_check_prio(a[2], t->tcb.prio);
+    if (e != IPC_OK) {
+        return e;
+    }
+    if (n->tcb.state != KERN_TCB_SUSPENDED) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    arch_icache_sync();
+    kern_sched_set_prio(&n->tcb, (uint8_t)a[2]);
+    kern_sched_ready(&n->tcb);
+    kern_yield();
+    return IPC_OK;
+}
+
+/* thread_destroy (mem, thread slot): wherever it is; mmserver asked, so no end notice. */
+static ipc_err_t mm_thread_destroy(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+    (void)value;
+    kern_thread_t *n;
+    ipc_err_t e = thread_door(t, a, &n);
+    if (e != IPC_OK) {
+        return e;
+    }
+    kern_printf("[kern] mmserver destroys '%s'\n", n->name);
+    n->mm_destroyed = true;
+    if (n->tcb.state != KERN_TCB_SUSPENDED) {
+        kern_report_killed(n); /* judged by the fault it sent, like IPC_SYS_THREAD_KILL */
+    }
+    kern_thread_end(n);
+    kern_cap_delete(&t->space->caps, a[1]);
+    return IPC_OK;
+}
+
+static const kern_syscall_fn mm_table[MMPRIV_SYS_END_ - MMPRIV_SYS_FIRST] = {
+    [MMPRIV_SYS_ROOT_REGISTER - MMPRIV_SYS_FIRST] = mm_root_register,
+    [MMPRIV_SYS_ROOT_UNREGISTER - MMPRIV_SYS_FIRST] = mm_root_unregister,
+    [MMPRIV_SYS_FLUSH - MMPRIV_SYS_FIRST] = mm_flush,
+    [MMPRIV_SYS_THREAD_CREATE - MMPRIV_SYS_FIRST] = mm_thread_create,
+    [MMPRIV_SYS_THREAD_GIVE - MMPRIV_SYS_FIRST] = mm_thread_give,
+    [MMPRIV_SYS_THREAD_START - MMPRIV_SYS_FIRST] = mm_thread_start,
+    [MMPRIV_SYS_THREAD_DESTROY - MMPRIV_SYS_FIRST] = mm_thread_destroy,
+};
+
+/* See kern.h. */
+kern_syscall_fn kern_mm_syscall(uint64_t nr) {
+    if (nr < MMPRIV_SYS_FIRST || nr >= MMPRIV_SYS_END_) {
+        return NULL;
+    }
+    return mm_table[nr - MMPRIV_SYS_FIRST];
+}
+
+/* See kern.h. mmserver, the highest priority, waits on its endpoint whenever another
+ * thread runs, so the notice finds it receiving; if it does not, the notice is lost (the
+ * kernel has no thread left to queue it with) and said so. */
+void kern_mm_process_ended(kern_thread_t *t, const kern_cap_t *ep) {
+    if (t->mm_destroyed || ep->kind != IPC_CAP_ENDPOINT) {
+        return;
+    }
+    kern_msg_t m;
+    kern_ipc_fault_msg(&m, MMPRIV_END_KIND, 0, 0, t->exit_status, 0, 0);
+    if (!kern_ipc_notify(ep, &m)) {
+        kern_printf("[kern] end notice of '%s' lost: nobody receives on its fault endpoint\n",
+                    t->name);
+    }
+}

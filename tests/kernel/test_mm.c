@@ -1,0 +1,148 @@
+/*
+ * mmserver's privileged calls, the plain-C part: the argument checks (kernel/mm_check.c)
+ * at and around every boundary, the memory capability that never moves (copy, copy to
+ * another table, message transfer), the cross-table copy of MMPRIV_SYS_THREAD_GIVE, and
+ * the end notice's delivery (kern_ipc_notify).
+ */
+#include <ipc/mmpriv.h>
+
+#include "kt.h"
+#include "mm_check.h"
+
+#define TOP 0x800000000000ull /* a user half, as x86_64's */
+
+Test(mm_check, space_ids_are_1_to_15) {
+    cr_assert_eq(kern_mm_check_space(0), IPC_ERR_INVALID_ARGUMENT, "0 is no client");
+    cr_assert_eq(kern_mm_check_space(1), IPC_OK);
+    cr_assert_eq(kern_mm_check_space(MMPRIV_SPACES - 1), IPC_OK);
+    cr_assert_eq(kern_mm_check_space(MMPRIV_SPACES), IPC_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(kern_mm_check_space(~0ull), IPC_ERR_INVALID_ARGUMENT);
+}
+
+Test(mm_check, a_root_must_be_an_aligned_frame_of_the_pool) {
+    kern_mm_pool_t pool = {.pa = 0x80000000ull, .frames = 16};
+    cr_assert_eq(kern_mm_check_root(0x80000000ull, &pool), IPC_OK, "first frame");
+    cr_assert_eq(kern_mm_check_root(0x8000f000ull, &pool), IPC_OK, "last frame");
+    cr_assert_eq(kern_mm_check_root(0x80010000ull, &pool), IPC_ERR_INVALID_ARGUMENT, "just past");
+    cr_assert_eq(kern_mm_check_root(0x7ffff000ull, &pool), IPC_ERR_INVALID_ARGUMENT, "below");
+    cr_assert_eq(kern_mm_check_root(0x80000800ull, &pool), IPC_ERR_INVALID_ARGUMENT, "unaligned");
+    cr_assert_eq(kern_mm_check_root(~0xfffull, &pool), IPC_ERR_INVALID_ARGUMENT, "far above");
+    kern_mm_pool_t none = {0};
+    cr_assert_eq(kern_mm_check_root(0, &none), IPC_ERR_INVALID_ARGUMENT, "no pool: nothing");
+    kern_mm_pool_t high = {.pa = ~0ull - 0xfffull, .frames = ~0ull};
+    cr_assert_eq(kern_mm_check_root(~0ull - 0xfffull, &high), IPC_OK, "no wrap in the end");
+    cr_assert_eq(kern_mm_check_root(0x1000, &high), IPC_ERR_INVALID_ARGUMENT);
+}
+
+Test(mm_check, a_flush_stays_in_the_user_half) {
+    pt_flush_t f;
+    cr_assert_eq(kern_mm_check_flush(0x1000, 0x1fff, 1, 0, TOP, &f), IPC_OK);
+    cr_assert(f.start == 0x1000 && f.last == 0x1fff && f.leaves == 1 && !f.all && !f.tables);
+    cr_assert_eq(kern_mm_check_flush(0x1000, TOP - 1, 3, MMPRIV_FLUSH_TABLES, TOP, &f), IPC_OK);
+    cr_assert(f.tables && !f.all);
+    cr_assert_eq(kern_mm_check_flush(0x1000, TOP, 1, 0, TOP, &f), IPC_ERR_INVALID_ARGUMENT,
+                 "last in the kernel half");
+    cr_assert_eq(kern_mm_check_flush(0x2000, 0x1000, 1, 0, TOP, &f), IPC_ERR_INVALID_ARGUMENT,
+                 "start after last");
+    cr_assert_eq(kern_mm_check_flush(0, 0, 1, 4, TOP, &f), IPC_ERR_INVALID_ARGUMENT, "flag bit");
+    cr_assert_eq(kern_mm_check_flush(~0ull, 0, 0, MMPRIV_FLUSH_ALL, TOP, &f), IPC_OK,
+                 "ALL ignores the range");
+    cr_assert(f.all && f.start == 0 && f.last == TOP - 1, "and never names the kernel half");
+}
+
+Test(mm_check, a_thread_starts_in_the_user_half) {
+    cr_assert_eq(kern_mm_check_thread(0x400000, 0x100000, TOP), IPC_OK);
+    cr_assert_eq(kern_mm_check_thread(0x400000, 0, TOP), IPC_OK, "no IPC buffer");
+    cr_assert_eq(kern_mm_check_thread(TOP, 0, TOP), IPC_ERR_INVALID_ARGUMENT, "pc past the top");
+    cr_assert_eq(kern_mm_check_thread(0x8000800000000000ull, 0, TOP), IPC_ERR_INVALID_ARGUMENT,
+                 "non-canonical pc");
+    cr_assert_eq(kern_mm_check_thread(0x400000, 0x100008, TOP), IPC_ERR_INVALID_ARGUMENT,
+                 "unaligned buffer");
+    cr_assert_eq(kern_mm_check_thread(0x400000, TOP, TOP), IPC_ERR_INVALID_ARGUMENT,
+                 "buffer in the kernel half");
+}
+
+Test(mm_check, priority_at_most_the_callers) {
+    cr_assert_eq(kern_mm_check_prio(0, 31), IPC_OK);
+    cr_assert_eq(kern_mm_check_prio(31, 31), IPC_OK);
+    cr_assert_eq(kern_mm_check_prio(17, 16), IPC_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(kern_mm_check_prio(IPC_PRIO_COUNT, 255), IPC_ERR_INVALID_ARGUMENT);
+}
+
+/* A process holding the memory capability in slot 4 and an endpoint in slot 3. */
+static void mmserver_proc(kt_proc_t *p) {
+    kern_cap_t mem = {.kind = MMPRIV_CAP_MEMORY};
+    cr_assert_eq(kern_cap_insert(&p->cs, 4, &mem), IPC_OK);
+    kt_endpoint(p, 3);
+}
+
+Test(mm_cap, the_memory_capability_is_never_copied) {
+    kt_proc_t a = {0}, b = {0};
+    mmserver_proc(&a);
+    kern_cap_t *c;
+    cr_assert_eq(kern_cap_lookup(&a.cs, 4, MMPRIV_CAP_MEMORY, 0, &c), IPC_OK);
+    cr_assert_eq(kern_cap_lookup(&a.cs, 3, MMPRIV_CAP_MEMORY, 0, &c), IPC_ERR_WRONG_CAP);
+    cr_assert_eq(kern_cap_copy(&a.cs, 4, 5, IPC_RIGHTS_ALL, 0), IPC_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(kern_cap_copy_to(&a.cs, 4, &b.cs, 5, IPC_RIGHTS_ALL, 0), IPC_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(a.cs.slots[5].kind, IPC_CAP_NONE);
+    cr_assert_eq(b.cs.slots[5].kind, IPC_CAP_NONE);
+}
+
+Test(mm_cap, give_copies_into_another_table_with_fewer_rights_and_a_badge) {
+    kt_proc_t a = {0}, b = {0};
+    mmserver_proc(&a);
+    cr_assert_eq(kern_cap_copy_to(&a.cs, 3, &b.cs, 0, IPC_RIGHT_SEND, 7), IPC_OK);
+    cr_assert_eq(b.cs.slots[0].kind, IPC_CAP_ENDPOINT);
+    cr_assert_eq(b.cs.slots[0].rights, IPC_RIGHT_SEND);
+    cr_assert_eq(b.cs.slots[0].badge, 7);
+    cr_assert_eq(a.cs.slots[3].badge, 0, "the source is unchanged");
+    cr_assert_eq(kern_cap_copy_to(&a.cs, 3, &b.cs, 0, IPC_RIGHT_SEND, 0), IPC_ERR_SLOT_FULL);
+    cr_assert_eq(kern_cap_copy_to(&a.cs, 9, &b.cs, 1, IPC_RIGHT_SEND, 0), IPC_ERR_INVALID_CAP);
+    cr_assert_eq(kern_cap_copy_to(&a.cs, 3, &b.cs, IPC_CAP_SLOTS, 1, 0), IPC_ERR_INVALID_CAP);
+}
+
+Test(mm_cap, a_message_never_carries_the_memory_capability) {
+    kt_pair_t x;
+    kt_pair_init(&x, IPC_RIGHTS_ALL, 0);
+    kern_cap_t mem = {.kind = MMPRIV_CAP_MEMORY};
+    cr_assert_eq(kern_cap_insert(&x.cp.cs, 4, &mem), IPC_OK);
+    cr_assert_eq(kern_ipc_recv(&x.server, 3), IPC_OK);
+    x.client.msg.info = ipc_info_cap(1, 0, 4);
+    cr_assert_eq(kern_ipc_send(&x.client, 3), IPC_OK);
+    cr_assert_eq(x.server.out, KERN_OUT_MSG);
+    cr_assert_eq(x.server.msg.info & IPC_INFO_CAP, 0, "delivered without the capability");
+    for (unsigned i = 0; i < IPC_CAP_SLOTS; i++) {
+        cr_assert_neq(x.sp.cs.slots[i].kind, MMPRIV_CAP_MEMORY);
+    }
+}
+
+Test(mm_notice, reaches_a_waiting_receiver_with_the_badge_and_no_reply_right) {
+    kt_pair_t x;
+    kt_pair_init(&x, IPC_RIGHT_SEND, 9);
+    cr_assert_eq(kern_ipc_recv(&x.server, 3), IPC_OK);
+    kern_msg_t m;
+    kern_ipc_fault_msg(&m, MMPRIV_END_KIND, 0, 0, 5, 0, 0);
+    cr_assert(kern_ipc_notify(&x.cp.cs.slots[3], &m));
+    cr_assert_eq(x.server.state, KERN_TCB_READY);
+    cr_assert_eq(x.server.out, KERN_OUT_MSG);
+    cr_assert_eq(x.server.msg.badge, 9);
+    cr_assert_eq(ipc_info_label(x.server.msg.info), IPC_LABEL_FAULT);
+    cr_assert_eq(ipc_fault_kind(x.server.msg.words[IPC_FAULT_W_INFO]), IPC_FAULT_NONE);
+    cr_assert_eq(x.server.msg.words[IPC_FAULT_W_ADDR], 5, "w1: the exit status");
+    cr_assert_null(x.server.reply_to);
+    x.server.msg.info = ipc_info(0, 0);
+    cr_assert_eq(kern_ipc_reply(&x.server), IPC_ERR_NO_REPLY);
+}
+
+Test(mm_notice, without_a_receiver_nothing_changes) {
+    kt_pair_t x;
+    kt_pair_init(&x, IPC_RIGHT_SEND, 9);
+    kern_msg_t m;
+    kern_ipc_fault_msg(&m, MMPRIV_END_KIND, 0, 0, 0, 0, 0);
+    cr_assert_not(kern_ipc_notify(&x.cp.cs.slots[3], &m));
+    cr_assert_eq(x.server.out, KERN_OUT_NONE);
+    cr_assert_not(kern_ipc_notify(&x.cp.cs.slots[7], &m), "not an endpoint");
+    /* A receiver that comes later finds no message queued. */
+    cr_assert_eq(kern_ipc_recv(&x.server, 3), IPC_OK);
+    cr_assert_eq(x.server.state, KERN_TCB_BLOCKED_RECV);
+}
