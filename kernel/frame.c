@@ -18,6 +18,7 @@ static struct {
     uint64_t free_count;
     uint64_t phys_offset; /* virtual = physical + phys_offset */
     uint64_t limit;       /* frames must end below this (early window), else ~0 */
+    arch_range_t given;   /* mmserver's pool: never handed out (kern_frame_give_largest) */
 } fa;
 
 /* See kern.h. */
@@ -48,11 +49,61 @@ static uint64_t taken_until(uint64_t pa) {
             return bi->used[i].base + bi->used[i].len;
         }
     }
-    const arch_range_t *a = &bi->archive;
-    if (a->len && pa + PT_PAGE_SIZE > a->base && pa < a->base + a->len) {
-        return a->base + a->len;
+    const arch_range_t *ranges[2] = {&bi->archive, &fa.given};
+    for (unsigned i = 0; i < 2; i++) {
+        const arch_range_t *a = ranges[i];
+        if (a->len && pa + PT_PAGE_SIZE > a->base && pa < a->base + a->len) {
+            return a->base + a->len;
+        }
     }
     return 0;
+}
+
+/* The first taken address in (pa, end), or end: where a free run from pa stops. */
+static uint64_t taken_from(uint64_t pa, uint64_t end) {
+    const arch_boot_info_t *bi = fa.bi;
+    for (unsigned i = 0; i < bi->used_count + 1; i++) {
+        const arch_range_t *a = i < bi->used_count ? &bi->used[i] : &bi->archive;
+        if (a->len && a->base > pa && a->base < end) {
+            end = a->base;
+        }
+    }
+    return end;
+}
+
+/* Widens *best to the largest never-used free run of [pa, end) starting on an align
+ * boundary. */
+static void largest_run(uint64_t pa, uint64_t end, uint64_t align, arch_range_t *best) {
+    pa = (pa + align - 1) & ~(align - 1);
+    while (pa + PT_PAGE_SIZE <= end) {
+        uint64_t skip = taken_until(pa);
+        if (skip) {
+            pa = (skip + align - 1) & ~(align - 1);
+            continue;
+        }
+        uint64_t stop = taken_from(pa, end) & ~(PT_PAGE_SIZE - 1);
+        if (stop - pa > best->len) {
+            *best = (arch_range_t){pa, stop - pa};
+        }
+        pa = stop;
+    }
+}
+
+/* See kern.h. Only never-used frames past the cursor qualify: the free list and
+ * everything below the cursor may be the kernel's. */
+bool kern_frame_give_largest(uint64_t align, arch_range_t *out) {
+    const arch_boot_info_t *bi = fa.bi;
+    arch_range_t best = {0, 0};
+    for (unsigned i = fa.range; i < bi->ram_count; i++) {
+        uint64_t from = i == fa.range ? fa.next : bi->ram[i].base;
+        largest_run(from, bi->ram[i].base + bi->ram[i].len, align, &best);
+    }
+    if (best.len == 0 || fa.given.len) {
+        return false;
+    }
+    fa.given = best;
+    *out = best;
+    return true;
 }
 
 /* The next never-used free frame from the cursor, or false when RAM is exhausted. */

@@ -39,6 +39,10 @@ void kern_frame_free(pt_paddr_t pa);
 void *kern_phys_to_virt(pt_paddr_t pa);
 /* Switches kern_phys_to_virt to the direct map. => the kernel tables are loaded. */
 void kern_frame_use_direct_map(void);
+/* Takes the largest never-used run of free RAM, its base aligned to align (a power of two,
+ * >= 4 KiB), out of the allocator for good: mmserver's pool. false when none is left or a
+ * pool was already taken. */
+bool kern_frame_give_largest(uint64_t align, arch_range_t *out);
 /* Frames handed out and still free, for the boot report. */
 uint64_t kern_frame_free_count(void);
 
@@ -160,6 +164,10 @@ kern_syscall_fn kern_mm_syscall(uint64_t nr);
 void kern_mm_set_pool(uint64_t pa, uint64_t frames);
 /* Puts the memory capability into empty slot of s's table (mmserver, at boot). */
 ipc_err_t kern_mm_give_memory_cap(kern_space_t *s, uint64_t slot);
+/* Boots through mmserver (mm_boot.c): builds only its first space from the archive member
+ * MMBOOT_SELF_NAME (image, stack, IPC buffer, archive view, the pool window, the boot-info
+ * block), gives it its capabilities and starts it; panics when it cannot. */
+void kern_mm_boot(const arch_boot_info_t *bi);
 /* The last thread of managed space s ended (t); unless mmserver destroyed it, sends the
  * end notice on ep, t's fault endpoint as it was before t stopped. */
 void kern_mm_process_ended(kern_thread_t *t, const kern_cap_t *ep);

@@ -3,8 +3,8 @@
  * build and load the kernel's tables with libpt, start every program of the boot archive
  * in its own address space, start the timer, and leave for user mode.
  *
- * Issue 6 changes the last steps: the kernel starts only mmserver, giving it the archive
- * and the remaining RAM; mmserver starts the others.
+ * With the command-line word "mmserver" the kernel starts only mmserver, giving it the
+ * archive and the remaining RAM, and mmserver starts the others (mm_boot.c).
  */
 #include "kern.h"
 
@@ -64,6 +64,18 @@ static void spawn_file(void *ctx, const cpio_file_t *f) {
     }
 }
 
+/* Starts every program of the boot archive, each in its own space (the images that do not
+ * boot through mmserver). */
+static void spawn_all(const arch_boot_info_t *bi) {
+    const uint8_t *archive = kern_phys_to_virt(bi->archive.base);
+    unsigned started = 0;
+    int files = kern_cpio_each(archive, bi->archive.len, spawn_file, &started);
+    if (files < 0) {
+        kern_panic("the boot archive is not a valid cpio (newc) archive");
+    }
+    kern_printf("[boot] archive: %d files, %u programs started\n", files, started);
+}
+
 /* The command-line word "selftest-kernel-fault" makes the kernel touch an unmapped kernel
  * address once its tables are loaded, to prove that a kernel exception ends in a clear
  * panic (tests/qemu, kernel_panic). */
@@ -91,13 +103,11 @@ _Noreturn void kern_main(arch_boot_info_t *bi) {
     if (test_mode) {
         kern_selftest();
     }
-    const uint8_t *archive = kern_phys_to_virt(bi->archive.base);
-    unsigned started = 0;
-    int files = kern_cpio_each(archive, bi->archive.len, spawn_file, &started);
-    if (files < 0) {
-        kern_panic("the boot archive is not a valid cpio (newc) archive");
+    if (cmdline_has(bi->cmdline, "mmserver")) {
+        kern_mm_boot(bi);
+    } else {
+        spawn_all(bi);
     }
-    kern_printf("[boot] archive: %d files, %u programs started\n", files, started);
     arch_user_counters_allow();
     arch_timer_start(KERN_TIMER_HZ);
     kern_return_to_user();

@@ -31,8 +31,8 @@ mm_freestanding_check(mmproc ${MMP_SOURCES} ${MM_CLIENT_SOURCES} ${MM_SOURCES} $
 # included), the core, libpt, mmproc and the client stubs (mm_ipc.c: built and linked here
 # so the IPC transport of ipc/mm_client.h is compiled against the real stubs). Defined
 # once the arch's config.cmake has brought kernel/kernel.cmake in (it comes after this
-# directory), hence the deferred call. Not packed into any boot archive: starting it is
-# the kernel side's step (mmserver/BOOT.md).
+# directory), hence the deferred call. Packed into the archives that boot through mmserver
+# (entry "mmserver|-", tests/qemu/CMakeLists.txt; mmserver/BOOT.md).
 set_property(GLOBAL PROPERTY MMP_PROGRAM_SOURCES
     ${CMAKE_CURRENT_SOURCE_DIR}/main.c ${CMAKE_CURRENT_SOURCE_DIR}/sys.c ${MMP_SOURCES}
     ${MM_CLIENT_SOURCES} ${CMAKE_SOURCE_DIR}/ipc/user/mm_ipc.c ${MM_SOURCES} ${PT_SOURCES})

@@ -1,0 +1,52 @@
+/*
+ * Sharing between two processes, the sending side (see mm_share_rx.c): maps one page,
+ * writes a word, shares it into every candidate window until exactly one share is
+ * accepted, then waits for the receiver's answer written through its own mapping of the
+ * same frame.
+ */
+#include <ipc/mm_client.h>
+
+#include "mm_share.h"
+#include "test.h"
+
+#define TX_VA 0x50000000ull
+
+static mm_ipc_t ipc = {MM_SLOT_SERVER, (ipc_buffer_t *)(uintptr_t)MM_IPC_BUFFER_VA};
+static mm_conn_t conn = {mm_ipc_call, &ipc, 0, 0};
+
+/* Tries every (receiver, window) pair once; returns how many shares succeeded. */
+static unsigned share_round(void) {
+    unsigned ok = 0;
+    for (uint32_t to = 1; to < MM_SHARE_IDS; to++) {
+        for (uint32_t k = 1; k < MM_SHARE_IDS; k++) {
+            if (mm_share(&conn, TX_VA, MM_PAGE_SIZE, to, MM_SHARE_WINDOW(k), MM_PERM_R | MM_PERM_W,
+                         NULL) == MM_OK) {
+                ok++;
+            }
+        }
+    }
+    return ok;
+}
+
+/* Maps, writes, shares, waits for the answer. */
+int main(void) {
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)TX_VA;
+    const char *why = mm_map(&conn, TX_VA, MM_PAGE_SIZE, MM_PERM_R | MM_PERM_W, 0, NULL) != MM_OK
+                          ? "map refused"
+                          : NULL;
+    unsigned shared = 0;
+    if (!why) {
+        p[0] = MM_SHARE_MAGIC;
+        for (unsigned r = 0; r < MM_SHARE_ROUNDS && !shared; r++) {
+            shared = share_round();
+            ipc_yield();
+        }
+        why = shared != 1 ? "not exactly one share accepted" : NULL;
+    }
+    for (unsigned r = 0; !why && r < MM_SHARE_ROUNDS && p[1] != MM_SHARE_MAGIC + 1; r++) {
+        ipc_yield();
+    }
+    why = why ? why : p[1] != MM_SHARE_MAGIC + 1 ? "no answer through the shared frame" : NULL;
+    ipc_printf(why ? "test mm_share_tx: FAILED %s\n" : "test mm_share_tx: OK%s\n", why ? why : "");
+    return why ? 1 : 0;
+}
