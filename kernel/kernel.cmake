@@ -105,7 +105,8 @@ endfunction()
 
 # mmk_standard_images(IMAGE_FUNCTION): what every architecture boots, made with the arch's
 # IMAGE_FUNCTION(NAME ARCHIVE CMDLINE...), which must define the target image_NAME:
-#   run   the demo programs (`make run`, `make debug`)
+#   run   the demo programs, booted through mmserver, which prints its map of each
+#         (`mmdump` lines for tools/mmviz) (`make run`, `make debug`)
 #   test  the scenario programs, kernel command line "test" (tests/qemu)
 #   panic a kernel that faults on purpose, "selftest-kernel-fault" (tests/qemu)
 #   mm    mmserver and the memory scenarios, booted through mmserver ("test mmserver")
@@ -116,7 +117,7 @@ endfunction()
 function(mmk_standard_images image_fn)
     mmk_archive(run MMK_DEMO_PROGRAMS)
     mmk_archive(test MMK_TEST_PROGRAMS)
-    cmake_language(CALL ${image_fn} run run)
+    cmake_language(CALL ${image_fn} run run mmserver)
     cmake_language(CALL ${image_fn} test test test)
     cmake_language(CALL ${image_fn} panic run selftest-kernel-fault)
     mmk_archive(mm MMK_MM_PROGRAMS)

@@ -25,6 +25,20 @@ static void report(void *ctx, const cpio_file_t *f, const mmp_spawn_t *s) {
     ipc_printf("[mmserver] %s not started: %s\n", name, why);
 }
 
+/* mm_dump's line output: one console line. */
+static void dump_line(void *ctx, const char *line) {
+    (void)ctx;
+    ipc_printf("%s\n", line);
+}
+
+/* Prints the map of every client started so far (mm_dump, human and machine lines: what
+ * tools/mmviz draws). */
+static void dump_clients(void) {
+    for (uint32_t c = 1; c < MM_MAX_CLIENTS; c++) {
+        mm_dump(&server, c, dump_line, NULL); /* MM_ERR_NO_CLIENT: nobody has id c */
+    }
+}
+
 /* The server from the block: pool and format; false, and why not in *why, if it cannot. */
 static bool start(const mmboot_t *b, mmp_sys_t *sys, mmp_t *p, const char **why) {
     mm_config_t cfg;
@@ -63,6 +77,7 @@ int main(void) {
     }
     ipc_printf("[mmserver] %u programs started, %u refused; %llu frames free\n", p.started,
                p.failed, (unsigned long long)mm_pool_available(&server.pool));
+    dump_clients();
     mmp_port_t port;
     mmp_sys_port(&sys, &port);
     mmp_loop(&p, &port, 0);
