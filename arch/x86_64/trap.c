@@ -124,6 +124,44 @@ static void user_exception(const arch_regs_t *f) {
     kern_user_fault(&fault);
 }
 
+/*
+ * Whether user exception frame f is a syscall that the hypervisor left half done. The PVM
+ * "KVM" of our build host (module kvm_pvm: guests run at hardware CPL 3, no VT-x/AMD-V)
+ * carries out a guest's SYSCALL from ring 3 only partly for a guest that is not
+ * PVM-enlightened: RIP := IA32_LSTAR, RCX := next RIP, R11 := RFLAGS, RFLAGS &= ~FMASK,
+ * but the vCPU stays at CPL 3, so fetching the entry faults: #PF with error U|I (P under
+ * that hypervisor) at CR2 = RIP = the entry, rsp still the user's. Everything SYSCALL
+ * saves is in the frame, so the kernel can finish the instruction's work itself.
+ * On a CPU that runs SYSCALL correctly (TCG, hardware-assisted KVM) this happens only when
+ * a user program jumps to the entry's address; it then gets what "syscall; jmp *%rcx"
+ * gives it, nothing more, since RFLAGS from r11 is cleaned by arch_user_enter. RCX must
+ * be a user address sysretq can go to (the same test as sysret_ok).
+ */
+static bool syscall_left_at_cpl3(const arch_regs_t *f, uint64_t cr2) {
+    uint64_t entry = (uint64_t)(uintptr_t)x86_syscall_entry;
+    uint64_t bits = X86_PF_U | X86_PF_I;
+    return f->vector == X86_VEC_PF && (f->error & bits) == bits && f->rip == entry &&
+           cr2 == entry && f->rcx < ARCH_USER_TOP - PT_PAGE_SIZE;
+}
+
+_Noreturn void x86_syscall(arch_regs_t *f);
+
+/* Turns the saved frame r of a syscall_left_at_cpl3() fault into the frame the syscall
+ * entry would have saved, and runs the syscall. Says once that it happens. */
+static _Noreturn void finish_syscall(arch_regs_t *r) {
+    static bool told;
+    if (!told) {
+        told = true;
+        kern_printf("[x86] syscall reached its entry at CPL 3 (hypervisor left SYSCALL half "
+                    "done); the kernel completes each one from the #PF\n");
+    }
+    r->rip = r->rcx;
+    r->rflags = r->r11;
+    r->vector = ARCH_X86_VEC_SYSCALL;
+    r->error = 0;
+    x86_syscall(r);
+}
+
 /* Whether vector v reports the machine's state rather than what the interrupted code did
  * (NMI, double fault, machine check): fatal whichever mode it interrupted. */
 static bool machine_fatal(uint64_t v) {
@@ -144,6 +182,9 @@ void x86_trap(arch_regs_t *f) {
         kernel_exception(f);
     }
     *current_regs = *f;
+    if (syscall_left_at_cpl3(f, x86_read_cr2())) {
+        finish_syscall(current_regs);
+    }
     if (f->vector < X86_VEC_IRQ_BASE) {
         user_exception(f);
     } else if (f->vector < X86_VEC_COUNT) {
