@@ -162,6 +162,9 @@ void kern_ipc_spawn_caps(kern_thread_t *t);
 kern_syscall_fn kern_mm_syscall(uint64_t nr);
 /* Sets mmserver's pool, the only frames a root may be registered in. */
 void kern_mm_set_pool(uint64_t pa, uint64_t frames);
+/* Whether physical address pa lies in mmserver's pool: the only frames the kernel reads or
+ * writes through a managed space (its tables and the leaves of user copies). */
+bool kern_mm_pool_has(pt_paddr_t pa);
 /* Puts the memory capability into empty slot of s's table (mmserver, at boot). */
 ipc_err_t kern_mm_give_memory_cap(kern_space_t *s, uint64_t slot);
 /* Boots through mmserver (mm_boot.c): builds only its first space from the archive member

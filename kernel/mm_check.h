@@ -22,6 +22,9 @@ typedef struct kern_mm_pool {
 /* IPC_OK if space is a client id the kernel keeps a record for (1 .. MMPRIV_SPACES - 1). */
 ipc_err_t kern_mm_check_space(uint64_t space);
 
+/* Whether physical address pa lies inside pool (the end cannot wrap). */
+bool kern_mm_in_pool(uint64_t pa, const kern_mm_pool_t *pool);
+
 /* IPC_OK if root_pa is a page-aligned frame inside pool: the only frames the kernel
  * accepts to write its own top-level entries into. Critical: a frame outside the pool
  * could be one of the kernel's own. */

@@ -25,6 +25,11 @@ void kern_mm_set_pool(uint64_t pa, uint64_t frames) {
     pool.frames = frames;
 }
 
+/* See kern.h. */
+bool kern_mm_pool_has(pt_paddr_t pa) {
+    return kern_mm_in_pool(pa, &pool);
+}
+
 /* See kern.h. The capability names no object: holding it is the authority. */
 ipc_err_t kern_mm_give_memory_cap(kern_space_t *s, uint64_t slot) {
     kern_cap_t mem = {.kind = MMPRIV_CAP_MEMORY};

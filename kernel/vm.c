@@ -189,6 +189,15 @@ static bool hook_no_table(void *ctx, pt_paddr_t *pa) {
     return false;
 }
 
+/* A view's table access: mmserver's tables come from its pool, so an entry naming any other
+ * frame reads as an empty table (nothing mapped below it) instead of sending the kernel
+ * through its direct map to memory that may not be there or is not mmserver's. */
+static void *hook_view_table(void *ctx, pt_paddr_t pa) {
+    static uint64_t no_table[PT_ENTRIES]; /* all zero: every entry absent; only read */
+    (void)ctx;
+    return kern_mm_pool_has(pa) ? kern_phys_to_virt(pa) : no_table;
+}
+
 /* See kern.h. The view walks mmserver's tables only for kern_copy_*_user: no table or
  * frame hooks, and no assertion hook, so a corrupt entry is an error (PT_ERR_CORRUPT,
  * then IPC_ERR_BAD_ADDRESS), not a panic: mmserver is not trusted with the kernel. */
@@ -199,6 +208,7 @@ kern_space_t *kern_space_attach(pt_paddr_t root_pa) {
     }
     pt_hooks_t h = hooks(ARCH_DIRECT_MAP_BASE, false);
     h.alloc_table = hook_no_table;
+    h.phys_to_virt = hook_view_table;
     h.assert_failed = NULL;
     s->pt = (pt_space_t){.fmt = ARCH_PT_FORMAT,
                          .hooks = h,
@@ -237,6 +247,9 @@ static uint8_t *user_page(kern_space_t *s, uint64_t va, uint8_t need, size_t *ro
     }
     if ((m.attr.perm & need) != need) {
         return NULL;
+    }
+    if (s->managed && !kern_mm_pool_has(m.pa)) {
+        return NULL; /* a leaf mmserver aimed outside its pool: not user memory to copy */
     }
     /* m.pa is the physical address of va; the page-aligned form works either way. */
     uint64_t off = va & (PT_PAGE_SIZE - 1);

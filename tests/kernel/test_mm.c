@@ -27,6 +27,9 @@ Test(mm_check, a_root_must_be_an_aligned_frame_of_the_pool) {
     cr_assert_eq(kern_mm_check_root(0x7ffff000ull, &pool), IPC_ERR_INVALID_ARGUMENT, "below");
     cr_assert_eq(kern_mm_check_root(0x80000800ull, &pool), IPC_ERR_INVALID_ARGUMENT, "unaligned");
     cr_assert_eq(kern_mm_check_root(~0xfffull, &pool), IPC_ERR_INVALID_ARGUMENT, "far above");
+    cr_assert(kern_mm_in_pool(0x8000fff8ull, &pool), "any byte of the last frame");
+    cr_assert_not(kern_mm_in_pool(0x80010000ull, &pool));
+    cr_assert_not(kern_mm_in_pool(0x7fffffffull, &pool));
     kern_mm_pool_t none = {0};
     cr_assert_eq(kern_mm_check_root(0, &none), IPC_ERR_INVALID_ARGUMENT, "no pool: nothing");
     kern_mm_pool_t high = {.pa = ~0ull - 0xfffull, .frames = ~0ull};
