@@ -69,7 +69,8 @@ endfunction()
 
 # mmk_archive(NAME PROPERTY): builds every program registered in the global property
 # PROPERTY (entries "name|source[+source...][|include dir]", appended by
-# tests/qemu/CMakeLists.txt; source "-": build/<arch>/user/name is built elsewhere)
+# tests/qemu/CMakeLists.txt; source "-": build/<arch>/user/name is built elsewhere; name
+# "member=program": program packed under the name member)
 # and packs them with `cpio -H newc` into ${CMAKE_BINARY_DIR}/images/NAME/archive.cpio.
 # Sets MMK_ARCHIVE_<NAME> in the caller to that path.
 function(mmk_archive name property)
@@ -79,9 +80,15 @@ function(mmk_archive name property)
     endif()
     set(archive ${CMAKE_BINARY_DIR}/images/${name}/archive.cpio)
     set(files)
+    set(deps)
     foreach(entry ${entries})
         string(REPLACE "|" ";" parts "${entry}")
         list(GET parts 0 prog)
+        set(member)
+        if(prog MATCHES "^([^=]+)=(.+)$")
+            set(member "@${CMAKE_MATCH_1}")
+            set(prog ${CMAKE_MATCH_2})
+        endif()
         list(GET parts 1 src)
         string(REPLACE "+" ";" src "${src}")
         set(incs)
@@ -94,11 +101,12 @@ function(mmk_archive name property)
         elseif(NOT TARGET mmk_user_${prog})
             mmk_user_program(${prog} SOURCES ${src} INCLUDES ${incs})
         endif()
-        list(APPEND files ${CMAKE_BINARY_DIR}/user/${prog})
+        list(APPEND files ${CMAKE_BINARY_DIR}/user/${prog}${member})
+        list(APPEND deps ${CMAKE_BINARY_DIR}/user/${prog})
     endforeach()
     add_custom_command(OUTPUT ${archive}
         COMMAND ${CMAKE_SOURCE_DIR}/tools/mkarchive.sh ${archive} ${files}
-        DEPENDS ${files} ${CMAKE_SOURCE_DIR}/tools/mkarchive.sh
+        DEPENDS ${deps} ${CMAKE_SOURCE_DIR}/tools/mkarchive.sh
         COMMENT "Packing ${name} archive (cpio newc)")
     set(MMK_ARCHIVE_${name} ${archive} PARENT_SCOPE)
 endfunction()
@@ -110,6 +118,7 @@ endfunction()
 #   test  the scenario programs, kernel command line "test" (tests/qemu)
 #   panic a kernel that faults on purpose, "selftest-kernel-fault" (tests/qemu)
 #   mm    mmserver and the memory scenarios, booted through mmserver ("test mmserver")
+#   mm_hostile  a hostile program booted in mmserver's place ("test mmserver")
 #   bench the IPC benchmark programs (tests/bench/qemu), run by `make bench`
 # and the `run` / `debug` targets, which boot `run` with arch/<arch>/qemu.sh [--debug],
 # and `bench_qemu` (a dependency of `bench`): tools/qemu-bench.sh on the bench image.
@@ -122,6 +131,8 @@ function(mmk_standard_images image_fn)
     cmake_language(CALL ${image_fn} panic run selftest-kernel-fault)
     mmk_archive(mm MMK_MM_PROGRAMS)
     cmake_language(CALL ${image_fn} mm mm test mmserver)
+    mmk_archive(mm_hostile MMK_MM_HOSTILE_PROGRAMS)
+    cmake_language(CALL ${image_fn} mm_hostile mm_hostile test mmserver)
     mmk_archive(bench MMK_BENCH_PROGRAMS)
     cmake_language(CALL ${image_fn} bench bench)
     set(qemu_sh ${CMAKE_SOURCE_DIR}/arch/${ARCH}/qemu.sh)
