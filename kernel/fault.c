@@ -3,7 +3,8 @@
  * and becomes a message to the thread's fault endpoint (ipc/ipc.h, "fault message"): the
  * thread waits for a reply, which resumes it, or for the holder of its thread capability
  * to kill it. A thread without a fault endpoint is stopped and reported; every other
- * thread goes on. (Issue 6: mmserver is the page faults' handler.)
+ * thread goes on. mmserver handles the faults of the programs it starts; a fault in
+ * mmserver itself (which has no fault endpoint) is fatal to the system: the kernel panics.
  */
 #include "kern.h"
 
@@ -37,6 +38,10 @@ void kern_user_fault(const arch_fault_t *f) {
     if (kern_ipc_send_fault(t, f)) {
         kern_printf(" -> fault endpoint\n");
         return;
+    }
+    if (t->mm_server) {
+        kern_printf("\n");
+        kern_panic("mmserver faulted: no address space can be served any more");
     }
     kern_printf(" -> killed\n");
     kern_report_fault(t, f);

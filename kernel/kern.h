@@ -113,6 +113,7 @@ typedef struct kern_thread {
     uint64_t ipc_buffer;    /* user address of its ipc_buffer_t, 0: none */
     uint64_t exit_status;   /* IPC_SYS_EXIT's status, for the end notice */
     bool mm_destroyed;      /* ended by MMPRIV_SYS_THREAD_DESTROY: no end notice */
+    bool mm_server;         /* mmserver's thread: a fault in it is fatal to the system */
     kern_tcb_t tcb;         /* scheduling and IPC state (kernel/ipc.h) */
 } kern_thread_t;
 

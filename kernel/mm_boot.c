@@ -139,6 +139,7 @@ static kern_thread_t *start_thread(kern_space_t *s, uint64_t entry) {
     t->ipc_buffer = MMBOOT_IPC_VA;
     kern_ipc_spawn_caps(t);
     t->root = true; /* it serves for ever: waiting at the end is its normal state */
+    t->mm_server = true;
     if (kern_ep_create(&s->caps, SLOT_ENDPOINT) != IPC_OK ||
         kern_mm_give_memory_cap(s, SLOT_MEMORY) != IPC_OK) {
         kern_panic("mmserver's capabilities");
