@@ -29,8 +29,8 @@ kern_thread_t *kern_thread_create_suspended(kern_space_t *s, const char *name, u
                                             uint64_t sp) {
     for (unsigned i = 0; i < KERN_MAX_THREADS; i++) {
         kern_thread_t *t = &threads[i];
-        if (t->state != KERN_THREAD_FREE) {
-            continue;
+        if (t->state == KERN_THREAD_READY) {
+            continue; /* a dead thread's record is reused: mmserver starts programs for ever */
         }
         uint32_t gen = t->tcb.gen; /* old thread capabilities must stay stale */
         *t = (kern_thread_t){0};
@@ -67,9 +67,9 @@ void kern_yield(void) {
     resched = true;
 }
 
-/* See kern.h. A dead thread keeps its slot (and its name for the report) but will never
- * run again. Its capabilities go with its process: deleting them may wake threads waiting
- * on endpoints nobody else names. */
+/* See kern.h. A dead thread will never run again; its record waits for the next thread
+ * created (its generation goes on, so its old capabilities stay stale). Its capabilities go with
+ * its process: deleting them may wake threads waiting on endpoints nobody else names. */
 void kern_thread_end(kern_thread_t *t) {
     if (t->state != KERN_THREAD_READY) {
         return;

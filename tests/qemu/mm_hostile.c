@@ -139,6 +139,23 @@ static void threads(void) {
     verdict("threads", before);
 }
 
+/* More threads over time than the kernel has thread records (KERN_MAX_THREADS, 32): each
+ * destroyed thread's record is reused, and the old capability stays stale. */
+static void reuse(void) {
+    int before = failures;
+    expect("register", priv(MMPRIV_SYS_ROOT_REGISTER, 1, pool_frame(0), 0, 0, 0), IPC_OK);
+    for (unsigned i = 0; i < 100 && failures == before; i++) {
+        expect("create", priv(MMPRIV_SYS_THREAD_CREATE, 1, THREAD_SLOT, CODE_VA, 0, 0), IPC_OK);
+        expect("copy", ipc_cap_copy(THREAD_SLOT, THREAD_SLOT + 1, IPC_RIGHTS_ALL, 0), IPC_OK);
+        expect("destroy", priv(MMPRIV_SYS_THREAD_DESTROY, THREAD_SLOT, 0, 0, 0, 0), IPC_OK);
+        expect("stale copy", priv(MMPRIV_SYS_THREAD_START, THREAD_SLOT + 1, 1, 0, 0, 0),
+               IPC_ERR_INVALID_CAP);
+        expect("delete copy", ipc_cap_delete(THREAD_SLOT + 1), IPC_OK);
+    }
+    expect("unregister", priv(MMPRIV_SYS_ROOT_UNREGISTER, 1, 0, 0, 0, 0), IPC_OK);
+    verdict("reuse", before);
+}
+
 /* Runs the groups in order (each builds on the one before). */
 int main(void) {
     if (boot->magic != MMBOOT_MAGIC || boot->size != sizeof(mmboot_t)) {
@@ -149,5 +166,6 @@ int main(void) {
     flushes();
     creates();
     threads();
+    reuse();
     return failures;
 }
