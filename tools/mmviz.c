@@ -50,7 +50,8 @@ typedef struct client {
     unsigned nruns;
     uint64_t tables[MAX_LEVELS];
     uint64_t charge, quota;
-    bool seen_more; /* leaves/tables/account seen since the last region line */
+    bool seen_more;     /* leaves/tables/account seen since the last region line */
+    bool account_fresh; /* the account line came after the last leaves/tables line */
 } client_t;
 
 static client_t clients[MAX_CLIENTS];
@@ -88,9 +89,12 @@ static void take_line(const char *s) {
     if (!strcmp(what, "region") &&
         sscanf(s, "%" SCNx64 " %" SCNx64 " %7s %15s", &a, &b, p, k) == 4) {
         if (c->seen_more) { /* a new dump of this client begins */
-            uint64_t keep = c->id;
+            uint64_t id = c->id, charge = c->charge, quota = c->quota;
+            bool fresh = c->account_fresh; /* mmserver prints the account first: this dump's */
             memset(c, 0, sizeof(*c));
-            c->id = keep;
+            c->id = id;
+            c->charge = fresh ? charge : 0;
+            c->quota = fresh ? quota : 0;
         }
         if (c->nregions < MAX_REGIONS) {
             region_t *r = &c->regions[c->nregions++];
@@ -102,16 +106,19 @@ static void take_line(const char *s) {
     } else if (!strcmp(what, "leaves") &&
                sscanf(s, "%" SCNx64 " %" SCNx64 " %" SCNx64 " %x", &a, &b, &d, &shift) == 4) {
         c->seen_more = true;
+        c->account_fresh = false;
         if (c->nruns < MAX_RUNS) {
             c->runs[c->nruns++] = (run_t){.va = a, .pages = d, .shift = shift};
         }
     } else if (!strcmp(what, "tables") && sscanf(s, "%" SCNx64 " %" SCNx64, &a, &b) == 2) {
         c->seen_more = true;
+        c->account_fresh = false;
         if (a < MAX_LEVELS) {
             c->tables[a] = b;
         }
     } else if (!strcmp(what, "account") && sscanf(s, "%" SCNx64 " %" SCNx64, &a, &b) == 2) {
         c->seen_more = true;
+        c->account_fresh = true;
         c->charge = a;
         c->quota = b;
     }
