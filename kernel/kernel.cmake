@@ -120,7 +120,9 @@ endfunction()
 #   mm    mmserver and the memory scenarios, booted through mmserver ("test mmserver")
 #   mm_hostile  a hostile program booted in mmserver's place ("test mmserver")
 #   bench the IPC benchmark programs (tests/bench/qemu), run by `make bench`
-# and the `run` / `debug` targets, which boot `run` with arch/<arch>/qemu.sh [--debug],
+# and the `run` / `debug` targets, which boot `run` with arch/<arch>/qemu.sh [--debug]
+# (`run` through tools/run-demo.sh: console copied to run.log, drawn by mmviz into
+# address-spaces.svg),
 # and `bench_qemu` (a dependency of `bench`): tools/qemu-bench.sh on the bench image.
 # MMK_ARCHIVE_run and MMK_ARCHIVE_test are set in the caller for further images.
 function(mmk_standard_images image_fn)
@@ -137,10 +139,11 @@ function(mmk_standard_images image_fn)
     cmake_language(CALL ${image_fn} bench bench)
     set(qemu_sh ${CMAKE_SOURCE_DIR}/arch/${ARCH}/qemu.sh)
     add_custom_target(run
-        COMMAND ${qemu_sh} ${CMAKE_BINARY_DIR}/images/run
-        DEPENDS image_run
+        COMMAND ${CMAKE_SOURCE_DIR}/tools/run-demo.sh ${qemu_sh} ${CMAKE_BINARY_DIR}/images/run
+                ${CMAKE_BINARY_DIR}/run.log ${MMVIZ} ${CMAKE_BINARY_DIR}/address-spaces.svg
+        DEPENDS image_run mmviz
         USES_TERMINAL
-        COMMENT "Booting the run image in QEMU (${ARCH}, TCG, console on this terminal)")
+        COMMENT "Booting the run image in QEMU (${ARCH}, TCG, console on this terminal and in run.log), then drawing address-spaces.svg")
     add_custom_target(debug
         COMMAND ${qemu_sh} --debug ${CMAKE_BINARY_DIR}/images/run
         DEPENDS image_run

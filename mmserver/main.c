@@ -1,7 +1,8 @@
 /*
  * mmserver, the program: check the boot-info block the kernel left at MMBOOT_VA, take the
  * RAM window as the frame pool, start every other program of the boot archive in its own
- * client space, then serve memory requests and page faults for ever.
+ * client space, then serve memory requests and page faults for ever, printing each client's
+ * map (mm_dump) just before its space is torn down.
  */
 #include <ipc/user.h>
 
@@ -31,12 +32,49 @@ static void dump_line(void *ctx, const char *line) {
     ipc_printf("%s\n", line);
 }
 
-/* Prints the map of every client started so far (mm_dump, human and machine lines: what
- * tools/mmviz draws). */
-static void dump_clients(void) {
-    for (uint32_t c = 1; c < MM_MAX_CLIENTS; c++) {
-        mm_dump(&server, c, dump_line, NULL); /* MM_ERR_NO_CLIENT: nobody has id c */
+/* Prints the map of client (mm_dump, human and machine lines: what tools/mmviz draws). */
+static void dump_client(uint32_t client, const char *when) {
+    if (client < MM_MAX_CLIENTS && server.client[client].active) {
+        ipc_printf("[mmserver] map of client %u %s:\n", client, when);
+        mm_dump(&server, client, dump_line, NULL);
     }
+}
+
+/* True when a page fault of client at addr with access (IPC_ACCESS_*) is outside every
+ * region or not allowed by its region, so serving it will end the client (asked with the
+ * same MM_QUERY a client could send, which changes nothing). */
+static bool fault_is_wild(uint32_t client, uint64_t addr, uint32_t access) {
+    uint64_t req[MM_REQ_WORDS] = {0}, reply[MM_REPLY_WORDS];
+    req[MM_A_VA] = addr & ~(MM_PAGE_SIZE - 1);
+    if (mm_handle(&server, client, MM_QUERY, req, reply) != MM_OK) {
+        return true;
+    }
+    uint32_t perm = MM_Q_PERM(reply[MM_R_Q_PERM]);
+    return ((access & IPC_ACCESS_READ) && !(perm & MM_PERM_R)) ||
+           ((access & IPC_ACCESS_WRITE) && !(perm & MM_PERM_W)) ||
+           ((access & IPC_ACCESS_EXEC) && !(perm & MM_PERM_X));
+}
+
+/* mmp_port_t.next around the real port (ctx: that mmp_port_t): before a client's end is served (its
+ * end notice, or a page fault its regions do not allow, which kills it), prints that client's map,
+ * so the console holds each space's last state before it is torn down. */
+static bool dump_next(void *ctx, const mmp_msg_t *reply, mmp_msg_t *in) {
+    const mmp_port_t *inner = ctx;
+    if (!inner->next(inner->ctx, reply, in)) {
+        return false;
+    }
+    if (in && in->label == IPC_LABEL_FAULT && in->badge < MM_MAX_CLIENTS) {
+        uint32_t client = (uint32_t)in->badge;
+        uint64_t info = in->w[IPC_FAULT_W_INFO];
+        uint32_t kind = ipc_fault_kind(info);
+        if (kind == MMPRIV_END_KIND) {
+            dump_client(client, "at its end");
+        } else if (kind == IPC_FAULT_PAGE && server.client[client].active &&
+                   fault_is_wild(client, in->w[IPC_FAULT_W_ADDR], ipc_fault_access(info))) {
+            dump_client(client, "before its wild access ends it");
+        }
+    }
+    return true;
 }
 
 /* The server from the block: pool and format; false, and why not in *why, if it cannot. */
@@ -77,9 +115,9 @@ int main(void) {
     }
     ipc_printf("[mmserver] %u programs started, %u refused; %llu frames free\n", p.started,
                p.failed, (unsigned long long)mm_pool_available(&server.pool));
-    dump_clients();
-    mmp_port_t port;
-    mmp_sys_port(&sys, &port);
+    mmp_port_t inner;
+    mmp_sys_port(&sys, &inner);
+    mmp_port_t port = {&inner, dump_next}; /* each client's map before its end */
     mmp_loop(&p, &port, 0);
     ipc_printf("[mmserver] the endpoint failed\n");
     return 2;

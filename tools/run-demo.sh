@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make run`: boots the run image with the arch's qemu.sh, the console on this terminal and
+# copied to LOG; then draws the address spaces mmserver dumped into that log with mmviz
+# as SVG and says where. The exit status is QEMU's (the guest's verdict), whatever mmviz
+# does.
+#
+#   run-demo.sh QEMU_SH IMAGE_DIR LOG MMVIZ SVG
+set -uo pipefail
+qemu_sh=$1 image=$2 log=$3 mmviz=$4 svg=$5
+
+"$qemu_sh" "$image" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+if "$mmviz" "$log" -o "$svg"; then
+    echo "address-space picture: $svg"
+else
+    echo "run-demo.sh: mmviz drew no picture from $log" >&2
+fi
+exit "$rc"
