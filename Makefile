@@ -33,12 +33,13 @@ test: setup
 bench: setup
 	@$(MAKE) --no-print-directory build ARCH=x86_64
 	@for a in $(OTHER_ARCHES); do $(MAKE) --no-print-directory build ARCH=$$a || exit 1; done
-	@rm -f build/*/bench-ipc-*.txt
+	@rm -f build/*/bench-ipc-*.txt build/*/bench-mm-*.txt build/*/bench-all-*.txt
 	@cmake --build build/x86_64 --target bench
 	@for a in $(OTHER_ARCHES); do cmake --build build/$$a --target bench_qemu || exit 1; done
-	@srcs=; for f in build/x86_64/bench-ipc-*.txt $(foreach a,$(OTHER_ARCHES),build/$(a)/bench-ipc-*.txt); do \
-	    [ -f "$$f" ] || continue; n=$${f##*/bench-ipc-}; srcs="$$srcs mmk-$${n%.txt}=$$f"; \
-	done; tools/bench-report.sh build/bench $$srcs linux=build/x86_64/bench-linux.txt
+	@srcs=; for a in x86_64 $(OTHER_ARCHES); do for f in build/$$a/bench-ipc-*.txt; do \
+	    [ -f "$$f" ] || continue; n=$${f##*/bench-ipc-}; all=build/$$a/bench-all-$$n; \
+	    cat "$$f" $$(ls build/$$a/bench-mm-$$n 2>/dev/null) >"$$all"; srcs="$$srcs mmk-$${n%.txt}=$$all"; \
+	done; done; tools/bench-report.sh build/bench $$srcs linux=build/x86_64/bench-linux.txt
 
 run: build
 	@cmake --build $(BUILD) --target run

@@ -120,6 +120,8 @@ endfunction()
 #   mm    mmserver and the memory scenarios, booted through mmserver ("test mmserver")
 #   mm_hostile  a hostile program booted in mmserver's place ("test mmserver")
 #   bench the IPC benchmark programs (tests/bench/qemu), run by `make bench`
+#   mm_bench  mmserver and the memory benchmark (tests/bench/qemu/mm_bench.c), booted
+#         through mmserver, run by `make bench`
 # and the `run` / `debug` targets, which boot `run` with arch/<arch>/qemu.sh [--debug]
 # (`run` through tools/run-demo.sh: console copied to run.log, drawn by mmviz into
 # address-spaces.svg),
@@ -137,6 +139,8 @@ function(mmk_standard_images image_fn)
     cmake_language(CALL ${image_fn} mm_hostile mm_hostile test mmserver)
     mmk_archive(bench MMK_BENCH_PROGRAMS)
     cmake_language(CALL ${image_fn} bench bench)
+    mmk_archive(mm_bench MMK_MM_BENCH_PROGRAMS)
+    cmake_language(CALL ${image_fn} mm_bench mm_bench mmserver)
     set(qemu_sh ${CMAKE_SOURCE_DIR}/arch/${ARCH}/qemu.sh)
     add_custom_target(run
         COMMAND ${CMAKE_SOURCE_DIR}/tools/run-demo.sh ${qemu_sh} ${CMAKE_BINARY_DIR}/images/run
@@ -151,9 +155,11 @@ function(mmk_standard_images image_fn)
     add_custom_target(bench_qemu
         COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-bench.sh ${ARCH} ${qemu_sh}
                 ${CMAKE_BINARY_DIR}/images/bench ${CMAKE_BINARY_DIR}/bench-ipc-${ARCH}
-        DEPENDS image_bench
+        COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-bench.sh ${ARCH} ${qemu_sh}
+                ${CMAKE_BINARY_DIR}/images/mm_bench ${CMAKE_BINARY_DIR}/bench-mm-${ARCH}
+        DEPENDS image_bench image_mm_bench
         USES_TERMINAL
-        COMMENT "IPC benchmark under QEMU (${ARCH})")
+        COMMENT "IPC and memory benchmarks under QEMU (${ARCH})")
     if(TARGET bench)
         add_dependencies(bench bench_qemu)
     endif()

@@ -32,7 +32,7 @@ run() {
     local log
     log=$(mktemp)
     env "${envs[@]}" timeout --foreground "$limit" "$runner" "$image" "$@" </dev/null >"$log" 2>&1
-    tr -d '\r' <"$log" | grep -oE 'bench [a-z_]+: .*' |
+    tr -d '\r' <"$log" | grep -oE 'bench [a-z0-9_]+: .*' |
         sed -E "s/, [a-z0-9_]+\)\$/, $counter)/" >"$prefix-$mode.txt"
     rm -f "$log"
     [[ -s "$prefix-$mode.txt" ]] || { rm -f "$prefix-$mode.txt"; return 1; }

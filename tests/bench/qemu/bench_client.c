@@ -1,32 +1,13 @@
 /* The client of bench_ipc.h: times the null syscall, the call and the reply. */
 #include "bench_ipc.h"
+#include "bench_stats.h"
 
 static uint64_t calls[BENCH_SAMPLES], replies[BENCH_SAMPLES], nulls[BENCH_SAMPLES],
     reads[BENCH_SAMPLES];
 
-/* Sorts v[0..n) (Shell's method with Ciura's gaps: no recursion, no allocation). */
-static void sort(uint64_t *v, unsigned n) {
-    static const unsigned gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
-    for (unsigned g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
-        for (unsigned i = gaps[g]; i < n; i++) {
-            uint64_t x = v[i];
-            unsigned j = i;
-            for (; j >= gaps[g] && v[j - gaps[g]] > x; j -= gaps[g]) {
-                v[j] = v[j - gaps[g]];
-            }
-            v[j] = x;
-        }
-    }
-}
-
-/* Prints one figure's distribution: min, median, p10, p90, max. */
+/* Prints one figure's distribution. */
 static void report(const char *what, uint64_t *v) {
-    sort(v, BENCH_SAMPLES);
-    ipc_printf("bench %s: median %llu min %llu p10 %llu p90 %llu max %llu (%u samples, %s)\n", what,
-               (unsigned long long)v[BENCH_SAMPLES / 2], (unsigned long long)v[0],
-               (unsigned long long)v[BENCH_SAMPLES / 10],
-               (unsigned long long)v[BENCH_SAMPLES * 9 / 10],
-               (unsigned long long)v[BENCH_SAMPLES - 1], BENCH_SAMPLES, ipc_cycles_name);
+    bench_report(what, v, BENCH_SAMPLES);
 }
 
 /* Times two counter reads and the null syscall. */

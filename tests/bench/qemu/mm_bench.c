@@ -1,0 +1,120 @@
+/*
+ * The memory benchmark under the real kernel, booted through mmserver (the mm_bench image):
+ * what a process pays to get memory from the memory server. Every figure is timed in this
+ * one thread with the user-readable counter (ipc_cycles) around the client call, so it
+ * covers the whole request: IPC to mmserver, its checks, libpt, the flush, the reply.
+ *   map_1, map_512           mm_map of eager (zeroed) pages, request to reply
+ *   unmap_1, unmap_512       mm_unmap of them, request to reply
+ *   map_touch_unmap_1/_512   map, a write to every page, unmap (Linux's mmap+touch+munmap)
+ *   protect_1, protect_512   mm_protect alternating r-- and rw- on mapped pages
+ *   fault_first_touch        one write to an untouched page of a lazy range: the fault
+ *                            message to mmserver, its zeroed frame, the reply, the resume
+ * Warm-up rounds are dropped; the distribution of the rest is printed (bench_stats.h).
+ */
+#include <ipc/mm_client.h>
+
+#include "bench_stats.h"
+
+#define VA         0x10000000ull /* the mapped and unmapped range */
+#define FAULT_VA   0x40000000ull /* the lazy range touched page by page */
+#define BIG        512u
+#define WARM_SMALL 50u
+#define N_SMALL    1000u
+#define WARM_BIG   5u
+#define N_BIG      100u
+#define RW         (MM_PERM_R | MM_PERM_W)
+
+static mm_ipc_t ipc = {MM_SLOT_SERVER, (ipc_buffer_t *)(uintptr_t)MM_IPC_BUFFER_VA};
+static mm_conn_t conn = {mm_ipc_call, &ipc, 0, 0};
+static uint64_t maps[N_SMALL], unmaps[N_SMALL], whole[N_SMALL], protects[N_SMALL], faults[N_SMALL];
+
+/* Stops the benchmark when a request that must succeed does not. */
+static void must(mm_err_t e, const char *what) {
+    if (e != MM_OK) {
+        ipc_printf("mm_bench: %s failed: mm error %u\n", what, (unsigned)e);
+        ipc_exit(1);
+    }
+}
+
+/* Writes one word into each of pages pages from va. */
+static void touch(uint64_t va, unsigned pages) {
+    for (unsigned p = 0; p < pages; p++) {
+        *(volatile uint64_t *)(uintptr_t)(va + (uint64_t)p * MM_PAGE_SIZE) = p;
+    }
+}
+
+/* Times map, touch and unmap of pages pages: warm rounds dropped, n kept. */
+static void time_map(unsigned pages, unsigned warm, unsigned n) {
+    uint64_t len = (uint64_t)pages * MM_PAGE_SIZE;
+    for (unsigned i = 0; i < warm + n; i++) {
+        mm_map_result_t mr;
+        mm_release_result_t rr;
+        uint64_t t0 = ipc_cycles();
+        must(mm_map(&conn, VA, len, RW, 0, &mr), "map");
+        uint64_t t1 = ipc_cycles();
+        touch(VA, pages);
+        uint64_t t2 = ipc_cycles();
+        must(mm_unmap(&conn, VA, len, &rr), "unmap");
+        uint64_t t3 = ipc_cycles();
+        if (i >= warm) {
+            maps[i - warm] = t1 - t0;
+            unmaps[i - warm] = t3 - t2;
+            whole[i - warm] = t3 - t0;
+        }
+    }
+}
+
+/* Times protect of pages mapped pages, alternating r-- and rw-. */
+static void time_protect(unsigned pages, unsigned warm, unsigned n) {
+    uint64_t len = (uint64_t)pages * MM_PAGE_SIZE;
+    mm_map_result_t mr;
+    mm_release_result_t rr;
+    must(mm_map(&conn, VA, len, RW, 0, &mr), "map for protect");
+    for (unsigned i = 0; i < warm + n; i++) {
+        mm_protect_result_t pr;
+        uint64_t t0 = ipc_cycles();
+        must(mm_protect(&conn, VA, len, (i & 1) ? RW : MM_PERM_R, &pr), "protect");
+        uint64_t t1 = ipc_cycles();
+        if (i >= warm) {
+            protects[i - warm] = t1 - t0;
+        }
+    }
+    must(mm_unmap(&conn, VA, len, &rr), "unmap after protect");
+}
+
+/* Times first touches of the pages of a lazy range, one fault each. */
+static void time_faults(void) {
+    mm_map_result_t mr;
+    mm_release_result_t rr;
+    uint64_t len = (uint64_t)(WARM_SMALL + N_SMALL) * MM_PAGE_SIZE;
+    must(mm_map(&conn, FAULT_VA, len, RW, MM_F_LAZY, &mr), "lazy map");
+    for (unsigned i = 0; i < WARM_SMALL + N_SMALL; i++) {
+        volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(FAULT_VA + i * MM_PAGE_SIZE);
+        uint64_t t0 = ipc_cycles();
+        *p = i;
+        uint64_t t1 = ipc_cycles();
+        if (i >= WARM_SMALL) {
+            faults[i - WARM_SMALL] = t1 - t0;
+        }
+    }
+    must(mm_unmap(&conn, FAULT_VA, len, &rr), "unmap of the lazy range");
+}
+
+/* Runs every measurement and prints its figures. */
+int main(void) {
+    time_map(1, WARM_SMALL, N_SMALL);
+    bench_report("map_1", maps, N_SMALL);
+    bench_report("unmap_1", unmaps, N_SMALL);
+    bench_report("map_touch_unmap_1", whole, N_SMALL);
+    time_map(BIG, WARM_BIG, N_BIG);
+    bench_report("map_512", maps, N_BIG);
+    bench_report("unmap_512", unmaps, N_BIG);
+    bench_report("map_touch_unmap_512", whole, N_BIG);
+    time_protect(1, WARM_SMALL, N_SMALL);
+    bench_report("protect_1", protects, N_SMALL);
+    time_protect(BIG, WARM_BIG, N_BIG);
+    bench_report("protect_512", protects, N_BIG);
+    time_faults();
+    bench_report("fault_first_touch", faults, N_SMALL);
+    return 0;
+}
