@@ -55,11 +55,39 @@ static bool fault_is_wild(uint32_t client, uint64_t addr, uint32_t access) {
            ((access & IPC_ACCESS_EXEC) && !(perm & MM_PERM_X));
 }
 
+static uint64_t pool_at_start; /* free frames before the first program started */
+
+/* True if some client still has an address space. */
+static bool any_client_active(void) {
+    for (uint32_t c = 0; c < MM_MAX_CLIENTS; c++) {
+        if (server.client[c].active) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Once every client has ended (checked before each receive, so the last end has been
+ * served), says whether every frame came back: the pool's free count must equal the count
+ * before the first program started. A `test` line, so a QEMU scenario run fails on a leak. */
+static void check_pool_restored(void) {
+    static bool said;
+    if (said || any_client_active()) {
+        return;
+    }
+    said = true;
+    uint64_t now = mm_pool_available(&server.pool);
+    ipc_printf("test mm_pool_restored: %s (%llu frames free at the start, %llu now)\n",
+               now == pool_at_start ? "OK" : "FAILED", (unsigned long long)pool_at_start,
+               (unsigned long long)now);
+}
+
 /* mmp_port_t.next around the real port (ctx: that mmp_port_t): before a client's end is served (its
  * end notice, or a page fault its regions do not allow, which kills it), prints that client's map,
  * so the console holds each space's last state before it is torn down. */
 static bool dump_next(void *ctx, const mmp_msg_t *reply, mmp_msg_t *in) {
     const mmp_port_t *inner = ctx;
+    check_pool_restored();
     if (!inner->next(inner->ctx, reply, in)) {
         return false;
     }
@@ -109,6 +137,7 @@ int main(void) {
         ipc_printf("[mmserver] cannot start: %s\n", why);
         return 1;
     }
+    pool_at_start = mm_pool_available(&server.pool);
     if (!mmp_spawn_archive(&p, (const uint8_t *)(uintptr_t)b->archive_va, b->archive_size, report,
                            NULL)) {
         ipc_printf("[mmserver] the boot archive is malformed\n");

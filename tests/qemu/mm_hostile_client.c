@@ -1,9 +1,9 @@
 /*
  * A hostile client of mmserver through the real kernel (the `mm` image): kernel addresses,
  * an overflowing range, zero length, a count far past any quota, protect / decommit /
- * unmap of holes, W+X, a request through a forged capability slot; each must be refused
- * with its own typed error and change nothing: at the end this client's charge and regions
- * are as they started (the pool's free count is printed, not compared: the image's other
+ * unmap of holes, another process's range, W+X, a request through a forged capability slot; each
+ * must be refused with its own typed error and change nothing: at the end this client's charge and
+ * regions are as they started (the pool's free count is printed, not compared: the image's other
  * programs run meanwhile). Prints `test mm_client_NAME: OK|FAILED`.
  */
 #include <stdbool.h>
@@ -15,7 +15,8 @@
 #define VA     0x10000000ull
 #define KERNEL 0xffff800000000000ull
 #define HOLE   0x50000000ull
-#define FORGED 200u /* a slot this process was never given */
+#define FORGED 200u          /* a slot this process was never given */
+#define OTHERS 0x10000000ull /* where mm_requests maps its eager range */
 #define RW     (MM_PERM_R | MM_PERM_W)
 
 static mm_ipc_t ipc = {MM_SLOT_SERVER, (ipc_buffer_t *)(uintptr_t)MM_IPC_BUFFER_VA};
@@ -63,6 +64,12 @@ static mm_err_t unmap_hole(void) {
     return mm_unmap(&conn, HOLE, MM_PAGE_SIZE, NULL);
 }
 
+/* Protect of the range mm_requests maps in its own space (the same address): requests act
+ * on the caller's space only, where nothing is there. */
+static mm_err_t other_process_range(void) {
+    return mm_protect(&conn, OTHERS, 4 * MM_PAGE_SIZE, MM_PERM_R, NULL);
+}
+
 /* Writable and executable at once. */
 static mm_err_t write_exec(void) {
     return mm_map(&conn, VA, MM_PAGE_SIZE, RW | MM_PERM_X, 0, NULL);
@@ -84,6 +91,7 @@ static const attack_t attacks[] = {
     {"protect_hole", protect_hole, MM_ERR_NOT_MAPPED},
     {"decommit_hole", decommit_hole, MM_ERR_NOT_MAPPED},
     {"unmap_hole", unmap_hole, MM_ERR_NOT_MAPPED},
+    {"other_process_range", other_process_range, MM_ERR_NOT_MAPPED},
     {"write_exec", write_exec, MM_ERR_WX},
     {"forged_slot", forged_slot, MM_ERR_IPC},
 };
