@@ -32,14 +32,20 @@ rows=(
 )
 
 # figures[NAME:KEY] = "median min max"; counters[NAME] = counter named in the log.
-declare -A figures counters
+declare -A figures counters overheads
 names=()
 for spec in "$@"; do
     name=${spec%%=*} log=${spec#*=}
     [[ -f "$log" ]] || { echo "bench-report: no log $log" >&2; exit 1; }
     names+=("$name")
+    # The counter's own cost ("counter_read": two back-to-back reads, whose difference every
+    # figure includes once) is subtracted from each figure of the log that reports it.
+    overhead=$(tr -d '\r' <"$log" | sed -nE 's/.*bench counter_read: median ([0-9]+).*/\1/p' | tail -n 1)
+    overheads["$name"]=${overhead:-0}
     while read -r key med min max counter; do
-        figures["$name:$key"]="$med $min $max"
+        [[ $key == counter_read ]] && continue
+        o=${overhead:-0}
+        figures["$name:$key"]="$((med - o)) $((min - o)) $((max - o))"
         [[ -n "$counter" ]] && counters["$name"]=$counter
     done < <(tr -d '\r' <"$log" | awk '
         /bench [a-z0-9_]+: median/ {
@@ -69,6 +75,13 @@ row_figure() { # NAME KEYS
     return 0
 }
 
+for n in "${names[@]}"; do
+    if [[ ${overheads[$n]} == 0 ]]; then
+        echo "$n: counter ${counters[$n]:-unknown} (the program subtracts its own cost)"
+    else
+        echo "$n: counter ${counters[$n]:-unknown}, its own cost (${overheads[$n]}) subtracted here"
+    fi
+done
 printf '%-28s' "operation"
 for n in "${names[@]}"; do printf ' %22s' "$n (${counters[$n]:-?})"; done
 printf ' %12s %8s  %s\n' "mmk/linux" "seL4" "seL4 hardware"
@@ -82,6 +95,12 @@ json+="], \"counters\": {"
 first=1
 for n in "${names[@]}"; do
     json+="$([[ $first == 1 ]] || echo ", ")\"$n\": \"${counters[$n]:-unknown}\""
+    first=0
+done
+json+="}, \"counter_overhead_subtracted\": {"
+first=1
+for n in "${names[@]}"; do
+    json+="$([[ $first == 1 ]] || echo ", ")\"$n\": ${overheads[$n]}"
     first=0
 done
 json+="}, \"rows\": ["

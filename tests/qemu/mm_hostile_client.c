@@ -1,7 +1,8 @@
 /*
  * A hostile client of mmserver through the real kernel (the `mm` image): kernel addresses,
  * an overflowing range, zero length, a count far past any quota, protect / decommit /
- * unmap of holes, another process's range, W+X, a request through a forged capability slot; each
+ * unmap of holes, another process's range, W+X, a device mapping without the privilege, a
+ * request through a forged capability slot; each
  * must be refused with its own typed error and change nothing: at the end this client's charge and
  * regions are as they started (the pool's free count is printed, not compared: the image's other
  * programs run meanwhile). Prints `test mm_client_NAME: OK|FAILED`.
@@ -70,6 +71,12 @@ static mm_err_t other_process_range(void) {
     return mm_protect(&conn, OTHERS, 4 * MM_PAGE_SIZE, MM_PERM_R, NULL);
 }
 
+/* A device mapping of a physical page outside the pool, from a client that is not
+ * privileged. */
+static mm_err_t device_map(void) {
+    return mm_map_device(&conn, VA, MM_PAGE_SIZE, 0xa0000, MM_MEM_DEVICE, RW, 0, NULL);
+}
+
 /* Writable and executable at once. */
 static mm_err_t write_exec(void) {
     return mm_map(&conn, VA, MM_PAGE_SIZE, RW | MM_PERM_X, 0, NULL);
@@ -93,6 +100,7 @@ static const attack_t attacks[] = {
     {"unmap_hole", unmap_hole, MM_ERR_NOT_MAPPED},
     {"other_process_range", other_process_range, MM_ERR_NOT_MAPPED},
     {"write_exec", write_exec, MM_ERR_WX},
+    {"device_map", device_map, MM_ERR_DENIED},
     {"forged_slot", forged_slot, MM_ERR_IPC},
 };
 
