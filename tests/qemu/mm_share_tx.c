@@ -14,20 +14,6 @@
 static mm_ipc_t ipc = {MM_SLOT_SERVER, (ipc_buffer_t *)(uintptr_t)MM_IPC_BUFFER_VA};
 static mm_conn_t conn = {mm_ipc_call, &ipc, 0, 0};
 
-/* Tries every (receiver, window) pair once; returns how many shares succeeded. */
-static unsigned share_round(void) {
-    unsigned ok = 0;
-    for (uint32_t to = 1; to < MM_SHARE_IDS; to++) {
-        for (uint32_t k = 1; k < MM_SHARE_IDS; k++) {
-            if (mm_share(&conn, TX_VA, MM_PAGE_SIZE, to, MM_SHARE_WINDOW(k), MM_PERM_R | MM_PERM_W,
-                         NULL) == MM_OK) {
-                ok++;
-            }
-        }
-    }
-    return ok;
-}
-
 /* Maps, writes, shares, waits for the answer. */
 int main(void) {
     volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)TX_VA;
@@ -38,7 +24,8 @@ int main(void) {
     if (!why) {
         p[0] = MM_SHARE_MAGIC;
         for (unsigned r = 0; r < MM_SHARE_ROUNDS && !shared; r++) {
-            shared = share_round();
+            uint32_t to;
+            shared = mm_share_round(&conn, TX_VA, &to);
             ipc_yield();
         }
         why = shared != 1 ? "not exactly one share accepted" : NULL;

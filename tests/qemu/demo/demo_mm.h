@@ -1,19 +1,17 @@
 /*
  * What the memory demo programs (memory, writer, reader, wild) share: the connection to
- * mmserver, the names of its typed errors, and where the writer's buffer travels (the
- * pattern of tests/qemu/mm_share.h: the reader accepts a one-page window from every
- * possible client id, the sender shares into every candidate, only one share lands).
+ * mmserver, the names of its typed errors, and what the writer's buffer carries; it
+ * travels by the rendezvous of tests/qemu/mm_share.h.
  */
 #pragma once
 
 #include <ipc/mm_client.h>
 #include <ipc/user.h>
 
-#define DEMO_SHARE_IDS       16u /* client ids 1..15 */
-#define DEMO_SHARE_WINDOW(k) (0x60000000ull + (uint64_t)(k)*MM_PAGE_SIZE)
-#define DEMO_SHARE_ROUNDS    2000u
-#define DEMO_SHARE_TEXT      "hello from the writer, through one shared frame"
-#define DEMO_SHARE_ANSWER    0xa115ed0c0ffee00ull
+#include "../mm_share.h"
+
+#define DEMO_SHARE_TEXT   "hello from the writer, through one shared frame"
+#define DEMO_SHARE_ANSWER 0xa115ed0c0ffee00ull
 
 static mm_ipc_t demo_ipc = {MM_SLOT_SERVER, (ipc_buffer_t *)(uintptr_t)MM_IPC_BUFFER_VA};
 static mm_conn_t demo_conn = {mm_ipc_call, &demo_ipc, 0, 0};

@@ -7,21 +7,6 @@
 
 #define TX_VA 0x50000000ull
 
-/* Tries every (receiver, window) pair once; returns how many shares succeeded. */
-static unsigned share_round(uint32_t *to_out) {
-    unsigned ok = 0;
-    for (uint32_t to = 1; to < DEMO_SHARE_IDS; to++) {
-        for (uint32_t k = 1; k < DEMO_SHARE_IDS; k++) {
-            if (mm_share(&demo_conn, TX_VA, MM_PAGE_SIZE, to, DEMO_SHARE_WINDOW(k),
-                         MM_PERM_R | MM_PERM_W, NULL) == MM_OK) {
-                *to_out = to;
-                ok++;
-            }
-        }
-    }
-    return ok;
-}
-
 /* Maps, writes, shares, waits for the answer. */
 int main(void) {
     volatile char *text = (volatile char *)(uintptr_t)TX_VA;
@@ -39,8 +24,8 @@ int main(void) {
                msg);
     unsigned shared = 0;
     uint32_t to = 0;
-    for (unsigned r = 0; r < DEMO_SHARE_ROUNDS && !shared; r++) {
-        shared = share_round(&to);
+    for (unsigned r = 0; r < MM_SHARE_ROUNDS && !shared; r++) {
+        shared = mm_share_round(&demo_conn, TX_VA, &to);
         ipc_yield();
     }
     if (shared != 1) {
@@ -49,7 +34,7 @@ int main(void) {
     }
     ipc_printf("writer: mm_share(%p, 1 page, to client %u, rw-) -> OK\n", (void *)(uintptr_t)TX_VA,
                to);
-    for (unsigned r = 0; r < DEMO_SHARE_ROUNDS && *answer != DEMO_SHARE_ANSWER; r++) {
+    for (unsigned r = 0; r < MM_SHARE_ROUNDS && *answer != DEMO_SHARE_ANSWER; r++) {
         ipc_yield();
     }
     if (*answer != DEMO_SHARE_ANSWER) {
