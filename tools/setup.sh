@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project needs, and nothing when all are present.
+#   tools/setup.sh           what make run / make test / make bench / make fuzz need
+#   tools/setup.sh prove     the same plus the provers of make prove (Frama-C, Why3, Z3, CVC4)
 # As root it runs apt-get; otherwise it prints the one command to run and fails, so that
 # `make run` and `make test` stop before a confusing build error.
 set -euo pipefail
@@ -14,7 +16,14 @@ packages=(
     cpio file                              # the boot archive; file(1) for tool checks
     gdb-multiarch                          # make debug
     gnuplot-nox                            # make bench plots
+    libclang-rt-14-dev                     # libFuzzer, ASan and UBSan runtimes (make fuzz, make test)
 )
+for group in "$@"; do
+    case "$group" in
+        prove) packages+=(frama-c-base why3 z3 cvc4) ;; # make prove: Frama-C WP and its provers
+        *) echo "setup: unknown package group '$group'" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
