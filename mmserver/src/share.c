@@ -5,6 +5,10 @@
  * need), so a share never fails for the receiver's quota or costs the sender anything. The sender
  * then maps frames it has into part of that window: the same frames, each one more user; a frame
  * goes back to the pool when its last user drops it.
+ *
+ * The sender's permission is a ceiling: the shared pages' max permissions become exactly
+ * what the sender gave, so the receiver can protect them down and back up to that, never
+ * above (a read-only share stays read-only, and cannot be shared onward writable).
  */
 #include "door.h"
 
@@ -151,6 +155,7 @@ mm_err_t mm_req_share(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     mm_region_carve(t, dst, len, &first, &end);
     for (uint32_t i = first; i < end; i++) {
         t->region[i].perm = (uint8_t)perm;
+        t->region[i].maxperm = (uint8_t)perm; /* the sender's perm is a ceiling (see top) */
     }
     t->unbacked -= n;
     mm_pool_unreserve(&srv->pool, n);

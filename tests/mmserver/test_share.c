@@ -117,3 +117,44 @@ MMT_FOR_ALL_FORMATS(share, decommit_receiver) {
              fmt->name);
     mmt_fini(e);
 }
+
+/* Issue 14, hole 1: the sender's permission is a ceiling. A window accepted read-write that
+ * receives a read-only share must stay read-only: the receiver cannot protect it up, share
+ * it onward writable, or write it through a fault. */
+MMT_FOR_ALL_FORMATS(share, sender_perm_is_a_ceiling) {
+    mmt_env_t env, *e = &env;
+    mmt_init(e, fmt, 0);
+    setup(e, RW);
+    mmt_expect(mmt_share(e, 1, SRC, 4 * PG, 2, DST, R), MM_OK, "a read-only share");
+    cr_assert_eq(e->reply[MM_R_SHR_PERM], R, "the reply says read-only");
+    mmt_expect(mmt_accept(e, 3, 2, 0x70000000, 4 * PG, RW), MM_OK, "3 accepts from 2");
+    mmt_snap_t s = mmt_snapshot(e);
+    mmt_expect(mmt_protect(e, 2, DST, 4 * PG, RW), MM_ERR_DENIED, "protect up to the window max");
+    mmt_expect(mmt_protect(e, 2, DST, PG, RW), MM_ERR_DENIED, "protect one page up");
+    mmt_expect(mmt_share(e, 2, DST, 4 * PG, 3, 0x70000000, RW), MM_ERR_DENIED,
+               "re-share writable onward");
+    mmt_expect_snapshot(e, &s, "refused escalations");
+    mmt_snap_free(&s);
+    mm_kill_reason_t why;
+    cr_assert_eq(mm_fault(e->srv, 2, DST, IPC_ACCESS_WRITE, &why), MM_FAULT_KILL,
+                 "a write to the read-only share kills the receiver");
+    cr_assert_eq(why, MM_KILL_ACCESS);
+    mmt_said("%s: a read-only share stays read-only: protect up, writable re-share and a write "
+             "fault are refused",
+             fmt->name);
+    mmt_fini(e);
+}
+
+/* The ceiling holds for the shared pages only: the rest of the window keeps the max the
+ * receiver asked for, and a protect down and up again within the share's perm is fine. */
+MMT_FOR_ALL_FORMATS(share, ceiling_only_where_shared) {
+    mmt_env_t env, *e = &env;
+    mmt_init(e, fmt, 0);
+    setup(e, RW);
+    mmt_expect(mmt_share(e, 1, SRC, 4 * PG, 2, DST, R), MM_OK, "a read-only share");
+    mmt_expect(mmt_protect(e, 2, DST + 8 * PG, 8 * PG, RW), MM_OK,
+               "the unshared part of the window opens read-write");
+    mmt_expect(mmt_protect(e, 2, DST, 4 * PG, R), MM_OK, "the shared part stays at its ceiling");
+    mmt_said("%s: the sender's ceiling applies to the shared pages only", fmt->name);
+    mmt_fini(e);
+}

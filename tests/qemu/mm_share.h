@@ -16,6 +16,9 @@
 #define MM_SHARE_WINDOW(k) (0x60000000ull + (uint64_t)(k)*MM_PAGE_SIZE)
 #define MM_SHARE_MAGIC     0x5ea12ed0c0ffee00ull
 #define MM_SHARE_ROUNDS    2000u
+/* The second round: a page the sender shares read-only into a read-write window (issue 14,
+ * hole 1: the receiver must not be able to make it writable). */
+#define MM_SHARE_RO_WINDOW 0x61000000ull
 
 /* Accepts a read-write one-page window from every other live client id. False if one is
  * refused for another reason than "that is you" (INVAL) or "nobody has that id"

@@ -1,7 +1,8 @@
 /*
  * Sharing between two processes, the receiving side (with mm_share_tx), through the
  * rendezvous of mm_share.h: accept a window from every possible sender, wait until a frame
- * appears in one, read the sender's word there and answer through the same frame.
+ * appears in one, read the sender's word there; then a second page comes read-only into a
+ * read-write window, which must stay read-only; then answer through the first frame.
  */
 #include "mm_share.h"
 #include "test.h"
@@ -20,7 +21,37 @@ static bool accept_all(void) {
     return true;
 }
 
-/* Accepts, waits for the share, checks the sender's word. */
+/* The read-only round: accepts a read-write window from the sender, waits for its read-only
+ * share, then tries to make it writable. NULL when the sender's permission held. */
+static const char *read_only_round(uint32_t from) {
+    if (mm_share_accept(&conn, from, MM_SHARE_RO_WINDOW, MM_PAGE_SIZE, MM_PERM_R | MM_PERM_W,
+                        NULL) != MM_OK) {
+        return "the read-only round's window was refused";
+    }
+    mm_query_result_t q = {0};
+    for (unsigned r = 0; r < MM_SHARE_ROUNDS && !q.frame; r++) {
+        if (mm_query(&conn, MM_SHARE_RO_WINDOW, &q) != MM_OK) {
+            return "query of the read-only window failed";
+        }
+        ipc_yield();
+    }
+    if (!q.frame) {
+        return "no read-only share arrived";
+    }
+    mm_err_t e = mm_protect(&conn, MM_SHARE_RO_WINDOW, MM_PAGE_SIZE, MM_PERM_R | MM_PERM_W, NULL);
+    ipc_printf("  read-only share: protect to read-write -> error %u (want DENIED, %u)\n",
+               (unsigned)e, (unsigned)MM_ERR_DENIED);
+    if (e != MM_ERR_DENIED) {
+        return "the receiver made a read-only share writable";
+    }
+    if (mm_query(&conn, MM_SHARE_RO_WINDOW, &q) != MM_OK || q.perm != MM_PERM_R ||
+        q.maxperm != MM_PERM_R) {
+        return "the read-only share does not say read-only (perm and max)";
+    }
+    return NULL;
+}
+
+/* Accepts, waits for the share, checks the sender's word, then the read-only round. */
 int main(void) {
     const char *why = accept_all() ? NULL : "a window was refused";
     uint32_t from = why ? 0 : mm_share_wait(&conn);
@@ -29,6 +60,7 @@ int main(void) {
     if (!why && *(volatile uint64_t *)(uintptr_t)va != MM_SHARE_MAGIC) {
         why = "the shared page does not hold the sender's word";
     }
+    why = why ? why : read_only_round(from);
     if (!why) {
         *(volatile uint64_t *)(uintptr_t)(va + 8) = MM_SHARE_MAGIC + 1; /* the answer */
     }
