@@ -191,3 +191,95 @@ PTT_FOR_ALL_FORMATS(encode, invalid_entries) {
     }
     cr_log_info("%s: %u hand-picked invalid entries decode as PT_KIND_INVALID", fmt->name, n);
 }
+
+/* ---- aarch64: what AttrIndx selects in PT_AARCH64_MAIR ----------------------------------- */
+
+/* The kinds of memory attribute a MAIR_EL1 byte can describe, as far as libpt cares. */
+typedef enum mair_kind {
+    MAIR_DEVICE_NGNRNE, /* 0x00 */
+    MAIR_DEVICE_NGNRE,  /* 0x04 */
+    MAIR_DEVICE_OTHER,  /* 0x08 nGRE, 0x0c GRE: gathering or reordering allowed */
+    MAIR_NORMAL_WB,     /* inner and outer write-back (any allocation hints) */
+    MAIR_NORMAL_NC,     /* inner and outer non-cacheable (0x44) */
+    MAIR_NORMAL_OTHER,  /* write-through, mixed inner/outer, or reserved encodings */
+} mair_kind_t;
+
+static const char *const mair_kind_name[] = {"Device-nGnRnE",        "Device-nGnRE",
+                                             "Device-nGRE/GRE",      "Normal write-back",
+                                             "Normal non-cacheable", "other"};
+
+/* What one half (inner or outer) of a Normal attribute byte says (Arm ARM, MAIR_ELx):
+ * 0b0100 non-cacheable; 0b01RW (write-back transient) and 0b11RW (write-back non-transient)
+ * with RW != 0 are write-back; everything else (write-through, reserved) is neither. */
+typedef enum mair_cache { MAIR_CACHE_OTHER, MAIR_CACHE_NC, MAIR_CACHE_WB } mair_cache_t;
+
+/* The cacheability nibble n of a Normal attribute byte describes. */
+static mair_cache_t mair_nibble(unsigned n) {
+    if (n == 0x4) {
+        return MAIR_CACHE_NC;
+    }
+    bool wb = (n & 0x4) != 0, alloc = (n & 0x3) != 0;
+    return wb && alloc ? MAIR_CACHE_WB : MAIR_CACHE_OTHER;
+}
+
+/* Decodes attribute byte b of a MAIR_EL1 value (Arm ARM D19, MAIR_EL1 "Attr<n>": outer
+ * nibble 0 is Device memory, whose inner nibble gives the kind). Written from the
+ * architecture's table, sharing nothing with libpt. */
+static mair_kind_t mair_decode(uint8_t b) {
+    unsigned outer = b >> 4, inner = b & 0xf;
+    if (outer == 0) {
+        return inner == 0x0   ? MAIR_DEVICE_NGNRNE
+               : inner == 0x4 ? MAIR_DEVICE_NGNRE
+                              : MAIR_DEVICE_OTHER;
+    }
+    mair_cache_t o = mair_nibble(outer), i = mair_nibble(inner);
+    if (o == MAIR_CACHE_WB && i == MAIR_CACHE_WB) {
+        return MAIR_NORMAL_WB;
+    }
+    return o == MAIR_CACHE_NC && i == MAIR_CACHE_NC ? MAIR_NORMAL_NC : MAIR_NORMAL_OTHER;
+}
+
+/* True if kind k is what libpt's memory type mt promises (pt.h): normal is cacheable
+ * write-back, device uncached and strongly ordered, write-combining uncached and weakly
+ * ordered (Normal non-cacheable). */
+static bool mair_fits(pt_memtype_t mt, mair_kind_t k) {
+    switch (mt) {
+        case PT_MEM_NORMAL:
+            return k == MAIR_NORMAL_WB;
+        case PT_MEM_DEVICE:
+            return k == MAIR_DEVICE_NGNRNE || k == MAIR_DEVICE_NGNRE;
+        default:
+            return k == MAIR_NORMAL_NC;
+    }
+}
+
+Test(encode, aarch64_mair_gives_each_memtype_its_attribute) {
+    const pt_format_t *fmt = &pt_format_aarch64;
+    static const char *const mt_name[PT_MEM_COUNT_] = {"normal", "device", "write-combining"};
+    unsigned wrong = 0;
+    for (unsigned mt = 0; mt < PT_MEM_COUNT_; mt++) {
+        for (unsigned level = 0; level < 3; level++) {
+            pt_attr_t a = {PT_R | PT_W, (uint8_t)mt};
+            uint64_t e = fmt->encode_leaf(1ull << ptt_shift(level), a, level, 0);
+            unsigned index = (unsigned)(e >> 2) & 7; /* AttrIndx, descriptor bits 4:2 */
+            uint8_t byte = (uint8_t)(PT_AARCH64_MAIR >> (8 * index));
+            mair_kind_t k = mair_decode(byte);
+            bool fits = mair_fits((pt_memtype_t)mt, k);
+            cr_expect(fits,
+                      "aarch64: %s memory at level %u has AttrIndx %u; PT_AARCH64_MAIR %#llx "
+                      "holds 0x%02x there, which is %s",
+                      mt_name[mt], level, index, (unsigned long long)PT_AARCH64_MAIR, byte,
+                      mair_kind_name[k]);
+            wrong += !fits;
+            if (level == 0) {
+                cr_log_info("aarch64: %s -> AttrIndx %u -> MAIR byte 0x%02x = %s", mt_name[mt],
+                            index, byte, mair_kind_name[k]);
+            }
+        }
+    }
+    cr_assert_eq(wrong, 0, "aarch64: %u of 9 (memory type, level) pairs select the wrong kind",
+                 wrong);
+    cr_log_info("aarch64: every memory type's AttrIndx (levels 0-2) selects a MAIR_EL1 "
+                "attribute of its kind in PT_AARCH64_MAIR %#llx",
+                (unsigned long long)PT_AARCH64_MAIR);
+}

@@ -134,10 +134,11 @@ extern const pt_format_t pt_format_aarch64; /* 4 KiB granule, 48-bit, stage 1 */
 #define PT_X86_PAT_MSR 0x0007040100070406ull
 
 /*
- * The aarch64 format's AttrIndx values index this MAIR_EL1 layout: attr 0 normal WB,
- * attr 1 device nGnRnE, attr 2 normal non-cacheable (write-combining).
+ * The aarch64 format's AttrIndx values index this MAIR_EL1 layout (one byte per AttrN, Attr0
+ * in bits 7:0): Attr0 = 0xff normal inner/outer write-back non-transient, read/write-allocate;
+ * Attr1 = 0x00 device nGnRnE; Attr2 = 0x44 normal inner/outer non-cacheable (write-combining).
  */
-#define PT_AARCH64_MAIR 0x000000000044ff00ull
+#define PT_AARCH64_MAIR 0x00000000004400ffull
 
 /* How libpt reaches memory. Every hook receives ctx. */
 typedef struct pt_hooks {
