@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The hostile-process stress run (issue 14): mm_chaos, seeded, beside its witness, booted
+# through mmserver (the `mm_chaos` image, tests/qemu/README.md).
+#
+#   stress.sh --one RUNNER IMAGE_DIR
+#       One run, for ctest: passes only when tools/qemu-test.sh passes AND the console holds
+#       mmserver's `test mm_pool_restored: OK`, `test mm_chaos_checks: OK` and the witness's
+#       OK lines; prints `seed S ARCH: N syscalls, OK|FAILED`.
+#   stress.sh [ARCH...]
+#       Seeds SEED, SEED+1, ... (SEED: default the current time) on every ARCH (default: every
+#       arch/*/config.cmake), each in its own build tree build/stress-ARCH configured with
+#       -DMMK_CHAOS_SEED, until STRESS_SECONDS (default 600) have passed (at least one seed).
+#       STRESS_STEPS (default 4000) steps per run. Prints one line per seed and arch; stops at
+#       the first failure with its console log and the command that reproduces it.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+required=("test mm_pool_restored: OK" "test mm_chaos_checks: OK" "test mm_witness_watch: OK"
+          "test mm_witness_data_intact: OK" "test mm_witness_account_same: OK")
+
+# Boots IMAGE_DIR with RUNNER through qemu-test.sh into LOG; prints the seed line; fails
+# unless qemu-test.sh passed and every required line is there.
+one() {
+    local runner=$1 image=$2 log=$3 arch
+    arch=$(basename "$(dirname "$runner")")
+    "$root/tools/qemu-test.sh" "$runner" "$image" >"$log" 2>&1
+    local rc=$? missing=
+    for line in "${required[@]}"; do
+        tr -d '\r' <"$log" | grep -q "^$line" || missing+="${missing:+, }'$line'"
+    done
+    local summary seed calls verdict=OK
+    summary=$(tr -d '\r' <"$log" | grep -o 'seed=[0-9]* steps=[0-9]* syscalls=[0-9]*.*' | tail -n 1)
+    seed=$(sed -nE 's/^seed=([0-9]+).*/\1/p' <<<"$summary")
+    calls=$(sed -nE 's/.* syscalls=([0-9]+).*/\1/p' <<<"$summary")
+    ((rc == 0)) && [[ -z "$missing" ]] || verdict=FAILED
+    echo "seed ${seed:-?} $arch: ${calls:-?} syscalls (${summary:-no summary line}), $verdict"
+    [[ -n "$missing" ]] && echo "stress: missing $missing" >&2
+    [[ $verdict == OK ]]
+}
+
+if [[ "${1:-}" == --one ]]; then
+    runner=${2:?usage: stress.sh --one RUNNER IMAGE_DIR}
+    image=${3:?usage: stress.sh --one RUNNER IMAGE_DIR}
+    log=$(mktemp)
+    trap 'rm -f "$log"' EXIT
+    one "$runner" "$image" "$log"
+    rc=$?
+    cat "$log" # ctest --output-on-failure shows it; the seed line stays the first
+    exit $rc
+fi
+
+arches=("$@")
+if ((${#arches[@]} == 0)); then
+    for c in "$root"/arch/*/config.cmake; do
+        arches+=("$(basename "$(dirname "$c")")")
+    done
+fi
+seconds=${STRESS_SECONDS:-600}
+seed=${SEED:-$(date +%s)}
+steps=${STRESS_STEPS:-4000}
+logdir="$root/build/stress-logs"
+mkdir -p "$logdir"
+
+# Configures build/stress-ARCH for seed $1 and builds the image; quiet unless it fails.
+build() {
+    local arch=$1 s=$2 dir="$root/build/stress-$1" out
+    out=$(cmake -S "$root" -B "$dir" -G Ninja -DARCH="$arch" -DCMAKE_C_COMPILER=clang \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMK_CHAOS_SEED="$s" -DMMK_CHAOS_STEPS="$steps" 2>&1 &&
+        cmake --build "$dir" --target image_mm_chaos 2>&1) || { echo "$out" >&2; return 1; }
+}
+
+start=$SECONDS runs=0
+echo "stress: mm_chaos ($steps steps) on ${arches[*]} from seed $seed for ${seconds} s; logs in $logdir"
+while :; do
+    for arch in "${arches[@]}"; do
+        build "$arch" "$seed" || { echo "stress: build of seed $seed for $arch failed"; exit 2; }
+        log="$logdir/seed-$seed-$arch.log"
+        if ! one "$root/arch/$arch/qemu.sh" "$root/build/stress-$arch/images/mm_chaos" "$log"; then
+            echo "stress: seed $seed FAILED on $arch; console: $log"
+            echo "stress: reproduce with: make stress SEED=$seed STRESS_SECONDS=0 STRESS_STEPS=$steps"
+            echo "stress:   or: cmake -S . -B build/stress-$arch -DARCH=$arch -DMMK_CHAOS_SEED=$seed" \
+                 "-DMMK_CHAOS_STEPS=$steps (-DMMK_CHAOS_TRACE=1 prints every step) &&" \
+                 "cmake --build build/stress-$arch --target image_mm_chaos &&" \
+                 "tools/stress.sh --one arch/$arch/qemu.sh build/stress-$arch/images/mm_chaos"
+            exit 1
+        fi
+        rm -f "$log"
+        runs=$((runs + 1))
+    done
+    seed=$((seed + 1))
+    ((SECONDS - start >= seconds)) && break
+done
+echo "stress: $runs runs passed (seeds up to $((seed - 1)), ${arches[*]}) in $((SECONDS - start)) s"
