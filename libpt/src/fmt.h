@@ -18,6 +18,13 @@ static inline unsigned fmt_shift(unsigned level) {
     return PT_PAGE_SHIFT + PT_LEVEL_BITS * level;
 }
 
+/* True if attr names only defined things: PT_* permission bits and a memory type below
+ * PT_MEM_COUNT_. Every format's check_attr starts here, so a bit no format knows is refused
+ * (never dropped) and encode_leaf may index its per-memtype tables with attr.memtype. */
+static inline bool fmt_attr_known(pt_attr_t attr) {
+    return (attr.perm & ~PT_PERM_ALL) == 0 && attr.memtype < PT_MEM_COUNT_;
+}
+
 /* Stores v through pa when the caller asked for it. */
 static inline void fmt_set_pa(pt_paddr_t *pa, pt_paddr_t v) {
     if (pa) {

@@ -34,7 +34,7 @@ static const uint8_t a64_attr_index[PT_MEM_COUNT_] = {
 
 /* Every leaf is readable at the level it grants, so PT_R is required. */
 static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags) {
-    if (!(attr.perm & PT_R) || attr.memtype >= PT_MEM_COUNT_) {
+    if (!fmt_attr_known(attr) || !(attr.perm & PT_R)) {
         return PT_ERR_PERM;
     }
     if (level == 2 && (flags & PT_FEAT_NO_GIGA)) {

@@ -32,10 +32,10 @@ static const uint8_t rv_pbmt[PT_MEM_COUNT_] = {
 
 /* W without R is reserved, R=W=X=0 means "pointer", and memory types need Svpbmt. */
 static pt_err_t rv_check_attr(pt_attr_t attr, unsigned level, uint32_t flags) {
-    if ((attr.perm & PT_W) && !(attr.perm & PT_R)) {
+    if (!fmt_attr_known(attr) || ((attr.perm & PT_W) && !(attr.perm & PT_R))) {
         return PT_ERR_PERM;
     }
-    if (!(attr.perm & (PT_R | PT_X)) || attr.memtype >= PT_MEM_COUNT_) {
+    if (!(attr.perm & (PT_R | PT_X))) {
         return PT_ERR_PERM;
     }
     if (attr.memtype != PT_MEM_NORMAL && !(flags & PT_FEAT_SVPBMT)) {

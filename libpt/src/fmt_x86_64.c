@@ -38,7 +38,7 @@ static uint64_t x86_pat_bit(unsigned level) {
 
 /* x86 leaves are always readable, so every leaf must ask for PT_R. */
 static pt_err_t x86_check_attr(pt_attr_t attr, unsigned level, uint32_t flags) {
-    if (!(attr.perm & PT_R) || attr.memtype >= PT_MEM_COUNT_) {
+    if (!fmt_attr_known(attr) || !(attr.perm & PT_R)) {
         return PT_ERR_PERM;
     }
     if (level == 2 && (flags & PT_FEAT_NO_GIGA)) {

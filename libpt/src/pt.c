@@ -136,6 +136,19 @@ static pt_err_t check_frames(const pt_format_t *f, const pt_frames_t *src, uint6
     return frame_ok(f, src->base + len - PT_PAGE_SIZE) ? PT_OK : PT_ERR_RANGE;
 }
 
+/*
+ * Checks what map or protect is asked to grant at va, for both of them. Critical: a PT_U leaf
+ * never goes into the upper half, and attr must be a set the format can express, which
+ * refuses any permission bit outside PT_PERM_ALL and any unknown memory type (check_attr),
+ * so nothing is ever granted other than what was asked. Encoding trusts it.
+ */
+static pt_err_t check_attr_at_door(const pt_space_t *s, pt_vaddr_t va, pt_attr_t attr) {
+    if ((attr.perm & PT_U) && is_upper(s->fmt, va)) {
+        return PT_ERR_RANGE;
+    }
+    return s->fmt->check_attr(attr, 0, s->flags);
+}
+
 /* ---- the walk ------------------------------------------------------------------------- */
 
 typedef enum walk_op { OP_MAP, OP_UNMAP, OP_PROTECT } walk_op_t;
@@ -671,11 +684,8 @@ pt_err_t pt_map(pt_space_t *s, pt_vaddr_t va, uint64_t len, const pt_frames_t *s
         w.tmpl[level] = s->fmt->encode_leaf(0, attr, level, s->flags);
     }
     pt_err_t err = check_range(s, va, len, &last);
-    if (err == PT_OK && (attr.perm & PT_U) && is_upper(s->fmt, va)) {
-        err = PT_ERR_RANGE;
-    }
     if (err == PT_OK) {
-        err = s->fmt->check_attr(attr, 0, s->flags);
+        err = check_attr_at_door(s, va, attr);
     }
     if (err == PT_OK) {
         err = check_frames(s->fmt, src, len);
@@ -705,11 +715,8 @@ pt_err_t pt_protect(pt_space_t *s, pt_vaddr_t va, uint64_t len, pt_attr_t attr, 
     walk_t w;
     walk_init(&w, s, OP_PROTECT, va, flags, attr, res);
     pt_err_t err = check_range(s, va, len, &last);
-    if (err == PT_OK && (attr.perm & PT_U) && is_upper(s->fmt, va)) {
-        err = PT_ERR_RANGE;
-    }
     if (err == PT_OK) {
-        err = s->fmt->check_attr(normal, 0, s->flags);
+        err = check_attr_at_door(s, va, normal);
     }
     return err == PT_OK ? run(&w, va, last) : err;
 }

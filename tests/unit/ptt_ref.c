@@ -48,7 +48,7 @@ static uint64_t aarch64_leaf(pt_paddr_t pa, pt_attr_t a, unsigned level) {
 }
 
 bool ref_expressible(const pt_format_t *fmt, pt_attr_t attr, unsigned level, uint32_t flags) {
-    if (attr.memtype >= PT_MEM_COUNT_ || level > 2) {
+    if ((attr.perm & ~PT_PERM_ALL) || attr.memtype >= PT_MEM_COUNT_ || level > 2) {
         return false;
     }
     if (level == 2 && (flags & PT_FEAT_NO_GIGA)) {

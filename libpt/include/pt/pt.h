@@ -110,7 +110,9 @@ typedef struct pt_format {
      * same answer decode gives); the walker's fast path for intermediate levels. */
     uint64_t table_mask;
     uint64_t table_match;
-    /* PT_OK if the format can express attr at this level with these space flags. */
+    /* PT_OK if the format can express attr at this level with these space flags; PT_ERR_PERM
+     * otherwise, and always for a permission bit outside PT_PERM_ALL or an unknown memory
+     * type. */
     pt_err_t (*check_attr)(pt_attr_t attr, unsigned level, uint32_t flags);
     /* The leaf entry for pa with attr at level; attr has passed check_attr. */
     uint64_t (*encode_leaf)(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags);
