@@ -175,10 +175,12 @@ static ipc_err_t sys_cap_identify(kern_thread_t *t, const uint64_t a[6], uint64_
     return IPC_OK;
 }
 
-/* The live thread named by the thread capability in slot of t's table. */
-static ipc_err_t thread_lookup(kern_thread_t *t, uint64_t slot, kern_thread_t **out) {
+/* The live thread named by the thread capability in slot of t's table, which must hold
+ * every right in rights. */
+static ipc_err_t thread_lookup(kern_thread_t *t, uint64_t slot, uint8_t rights,
+                               kern_thread_t **out) {
     kern_cap_t *c;
-    ipc_err_t e = kern_cap_lookup(&t->space->caps, slot, IPC_CAP_THREAD, 0, &c);
+    ipc_err_t e = kern_cap_lookup(&t->space->caps, slot, IPC_CAP_THREAD, rights, &c);
     if (e == IPC_OK) {
         *out = kern_thread_of(c->obj);
     }
@@ -189,7 +191,7 @@ static ipc_err_t thread_lookup(kern_thread_t *t, uint64_t slot, kern_thread_t **
 static ipc_err_t sys_thread_kill(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
     (void)value;
     kern_thread_t *victim;
-    ipc_err_t e = thread_lookup(t, a[0], &victim);
+    ipc_err_t e = thread_lookup(t, a[0], 0, &victim);
     if (e != IPC_OK) {
         return e;
     }
@@ -199,11 +201,12 @@ static ipc_err_t sys_thread_kill(kern_thread_t *t, const uint64_t a[6], uint64_t
     return IPC_OK;
 }
 
-/* thread_set_fault (thread slot, endpoint slot or IPC_SLOT_NONE). */
+/* thread_set_fault (thread slot, endpoint slot or IPC_SLOT_NONE): only through a thread
+ * capability with the bind right, which a process mmserver manages lacks for itself. */
 static ipc_err_t sys_thread_set_fault(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
     (void)value;
     kern_thread_t *target;
-    ipc_err_t e = thread_lookup(t, a[0], &target);
+    ipc_err_t e = thread_lookup(t, a[0], IPC_RIGHT_THREAD_BIND, &target);
     if (e != IPC_OK) {
         return e;
     }
@@ -223,7 +226,7 @@ static ipc_err_t sys_thread_set_fault(kern_thread_t *t, const uint64_t a[6], uin
 static ipc_err_t sys_thread_set_priority(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
     (void)value;
     kern_thread_t *target;
-    ipc_err_t e = thread_lookup(t, a[0], &target);
+    ipc_err_t e = thread_lookup(t, a[0], 0, &target);
     if (e != IPC_OK) {
         return e;
     }

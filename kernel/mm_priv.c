@@ -155,11 +155,15 @@ static void client_name(char *name, uint64_t space) {
 }
 
 /* Puts a capability to n into n's own IPC_SLOT_SELF (a new process's first thread) and
- * into slot of t's table (checked empty by the caller). */
+ * into slot of t's table (checked empty by the caller). The process's own lacks the bind
+ * right: its fault endpoint, set by mmserver, is a binding it cannot change, so its faults
+ * and its end notice always reach mmserver (issue 14, hole 2). */
 static void thread_caps(kern_thread_t *t, kern_thread_t *n, uint64_t slot) {
     kern_cap_t self = kern_cap_thread(&n->tcb);
     if (n->space->threads == 1) {
-        kern_cap_insert(&n->space->caps, IPC_SLOT_SELF, &self);
+        kern_cap_t own = self;
+        own.rights &= (uint8_t)~IPC_RIGHT_THREAD_BIND;
+        kern_cap_insert(&n->space->caps, IPC_SLOT_SELF, &own);
     }
     kern_cap_insert(&t->space->caps, slot, &self);
 }

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Runs a scenario image under QEMU and decides pass or fail, for ctest:
 #
-#   qemu-test.sh RUNNER IMAGE_DIR [runner args...]
+#   qemu-test.sh [--require LINE]... RUNNER IMAGE_DIR [runner args...]
 #
 # RUNNER is the architecture's boot script (arch/<arch>/qemu.sh), which exits with the
 # guest's status. Passes only when BOTH the guest exited with status 0 AND the output
-# ends its tests with the line "N passed, 0 failed" (N > 0) and holds no FAILED verdict.
-# A time limit (MMK_QEMU_TIMEOUT, default 110 s) stops a hung guest.
+# ends its tests with the line "N passed, 0 failed" (N > 0) and holds no FAILED verdict,
+# AND every LINE given with --require appears as a whole line (an image that runs
+# mmserver requires its `test mm_pool_restored: OK ...` line: a run in which mmserver never
+# checked its pool must not pass). A time limit (MMK_QEMU_TIMEOUT, default 110 s) stops a
+# hung guest.
 set -uo pipefail
 
-runner=${1:?usage: qemu-test.sh RUNNER IMAGE_DIR [args...]}
+required=()
+while [[ "${1:-}" == --require ]]; do
+    required+=("${2:?--require needs a line}")
+    shift 2
+done
+runner=${1:?usage: qemu-test.sh [--require LINE]... RUNNER IMAGE_DIR [args...]}
 shift
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -33,4 +41,10 @@ if ((rc != 0 || failed != 0 || passed == 0)) || tr -d '\r' <"$log" | grep -q '^t
     echo "qemu-test: FAILED: guest status $rc, $summary" >&2
     exit 1
 fi
-echo "qemu-test: passed: guest status 0, $summary"
+for line in "${required[@]}"; do
+    if ! tr -d '\r' <"$log" | grep -qE "^${line}( |$)"; then
+        echo "qemu-test: FAILED: the required line '$line' never appeared" >&2
+        exit 1
+    fi
+done
+echo "qemu-test: passed: guest status 0, $summary${required:+, every required line seen}"

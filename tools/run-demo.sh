@@ -2,7 +2,8 @@
 # `make run`: boots the run image with the arch's qemu.sh, the console on this terminal and
 # copied to LOG; then draws the address spaces mmserver dumped into that log with mmviz
 # as SVG and says where. The exit status is QEMU's (the guest's verdict), whatever mmviz
-# does.
+# does, except that a run in which mmserver never reported its pool restored
+# (`test mm_pool_restored: OK`) fails: frames may have been lost.
 #
 #   run-demo.sh QEMU_SH IMAGE_DIR LOG MMVIZ SVG
 set -uo pipefail
@@ -14,5 +15,9 @@ if "$mmviz" "$log" -o "$svg"; then
     echo "address-space picture: $svg"
 else
     echo "run-demo.sh: mmviz drew no picture from $log" >&2
+fi
+if ((rc == 0)) && ! tr -d '\r' <"$log" | grep -q '^test mm_pool_restored: OK'; then
+    echo "run-demo.sh: mmserver never reported its pool restored (test mm_pool_restored: OK)" >&2
+    rc=1
 fi
 exit "$rc"

@@ -40,7 +40,8 @@ enum ipc_sys_ipc {
     IPC_SYS_CAP_IDENTIFY = 24,
     /* (thread slot): stops that thread wherever it is blocked; its partners get errors. */
     IPC_SYS_THREAD_KILL = 25,
-    /* (thread slot, endpoint slot or IPC_SLOT_NONE): where the thread's faults are sent. */
+    /* (thread slot, endpoint slot or IPC_SLOT_NONE): where the thread's faults are sent.
+     * Needs IPC_RIGHT_THREAD_BIND on the thread capability (IPC_ERR_NO_RIGHTS). */
     IPC_SYS_THREAD_SET_FAULT = 26,
     /* (thread slot, priority): at most the caller's own priority. */
     IPC_SYS_THREAD_SET_PRIORITY = 27,
@@ -117,12 +118,17 @@ enum ipc_cap_kind {
     IPC_CAP_THREAD = 2, /* kill, set fault endpoint, set priority */
 };
 
-/* Rights of an endpoint capability; a copy can only keep or drop them. */
+/* Rights of a capability; a copy can only keep or drop them. The first three are an
+ * endpoint capability's, the last a thread capability's. */
 enum {
     IPC_RIGHT_SEND = 1u << 0,  /* send and call */
     IPC_RIGHT_RECV = 1u << 1,  /* recv and reply_recv */
     IPC_RIGHT_GRANT = 1u << 2, /* pass a capability along with a message (and its reply) */
-    IPC_RIGHTS_ALL = 7u,
+    /* Change the thread's fault endpoint (IPC_SYS_THREAD_SET_FAULT). mmserver keeps it and
+     * gives the processes it manages a capability to themselves without it: their faults
+     * and end notices reach mmserver whatever they do. */
+    IPC_RIGHT_THREAD_BIND = 1u << 3,
+    IPC_RIGHTS_ALL = 15u,
 };
 
 /* ---- faults and scheduling ---- */
