@@ -6,7 +6,8 @@
  * - An environment: a RAM window from the host heap posing as physical memory at
  *   MMT_POOL_PA, a server over it, request helpers that check after every request that at
  *   most one flush happened and nothing is left pending.
- * - An invariant sweep (accounts, refcounts, pool totals) and snapshots (every table and
+ * - An invariant sweep (accounts, refcounts, pool totals, every leaf's attributes equal to
+ *   its region's current permissions and memory type) and snapshots (every table and
  *   leaf from pt_iterate, the region lists, the accounts, the pool) to prove a failed
  *   request changed nothing.
  * - MMT_FOR_ALL_FORMATS: one scenario, one Criterion test per paging format.
@@ -97,10 +98,14 @@ mm_err_t mmt_accept(mmt_env_t *e, uint32_t c, uint64_t from, uint64_t va, uint64
 mm_err_t mmt_share(mmt_env_t *e, uint32_t c, uint64_t va, uint64_t len, uint64_t to, uint64_t dst,
                    uint64_t perm);
 
-/* Asserts a request returned want, naming what in the message. */
+/* Asserts a request returned want, naming what in the message. got is evaluated once: a
+ * failing request is not sent again to word the message. */
 #define mmt_expect(got, want, what)                                                                \
-    cr_assert_eq((got), (want), "%s: %s: got %s (%d), want %s", e->fmt->name, (what),              \
-                 mm_strerror(got), (int)(got), mm_strerror(want))
+    do {                                                                                           \
+        mm_err_t mmt_got_ = (got);                                                                 \
+        cr_assert_eq(mmt_got_, (want), "%s: %s: got %s (%d), want %s", e->fmt->name, (what),       \
+                     mm_strerror(mmt_got_), (int)mmt_got_, mm_strerror(want));                     \
+    } while (0)
 
 /* Frame backing va in client c's space (0: none), by pt_query. */
 pt_paddr_t mmt_frame(mmt_env_t *e, uint32_t c, uint64_t va);
@@ -113,6 +118,21 @@ bool mmt_zeroed(mmt_env_t *e, pt_paddr_t pa);
 
 /* Asserts every invariant (see mmt_env.c). */
 void mmt_check(mmt_env_t *e);
+
+/* The leaf attributes every page of region r must carry: r's current permissions (never
+ * its max: those are what protect may grant later) with PT_U, and r's memory type. Written
+ * apart from the core's own conversion (mm_attr). */
+pt_attr_t mmt_region_attr(const mm_region_t *r);
+
+/* The leaf that maps va in client c's space, found by the test's own walk of the raw
+ * tables from the root through the RAM window, each entry decoded by the format (not by
+ * libpt's walker, so a bug there cannot hide itself): false for a hole. */
+bool mmt_leaf(mmt_env_t *e, uint32_t c, uint64_t va, pt_paddr_t *pa, pt_attr_t *attr);
+
+/* mm_fault for client c at addr with access, then (e->sweep) the invariants, as mmt_req
+ * does for a request: a fault fill is checked like any other change. */
+mm_fault_answer_t mmt_fault(mmt_env_t *e, uint32_t c, uint64_t addr, uint32_t access,
+                            mm_kill_reason_t *why);
 
 /* Everything a failed request must leave as it was. */
 typedef struct mmt_snap {

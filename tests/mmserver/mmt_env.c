@@ -184,6 +184,33 @@ typedef struct sweep {
     uint64_t tables; /* tables seen (root excluded) */
 } sweep_t;
 
+/* The permission bits a leaf's attributes are compared on. */
+#define LEAF_PERM (PT_R | PT_W | PT_X | PT_U)
+
+pt_attr_t mmt_region_attr(const mm_region_t *r) {
+    static const uint8_t types[] = {
+        [MM_MEM_NORMAL] = PT_MEM_NORMAL, [MM_MEM_DEVICE] = PT_MEM_DEVICE, [MM_MEM_WC] = PT_MEM_WC};
+    cr_assert(r->memtype < sizeof(types), "region memory type %u", r->memtype);
+    uint8_t perm = PT_U;
+    perm |= (r->perm & MM_PERM_R ? PT_R : 0) | (r->perm & MM_PERM_W ? PT_W : 0);
+    perm |= r->perm & MM_PERM_X ? PT_X : 0;
+    return (pt_attr_t){.perm = perm, .memtype = types[r->memtype]};
+}
+
+/* Asserts the leaf m, at its page va, carries exactly the current permissions and memory
+ * type of region r: a fill or a share with the region's max, a protect that left a bit
+ * behind, or a leaf more than its region allows shows here after the request that made it. */
+static void expect_region_attr(const sweep_t *s, const pt_mapping_t *m, const mm_region_t *r,
+                               uint64_t va) {
+    pt_attr_t want = mmt_region_attr(r);
+    cr_assert((m->attr.perm & LEAF_PERM) == want.perm && m->attr.memtype == want.memtype,
+              "%s: client %u: leaf at %#llx has perm %#x memtype %u, its region [%#llx, +%#llx) "
+              "perm %#x (max %#x) memtype %u wants perm %#x memtype %u",
+              s->e->fmt->name, s->c->id, (unsigned long long)va, m->attr.perm & LEAF_PERM,
+              m->attr.memtype, (unsigned long long)r->base, (unsigned long long)r->len, r->perm,
+              r->maxperm, r->memtype, want.perm, want.memtype);
+}
+
 /* pt_iterate visitor: counts tables and pool pages, checks each leaf against its region. */
 static bool sweep_visit(void *ctx, const pt_mapping_t *m) {
     sweep_t *s = ctx;
@@ -205,6 +232,7 @@ static bool sweep_visit(void *ctx, const pt_mapping_t *m) {
         }
         cr_assert(r != NULL, "%s: leaf at %#llx outside every region", s->e->fmt->name,
                   (unsigned long long)va);
+        expect_region_attr(s, m, r, va);
         if (r->kind == MM_KIND_DEVICE) {
             cr_assert_eq(m->pa + off, r->pa + (va - r->base), "device leaf frame");
             continue;
@@ -301,6 +329,41 @@ void mmt_check(mmt_env_t *e) {
     cr_assert_eq(p->reserved, unbacked, "%s: pool promised %llu, clients may need %llu",
                  e->fmt->name, (unsigned long long)p->reserved, (unsigned long long)unbacked);
     cr_assert(p->free >= p->reserved, "%s: promised more frames than are free", e->fmt->name);
+}
+
+/* See mmt.h. Level L's index is bits [12 + 9 L, 21 + 9 L) of va on every format. */
+bool mmt_leaf(mmt_env_t *e, uint32_t c, uint64_t va, pt_paddr_t *pa, pt_attr_t *attr) {
+    const pt_space_t *sp = &e->srv->client[c].space;
+    pt_paddr_t table = sp->root;
+    for (int level = e->fmt->levels - 1; level >= 0; level--) {
+        const uint64_t *t = (const uint64_t *)mmt_bytes(e, table);
+        uint64_t raw = t[(va >> (12 + 9 * level)) & (PT_ENTRIES - 1)];
+        if (raw == 0) {
+            return false;
+        }
+        pt_paddr_t next = 0;
+        pt_attr_t a = {0, 0};
+        pt_kind_t k = e->fmt->decode(raw, (unsigned)level, sp->flags, &next, &a);
+        if (k == PT_KIND_LEAF) {
+            *pa = next + (va & ((1ull << (12 + 9 * level)) - 1));
+            *attr = a;
+            return true;
+        }
+        cr_assert(k == PT_KIND_TABLE && level > 0, "%s: entry %#llx at level %d for %#llx",
+                  e->fmt->name, (unsigned long long)raw, level, (unsigned long long)va);
+        table = next;
+    }
+    return false;
+}
+
+mm_fault_answer_t mmt_fault(mmt_env_t *e, uint32_t c, uint64_t addr, uint32_t access,
+                            mm_kill_reason_t *why) {
+    mm_fault_answer_t a = mm_fault(e->srv, c, addr, access, why);
+    cr_assert_eq(e->srv->pool.pending, 0, "%s: frames left pending by a fault", e->fmt->name);
+    if (e->sweep) {
+        mmt_check(e);
+    }
+    return a;
 }
 
 /* ---- snapshots ------------------------------------------------------------------------- */
