@@ -4,7 +4,7 @@ ARCH  ?= x86_64
 BUILD := build/$(ARCH)
 CMAKE_FLAGS := -G Ninja -DARCH=$(ARCH) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all setup configure build run test bench debug format clean
+.PHONY: all setup configure build run test bench stress debug format clean
 
 all: build
 
@@ -40,6 +40,14 @@ bench: setup
 	    [ -f "$$f" ] || continue; n=$${f##*/bench-ipc-}; all=build/$$a/bench-all-$$n; \
 	    cat "$$f" $$(ls build/$$a/bench-mm-$$n 2>/dev/null) >"$$all"; srcs="$$srcs mmk-$${n%.txt}=$$all"; \
 	done; done; tools/bench-report.sh build/bench $$srcs linux=build/x86_64/bench-linux.txt
+
+# The hostile-process stress run (issue 14, tools/stress.sh): the mm_chaos image with seeds
+# SEED, SEED+1, ... (default: from the clock) on every ported arch, each in build/stress-<arch>,
+# for STRESS_SECONDS (default 600; at least one seed); one line per seed and arch (seed,
+# syscalls made, verdict); stops at the first failing seed and says how to reproduce it.
+STRESS_SECONDS ?= 600
+stress: setup
+	@STRESS_SECONDS=$(STRESS_SECONDS) $(if $(SEED),SEED=$(SEED)) $(if $(STRESS_STEPS),STRESS_STEPS=$(STRESS_STEPS)) tools/stress.sh
 
 run: build
 	@cmake --build $(BUILD) --target run

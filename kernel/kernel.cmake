@@ -119,6 +119,7 @@ endfunction()
 #   panic a kernel that faults on purpose, "selftest-kernel-fault" (tests/qemu)
 #   mm    mmserver and the memory scenarios, booted through mmserver ("test mmserver")
 #   mm_hostile  a hostile program booted in mmserver's place ("test mmserver")
+#   mm_chaos  mmserver, the seeded hostile mm_chaos and its witness ("test mmserver")
 #   bench the IPC benchmark programs (tests/bench/qemu), run by `make bench`
 #   mm_bench  mmserver and the memory benchmark (tests/bench/qemu/mm_bench.c), booted
 #         through mmserver, run by `make bench`
@@ -137,6 +138,8 @@ function(mmk_standard_images image_fn)
     cmake_language(CALL ${image_fn} mm mm test mmserver)
     mmk_archive(mm_hostile MMK_MM_HOSTILE_PROGRAMS)
     cmake_language(CALL ${image_fn} mm_hostile mm_hostile test mmserver)
+    mmk_archive(mm_chaos MMK_MM_CHAOS_PROGRAMS)
+    cmake_language(CALL ${image_fn} mm_chaos mm_chaos test mmserver)
     mmk_archive(bench MMK_BENCH_PROGRAMS)
     cmake_language(CALL ${image_fn} bench bench)
     mmk_archive(mm_bench MMK_MM_BENCH_PROGRAMS)

@@ -10,7 +10,7 @@
 #       Seeds SEED, SEED+1, ... (SEED: default the current time) on every ARCH (default: every
 #       arch/*/config.cmake), each in its own build tree build/stress-ARCH configured with
 #       -DMMK_CHAOS_SEED, until STRESS_SECONDS (default 600) have passed (at least one seed).
-#       STRESS_STEPS (default 4000) steps per run. Prints one line per seed and arch; stops at
+#       STRESS_STEPS (default 20000) steps per run. Prints one line per seed and arch; stops at
 #       the first failure with its console log and the command that reproduces it.
 set -uo pipefail
 
@@ -26,7 +26,7 @@ one() {
     "$root/tools/qemu-test.sh" "$runner" "$image" >"$log" 2>&1
     local rc=$? missing=
     for line in "${required[@]}"; do
-        tr -d '\r' <"$log" | grep -q "^$line" || missing+="${missing:+, }'$line'"
+        grep -aq -- "^$line" "$log" || missing+="${missing:+, }'$line'" # no pipe: grep -q ends early
     done
     local summary seed calls verdict=OK
     summary=$(tr -d '\r' <"$log" | grep -o 'seed=[0-9]* steps=[0-9]* syscalls=[0-9]*.*' | tail -n 1)
@@ -57,7 +57,7 @@ if ((${#arches[@]} == 0)); then
 fi
 seconds=${STRESS_SECONDS:-600}
 seed=${SEED:-$(date +%s)}
-steps=${STRESS_STEPS:-4000}
+steps=${STRESS_STEPS:-20000}
 logdir="$root/build/stress-logs"
 mkdir -p "$logdir"
 
