@@ -190,6 +190,10 @@ void kern_tcb_stop(kern_tcb_t *t);
 
 /* Sets t's fault endpoint to a copy of cap (kind NONE: no handler). */
 void kern_tcb_set_fault_ep(kern_tcb_t *t, const kern_cap_t *cap);
+/* Whether t is in a fault now (its fault message queued or waiting for the handler's
+ * reply), and then that fault's kind and access (ipc_fault_kind / ipc_fault_access). A
+ * fault already answered is not pending: a thread killed later was not killed by it. */
+bool kern_tcb_pending_fault(const kern_tcb_t *t, uint32_t *kind, uint32_t *access);
 
 /* ---- scheduler (sched.c) ---- */
 

@@ -293,12 +293,7 @@ kern_syscall_fn kern_ipc_syscall(uint64_t nr) {
 /* See kern.h. */
 bool kern_ipc_send_fault(kern_thread_t *t, const arch_fault_t *f) {
     kern_ipc_fault_msg(&t->tcb.msg, f->kind, f->access, f->vector, f->addr, f->pc, f->code);
-    if (!kern_ipc_fault(&t->tcb)) {
-        return false;
-    }
-    t->last_fault = f->kind;
-    t->last_access = f->access;
-    return true;
+    return kern_ipc_fault(&t->tcb);
 }
 
 /* See kern.h. The root (KERN_ROOT_NAME) may receive on the boot endpoint, unbadged; every

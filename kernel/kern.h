@@ -107,8 +107,6 @@ typedef struct kern_thread {
     char name[KERN_NAME_MAX];
     uint32_t expect_fault;  /* ipc_fault_kind_t the thread said it will die of (tests) */
     uint32_t expect_access; /* and for a page fault, its IPC_ACCESS_* (0: any) */
-    uint32_t last_fault;    /* kind of the last fault sent to its fault endpoint (tests) */
-    uint32_t last_access;   /* and its access */
     bool root;              /* KERN_ROOT_NAME: may wait forever without failing a test */
     uint64_t ipc_buffer;    /* user address of its ipc_buffer_t, 0: none */
     uint64_t exit_status;   /* IPC_SYS_EXIT's status, for the end notice */

@@ -86,14 +86,15 @@ void kern_report_fault(kern_thread_t *t, const arch_fault_t *f) {
     judge_fault(t, f->kind, f->access);
 }
 
-/* See kern.h. A thread its fault handler killed is judged by the fault it sent there; one
- * killed without a fault is a failure. */
+/* See kern.h. A thread its fault handler killed is judged by the fault it is in now; one
+ * killed without a fault pending is a failure, whatever faults it had answered earlier. */
 void kern_report_killed(kern_thread_t *t) {
-    if (t->last_fault == IPC_FAULT_NONE) {
+    uint32_t kind, access;
+    if (!kern_tcb_pending_fault(&t->tcb, &kind, &access)) {
         verdict(t, "killed through its thread capability", "");
         return;
     }
-    judge_fault(t, t->last_fault, t->last_access);
+    judge_fault(t, kind, access);
 }
 
 /* See kern.h. The root serves forever: waiting is its normal end. */
