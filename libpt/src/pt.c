@@ -185,7 +185,7 @@ typedef struct walk {
     bool commit;      /* false: dry run (read, check, count); true: write */
     uint32_t flags;   /* PT_MAP_* / PT_SKIP_HOLES */
     pt_attr_t attr;   /* map: what to grant; protect: the new permissions */
-    uint64_t tmpl[3]; /* map: encode_leaf(0, attr, level) for levels 0..2 */
+    uint64_t tmpl[3]; /* map: encode_leaf(0, attr, level) for levels 0..2 (map_templates) */
     const pt_frames_t *src;
     pt_vaddr_t va; /* start of the request (frames are counted from here) */
     pt_err_t err;
@@ -671,6 +671,18 @@ static void walk_init(walk_t *w, pt_space_t *s, walk_op_t op, pt_vaddr_t va, uin
     w->res = res;
 }
 
+/* Map's leaf templates: encode_leaf(0, attr, level) for each level that can hold this leaf
+ * (map_leaf_here asks the same check_attr before it uses one). => attr passed the door:
+ * encode_leaf indexes tables by memory type, so nothing is encoded before the check. */
+static void map_templates(walk_t *w) {
+    const pt_space_t *s = w->s;
+    for (unsigned level = 0; level < 3; level++) {
+        if (s->fmt->check_attr(w->attr, level, s->flags) == PT_OK) {
+            w->tmpl[level] = s->fmt->encode_leaf(0, w->attr, level, s->flags);
+        }
+    }
+}
+
 pt_err_t pt_map(pt_space_t *s, pt_vaddr_t va, uint64_t len, const pt_frames_t *src, pt_attr_t attr,
                 uint32_t flags, pt_result_t *res) {
     pt_vaddr_t last;
@@ -680,9 +692,6 @@ pt_err_t pt_map(pt_space_t *s, pt_vaddr_t va, uint64_t len, const pt_frames_t *s
     walk_t w;
     walk_init(&w, s, OP_MAP, va, flags, attr, res);
     w.src = src;
-    for (unsigned level = 0; level < 3; level++) {
-        w.tmpl[level] = s->fmt->encode_leaf(0, attr, level, s->flags);
-    }
     pt_err_t err = check_range(s, va, len, &last);
     if (err == PT_OK) {
         err = check_attr_at_door(s, va, attr);
@@ -690,7 +699,11 @@ pt_err_t pt_map(pt_space_t *s, pt_vaddr_t va, uint64_t len, const pt_frames_t *s
     if (err == PT_OK) {
         err = check_frames(s->fmt, src, len);
     }
-    return err == PT_OK ? run(&w, va, last) : err;
+    if (err != PT_OK) {
+        return err;
+    }
+    map_templates(&w);
+    return run(&w, va, last);
 }
 
 pt_err_t pt_unmap(pt_space_t *s, pt_vaddr_t va, uint64_t len, uint32_t flags, pt_result_t *res) {

@@ -60,3 +60,80 @@ PTT_FOR_ALL_FORMATS(attr, unknown_perm_bits_refused) {
                 "PT_PERM_ALL (%#x) refused with PT_ERR_PERM, tables unchanged, no allocation",
                 fmt->name, calls, (unsigned)(0xffu & ~(unsigned)PT_PERM_ALL));
 }
+
+/* ---- check first, encode after ------------------------------------------------------------ */
+
+/* The format the spy stands in for, and what it saw: encode_leaf calls whose attr the
+ * format's own check_attr refuses at that level (pt.h: "attr has passed check_attr"). */
+static const pt_format_t *spy_real;
+static unsigned spy_unchecked, spy_unknown_memtype;
+static pt_attr_t spy_first;
+static unsigned spy_first_level;
+
+/* encode_leaf of the spied format: notes an unchecked attr, then encodes as the real format
+ * does (so a sanitizer build also sees what the real encoder does with it). */
+static uint64_t spy_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags) {
+    if (spy_real->check_attr(attr, level, flags) != PT_OK) {
+        spy_unknown_memtype += attr.memtype >= PT_MEM_COUNT_;
+        if (spy_unchecked++ == 0) {
+            spy_first = attr;
+            spy_first_level = level;
+        }
+    }
+    return spy_real->encode_leaf(pa, attr, level, flags);
+}
+
+/* Maps len at va from pa with attr and flags, expecting want. */
+static void map_expect(ptt_env_t *e, pt_vaddr_t va, uint64_t len, pt_paddr_t pa, pt_attr_t attr,
+                       uint32_t flags, pt_err_t want) {
+    pt_frames_t src = {.list = NULL, .base = pa};
+    pt_result_t res;
+    pt_err_t rc = pt_map(&e->s, va, len, &src, attr, flags, &res);
+    cr_assert_eq(rc, want, "%s: map %#llx+%#llx perm %#x memtype %u: %s, want %s", e->fmt->name,
+                 (unsigned long long)va, (unsigned long long)len, attr.perm, attr.memtype,
+                 pt_strerror(rc), pt_strerror(want));
+}
+
+/* Unknown memory types (a door scenario) and a run of good operations that encode at every
+ * level (a map, a huge map, a split by protect) in a space without 1 GiB leaves, through a
+ * format whose encode_leaf tells when it gets an attr its check_attr has not passed. */
+PTT_FOR_ALL_FORMATS(attr, checked_before_encoded) {
+    pt_format_t spy = *fmt;
+    spy.encode_leaf = spy_encode_leaf;
+    spy_real = fmt;
+    spy_unchecked = spy_unknown_memtype = 0;
+    uint32_t flags = ptt_all_memtypes(fmt) | PT_FEAT_NO_GIGA;
+    ptt_env_t e;
+    ptt_env_init(&e, &spy, flags, false);
+    pt_vaddr_t a = GIB, h = 2 * GIB;
+    ptt_map_ok(&e, a, 4 * PG, PTT_DATA_PA, RW, 0);
+    ptt_snap_t snap = ptt_snapshot(&e);
+    uint64_t attempts = e.alloc.attempts;
+    ptt_clear_released(&e);
+    unsigned bad = 0;
+    for (unsigned mt = PT_MEM_COUNT_; mt <= 0xff; mt++, bad += 2) {
+        pt_attr_t attr = {PT_R | PT_W, (uint8_t)mt};
+        map_expect(&e, a + 8 * PG, PG, PTT_DATA_PA, attr, 0, PT_ERR_PERM);
+        map_expect(&e, a, 2 * MIB, 0, attr, PT_MAP_OVERWRITE | PT_MAP_HUGE, PT_ERR_PERM);
+        ptt_expect_snapshot(&e, &snap, "map with an unknown memory type");
+    }
+    cr_assert_eq(e.alloc.attempts, attempts);
+    cr_assert_eq(e.nrel, 0);
+    ptt_snap_free(&snap);
+    pt_attr_t rwx = {PT_R | PT_X, PT_MEM_NORMAL};
+    map_expect(&e, h, 2 * MIB, 4 * MIB, rwx, PT_MAP_HUGE, PT_OK);
+    pt_result_t res;
+    cr_assert_eq(pt_protect(&e.s, h + 8 * PG, PG, RW, 0, &res), PT_OK, "%s: split", fmt->name);
+    ptt_expect_page(&e, h + 8 * PG, 4 * MIB + 8 * PG, RW, 12);
+    ptt_expect_page(&e, h + 9 * PG, 4 * MIB + 9 * PG, rwx, 12);
+    cr_assert_eq(spy_unchecked, 0,
+                 "%s: encode_leaf called %u times with an attr check_attr refuses (%u with an "
+                 "unknown memory type); first: perm %#x memtype %u at level %u",
+                 fmt->name, spy_unchecked, spy_unknown_memtype, spy_first.perm, spy_first.memtype,
+                 spy_first_level);
+    ptt_env_fini(&e);
+    cr_log_info("%s: %u maps with memory types %u..255 refused with PT_ERR_PERM, unchanged; "
+                "with those and a map, a huge map and a split (no 1 GiB leaves), encode_leaf "
+                "only ever got attributes its check_attr had passed",
+                fmt->name, bad, (unsigned)PT_MEM_COUNT_);
+}
