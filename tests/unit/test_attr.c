@@ -7,26 +7,45 @@
 
 static const pt_attr_t RW = {PT_R | PT_W, PT_MEM_NORMAL};
 
-/* Asserts that the last call (which returned rc for what) was refused with PT_ERR_PERM and
- * left e as snap says, with no table allocated and no frame released. */
-static void expect_refused(ptt_env_t *e, const ptt_snap_t *snap, uint64_t attempts, pt_err_t rc,
-                           const char *what, unsigned perm, unsigned memtype) {
+/* Where the refused calls start: RW pages at MAPPED in a fresh space, and what must stay. */
+#define MAPPED       GIB
+#define MAPPED_PAGES 4u
+
+typedef struct before {
+    ptt_snap_t snap;
+    uint64_t attempts; /* the arena's allocation attempts */
+} before_t;
+
+/* Sets up e for fmt with flags, maps MAPPED_PAGES RW pages at MAPPED and notes the state. */
+static before_t refusals_begin(ptt_env_t *e, const pt_format_t *fmt, uint32_t flags) {
+    ptt_env_init(e, fmt, flags, false);
+    ptt_map_ok(e, MAPPED, MAPPED_PAGES * PG, PTT_DATA_PA, RW, 0);
+    ptt_clear_released(e);
+    before_t b = {ptt_snapshot(e), e->alloc.attempts};
+    return b;
+}
+
+/* Asserts e is as b noted after what: same tables, no table allocated, no frame released. */
+static void expect_unchanged(ptt_env_t *e, const before_t *b, const char *what) {
+    ptt_expect_snapshot(e, &b->snap, what);
+    cr_assert_eq(e->alloc.attempts, b->attempts, "%s: %s allocated tables", e->fmt->name, what);
+    cr_assert_eq(e->nrel, 0, "%s: %s released frames", e->fmt->name, what);
+}
+
+/* Asserts that a call (which returned rc for what) was refused with PT_ERR_PERM and changed
+ * nothing. */
+static void expect_refused(ptt_env_t *e, const before_t *b, pt_err_t rc, const char *what,
+                           unsigned perm, unsigned memtype) {
     cr_assert_eq(rc, PT_ERR_PERM, "%s: %s with perm %#x memtype %u: %s, want %s", e->fmt->name,
                  what, perm, memtype, pt_strerror(rc), pt_strerror(PT_ERR_PERM));
-    ptt_expect_snapshot(e, snap, what);
-    cr_assert_eq(e->alloc.attempts, attempts, "%s: %s allocated tables", e->fmt->name, what);
-    cr_assert_eq(e->nrel, 0, "%s: %s released frames", e->fmt->name, what);
+    expect_unchanged(e, b, what);
 }
 
 PTT_FOR_ALL_FORMATS(attr, unknown_perm_bits_refused) {
     ptt_env_t e;
     uint32_t flags = ptt_all_memtypes(fmt);
-    ptt_env_init(&e, fmt, flags, false);
-    pt_vaddr_t a = GIB, b = 2 * GIB;
-    ptt_map_ok(&e, a, 4 * PG, PTT_DATA_PA, RW, 0);
-    ptt_snap_t snap = ptt_snapshot(&e);
-    uint64_t attempts = e.alloc.attempts;
-    ptt_clear_released(&e);
+    before_t before = refusals_begin(&e, fmt, flags);
+    pt_vaddr_t a = MAPPED, b = 2 * GIB;
     unsigned calls = 0;
     /* Every perm value with at least one bit outside PT_PERM_ALL, over a base the format can
      * express (R, R|W, R|X, R|U|G, ...), so only the unknown bits can be the reason. */
@@ -40,21 +59,22 @@ PTT_FOR_ALL_FORMATS(attr, unknown_perm_bits_refused) {
             pt_frames_t src = {.list = NULL, .base = PTT_DATA_PA};
             pt_result_t res;
             pt_err_t rc = pt_map(&e.s, b, 2 * PG, &src, attr, 0, &res);
-            expect_refused(&e, &snap, attempts, rc, "map", perm, mt);
-            rc = pt_map(&e.s, a, 4 * PG, &src, attr, PT_MAP_OVERWRITE, &res);
-            expect_refused(&e, &snap, attempts, rc, "map with overwrite", perm, mt);
+            expect_refused(&e, &before, rc, "map", perm, mt);
+            rc = pt_map(&e.s, a, MAPPED_PAGES * PG, &src, attr, PT_MAP_OVERWRITE, &res);
+            expect_refused(&e, &before, rc, "map with overwrite", perm, mt);
             calls += 2;
         }
         pt_result_t res;
-        pt_err_t rc = pt_protect(&e.s, a, 4 * PG, (pt_attr_t){(uint8_t)perm, 0}, 0, &res);
-        expect_refused(&e, &snap, attempts, rc, "protect", perm, 0);
+        pt_err_t rc =
+            pt_protect(&e.s, a, MAPPED_PAGES * PG, (pt_attr_t){(uint8_t)perm, 0}, 0, &res);
+        expect_refused(&e, &before, rc, "protect", perm, 0);
         calls++;
     }
     cr_assert(calls > 0);
-    for (pt_vaddr_t va = a; va < a + 4 * PG; va += PG) {
+    for (pt_vaddr_t va = a; va < a + MAPPED_PAGES * PG; va += PG) {
         ptt_expect_page(&e, va, PTT_DATA_PA + (va - a), RW, 12);
     }
-    ptt_snap_free(&snap);
+    ptt_snap_free(&before.snap);
     ptt_env_fini(&e);
     cr_log_info("%s: %u map / overwrite / protect calls with permission bits outside "
                 "PT_PERM_ALL (%#x) refused with PT_ERR_PERM, tables unchanged, no allocation",
@@ -104,22 +124,16 @@ PTT_FOR_ALL_FORMATS(attr, checked_before_encoded) {
     spy_unchecked = spy_unknown_memtype = 0;
     uint32_t flags = ptt_all_memtypes(fmt) | PT_FEAT_NO_GIGA;
     ptt_env_t e;
-    ptt_env_init(&e, &spy, flags, false);
-    pt_vaddr_t a = GIB, h = 2 * GIB;
-    ptt_map_ok(&e, a, 4 * PG, PTT_DATA_PA, RW, 0);
-    ptt_snap_t snap = ptt_snapshot(&e);
-    uint64_t attempts = e.alloc.attempts;
-    ptt_clear_released(&e);
+    before_t before = refusals_begin(&e, &spy, flags);
+    pt_vaddr_t a = MAPPED, h = 2 * GIB;
     unsigned bad = 0;
     for (unsigned mt = PT_MEM_COUNT_; mt <= 0xff; mt++, bad += 2) {
         pt_attr_t attr = {PT_R | PT_W, (uint8_t)mt};
         map_expect(&e, a + 8 * PG, PG, PTT_DATA_PA, attr, 0, PT_ERR_PERM);
         map_expect(&e, a, 2 * MIB, 0, attr, PT_MAP_OVERWRITE | PT_MAP_HUGE, PT_ERR_PERM);
-        ptt_expect_snapshot(&e, &snap, "map with an unknown memory type");
+        expect_unchanged(&e, &before, "map with an unknown memory type");
     }
-    cr_assert_eq(e.alloc.attempts, attempts);
-    cr_assert_eq(e.nrel, 0);
-    ptt_snap_free(&snap);
+    ptt_snap_free(&before.snap);
     pt_attr_t rwx = {PT_R | PT_X, PT_MEM_NORMAL};
     map_expect(&e, h, 2 * MIB, 4 * MIB, rwx, PT_MAP_HUGE, PT_OK);
     pt_result_t res;
