@@ -143,11 +143,12 @@ MMT_FOR_ALL_FORMATS(elf, real_program) {
     mpt_init(&t, fmt);
     mmt_client(&t.e, 1, MMT_QUOTA, false);
     size_t size;
-    const uint8_t *file = mpt_file(mpt_tiny_path(fmt), &size);
+    uint8_t *file = mpt_file(mpt_tiny_path(fmt), &size);
     load_and_check(&t, file, size, 3);
     mmt_said("%s: %s loaded, 3 segments, perms and bytes as in the file", fmt->name,
              mpt_tiny_path(fmt));
     mpt_fini(&t);
+    free(file);
 }
 
 /* A file for the other architecture is refused for its machine, nothing mapped. */
@@ -156,9 +157,10 @@ Test(elf, other_machine) {
     mpt_init(&t, &pt_format_x86_64);
     mmt_client(&t.e, 1, MMT_QUOTA, false);
     size_t size;
-    const uint8_t *rv = mpt_file(MPT_TINY_RISCV64, &size);
+    uint8_t *rv = mpt_file(MPT_TINY_RISCV64, &size);
     refused(&t, rv, size, MMP_LOAD_ELF, ELF64_ERR_MACHINE, MM_OK, "riscv64 file on x86_64");
     mpt_fini(&t);
+    free(rv);
 }
 
 /* Every prefix of a real file: refused while it cuts a header or a segment's bytes, loaded
@@ -169,7 +171,7 @@ Test(elf, every_truncation) {
     t.e.sweep = false;
     mmt_client(&t.e, 1, MMT_QUOTA, false);
     size_t size;
-    const uint8_t *file = mpt_file(MPT_TINY_X86_64, &size);
+    uint8_t *file = mpt_file(MPT_TINY_X86_64, &size);
     elf64_ehdr_t h;
     cr_assert_eq(elf64_header(file, size, ELF64_EM_X86_64, &h), ELF64_OK);
     size_t needed = h.phoff + h.phnum * sizeof(elf64_phdr_t);
@@ -198,6 +200,7 @@ Test(elf, every_truncation) {
     }
     mmt_said("every prefix of the file: refused below %zu bytes, loaded from there", needed);
     mpt_fini(&t);
+    free(file);
 }
 
 /* ---- hostile files ----------------------------------------------------------------------- */

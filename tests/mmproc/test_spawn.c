@@ -28,7 +28,7 @@ Test(spawn, archive) {
     static mpt_t t;
     mpt_init(&t, &pt_format_x86_64);
     size_t size;
-    const uint8_t *archive = mpt_file(MPT_ARCHIVE, &size);
+    uint8_t *archive = mpt_file(MPT_ARCHIVE, &size);
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
     reports_t r = {0};
     cr_assert(mmp_spawn_archive(&t.p, archive, size, record, &r));
@@ -55,6 +55,7 @@ Test(spawn, archive) {
     mmt_said("archive: tiny started (image, stack with guard, IPC buffer), mmserver skipped, "
              "notelf refused");
     mpt_fini(&t);
+    free(archive);
 }
 
 /* The kernel refuses the thread: the client is destroyed, every frame is back. */
@@ -63,7 +64,7 @@ Test(spawn, thread_refused) {
     mpt_init(&t, &pt_format_sv39);
     t.refuse_thread = true;
     size_t size;
-    const uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
+    uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
     mmp_spawn_t s;
     mmp_spawn(&t.p, "tiny", 4, elf, size, &s);
@@ -73,6 +74,7 @@ Test(spawn, thread_refused) {
     cr_assert_eq(t.e.k.registers, t.e.k.unregisters);
     mmt_said("sv39: thread refused, client destroyed, pool as before");
     mpt_fini(&t);
+    free(elf);
 }
 
 /* A program whose image sits where the IPC buffer goes: refused at the buffer's map. */
@@ -110,7 +112,7 @@ Test(spawn, no_client_left) {
     static mpt_t t;
     mpt_init(&t, &pt_format_sv48);
     size_t size;
-    const uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
+    uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
     mmp_spawn_t s;
     for (uint32_t i = MMP_FIRST_CLIENT; i < MM_MAX_CLIENTS; i++) {
         mmp_spawn(&t.p, "tiny", 4, elf, size, &s);
@@ -121,6 +123,7 @@ Test(spawn, no_client_left) {
     cr_assert(s.err == MMP_SPAWN_CLIENT && s.mm == MM_ERR_NO_CLIENT);
     mmt_said("sv48: %u programs, then no client id left", MM_MAX_CLIENTS - MMP_FIRST_CLIENT);
     mpt_fini(&t);
+    free(elf);
 }
 
 /* A malformed archive: false, programs before the bad member stay started. */
@@ -142,4 +145,5 @@ Test(spawn, malformed_archive) {
     cr_assert_eq(t.p.started, started);
     mmt_said("archive without trailer or with a bad header: refused");
     mpt_fini(&t);
+    free(archive);
 }

@@ -144,7 +144,9 @@ uint64_t ptt_env_fini(ptt_env_t *e) {
                  (unsigned long long)pages);
     cr_assert_eq(e->nrel, 2 * nleaves, "%s: pt_destroy released %zu leaves, %zu mapped",
                  e->fmt->name, e->nrel - nleaves, nleaves);
-    qsort(e->rel + nleaves, nleaves, sizeof(*e->rel), release_cmp);
+    if (nleaves > 0) { /* with no leaf e->rel may still be NULL: NULL + 0 is undefined */
+        qsort(e->rel + nleaves, nleaves, sizeof(*e->rel), release_cmp);
+    }
     for (size_t i = 0; i < nleaves; i++) {
         ptt_release_t a = e->rel[i], b = e->rel[nleaves + i];
         cr_assert(a.va == b.va && a.pa == b.pa && a.shift == b.shift,
