@@ -164,10 +164,21 @@ mm_err_t mm_req_query(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     reply[MM_R_Q_LEN] = r->len;
     reply[MM_R_Q_PERM] =
         r->perm | (uint64_t)r->maxperm << 8 | (uint64_t)r->kind << 16 | (uint64_t)r->memtype << 24;
-    reply[MM_R_Q_FRAME] = present ? m.pa : 0;
+    reply[MM_R_Q_FRAME] = !present ? 0 : c->privileged ? m.pa : MM_FRAME_HIDDEN;
     reply[MM_R_Q_SHIFT] = present ? m.shift : 0;
     reply[MM_R_Q_PEER] = r->kind == MM_KIND_SHARED ? r->peer : 0;
     return MM_OK;
+}
+
+/* See mm.h. */
+bool mm_frame_of(const mm_server_t *srv, uint32_t client, pt_vaddr_t va, pt_paddr_t *pa) {
+    const mm_client_t *c = client < MM_MAX_CLIENTS ? &srv->client[client] : NULL;
+    pt_mapping_t m;
+    if (!c || !c->active || pt_query(&c->space, va, &m) != PT_OK) {
+        return false;
+    }
+    *pa = m.pa;
+    return true;
 }
 
 mm_err_t mm_req_stats(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uint64_t *reply) {

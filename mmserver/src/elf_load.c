@@ -137,14 +137,14 @@ static mm_err_t request(mm_server_t *srv, uint32_t client, uint64_t label, uint6
  * mmserver's view of the pool. => s is mapped eagerly in client's space. */
 static void copy_file_part(mm_server_t *srv, uint32_t client, const mmp_seg_t *s,
                            const uint8_t *elf) {
-    uint64_t reply[MM_REPLY_WORDS];
     for (uint64_t done = 0; done < s->filesz;) {
         uint64_t va = s->vaddr + done;
         uint64_t chunk = PT_PAGE_SIZE - (va & PAGE_MASK);
         chunk = chunk < s->filesz - done ? chunk : s->filesz - done;
-        request(srv, client, MM_QUERY, va, 0, 0, reply);
+        pt_paddr_t pa = 0;
+        mm_frame_of(srv, client, va, &pa); /* => mapped eagerly just before */
         /* volatile: a byte loop, never turned into a call to a memcpy nobody links */
-        volatile uint8_t *dst = mm_pool_ptr(&srv->pool, reply[MM_R_Q_FRAME] & ~PAGE_MASK);
+        volatile uint8_t *dst = mm_pool_ptr(&srv->pool, pa & ~PAGE_MASK);
         const uint8_t *src = elf + s->offset + done;
         for (uint64_t i = 0; i < chunk; i++) {
             dst[(va & PAGE_MASK) + i] = src[i];

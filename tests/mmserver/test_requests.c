@@ -168,7 +168,8 @@ MMT_FOR_ALL_FORMATS(requests, query_stats) {
     cr_assert_eq(MM_Q_PERM(e->reply[MM_R_Q_PERM]), RW);
     cr_assert_eq(MM_Q_MAXPERM(e->reply[MM_R_Q_PERM]), MM_PERM_ALL);
     cr_assert_eq(MM_Q_KIND(e->reply[MM_R_Q_PERM]), MM_KIND_ANON);
-    cr_assert_eq(e->reply[MM_R_Q_FRAME], mmt_frame(e, 1, MMT_VA + PG) + 12);
+    cr_assert_eq(e->reply[MM_R_Q_FRAME], MM_FRAME_HIDDEN,
+                 "an unprivileged client learns that a frame is there, not where");
     cr_assert_eq(e->reply[MM_R_Q_SHIFT], 12);
     mmt_expect(mmt_req(e, 1, MM_QUERY, MMT_VA + 5 * PG, 0, 0, 0, 0, 0), MM_OK, "query lazy");
     cr_assert_eq(MM_Q_KIND(e->reply[MM_R_Q_PERM]), MM_KIND_LAZY);
@@ -365,5 +366,24 @@ MMT_FOR_ALL_FORMATS(requests, clients) {
     cr_assert_eq(mm_charge(&e->srv->client[0]), 1, "the root is charged");
     mmt_expect(mmt_req(e, 5, MM_STATS, 0, 0, 0, 0, 0, 0), MM_ERR_NO_CLIENT, "no client 5");
     mmt_said("%s: client creation: id range, root quota, kernel refusal, duplicates", fmt->name);
+    mmt_fini(e);
+}
+
+/* Issue 14: physical addresses are told to privileged clients (drivers) only; everyone
+ * else learns whether a frame backs an address, never which. */
+MMT_FOR_ALL_FORMATS(requests, query_hides_frames_from_unprivileged) {
+    mmt_env_t env, *e = &env;
+    mmt_start(e, fmt);
+    mmt_client(e, 2, MMT_QUOTA, true);
+    for (uint32_t c = 1; c <= 2; c++) {
+        mmt_expect(mmt_map(e, c, MMT_VA, 4 * PG, RW, 0), MM_OK, "map");
+        mmt_expect(mmt_req(e, c, MM_QUERY, MMT_VA + PG + 12, 0, 0, 0, 0, 0), MM_OK, "query");
+        pt_paddr_t pa = mmt_frame(e, c, MMT_VA + PG);
+        uint64_t want = c == 2 ? pa + 12 : MM_FRAME_HIDDEN;
+        cr_assert_eq(e->reply[MM_R_Q_FRAME], want, "client %u (%s): frame %#llx, want %#llx", c,
+                     c == 2 ? "privileged" : "unprivileged",
+                     (unsigned long long)e->reply[MM_R_Q_FRAME], (unsigned long long)want);
+    }
+    mmt_said("%s: MM_QUERY gives the physical address to a privileged client only", fmt->name);
     mmt_fini(e);
 }

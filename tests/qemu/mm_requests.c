@@ -67,7 +67,9 @@ static void step_map_lazy(void) {
     why = why ? why : write_read(VA_LAZY, 0x5678);
     if (!why) {
         e = mm_query(&conn, VA_LAZY, &q);
-        why = e != MM_OK || q.frame == 0 ? "no frame after the touch" : NULL;
+        why = e != MM_OK || q.frame == 0   ? "no frame after the touch"
+              : q.frame != MM_FRAME_HIDDEN ? "an unprivileged client was told a physical address"
+                                           : NULL;
     }
     verdict("map_lazy", why, e);
 }

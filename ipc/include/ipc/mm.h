@@ -157,12 +157,16 @@ enum {
 #define MM_R_PROT_PERM   1 /* the permissions applied */
 #define MM_R_PROT_SPLITS 2 /* huge leaves split to do it */
 /* MM_QUERY */
-#define MM_R_Q_BASE  0 /* the region holding va */
-#define MM_R_Q_LEN   1
-#define MM_R_Q_PERM  2 /* perm | max perm << 8 | kind << 16 | memory type << 24 */
-#define MM_R_Q_FRAME 3 /* physical address backing va itself, or 0 (no frame yet) */
-#define MM_R_Q_SHIFT 4 /* log2 of the leaf size mapping va, or 0 */
-#define MM_R_Q_PEER  5 /* MM_KIND_SHARED: the client a window accepts shares from */
+#define MM_R_Q_BASE 0 /* the region holding va */
+#define MM_R_Q_LEN  1
+#define MM_R_Q_PERM 2 /* perm | max perm << 8 | kind << 16 | memory type << 24 */
+/* Physical addresses are told only to privileged clients (drivers): they help attacks on
+ * DRAM (row hammer) and caches. A privileged client gets the physical address backing va
+ * itself; any other gets MM_FRAME_HIDDEN when a frame backs va. 0: no frame yet. */
+#define MM_R_Q_FRAME    3
+#define MM_R_Q_SHIFT    4    /* log2 of the leaf size mapping va, or 0 */
+#define MM_FRAME_HIDDEN 1ull /* MM_R_Q_FRAME of an unprivileged client: "a frame, not told" */
+#define MM_R_Q_PEER     5    /* MM_KIND_SHARED: the client a window accepts shares from */
 /* MM_SHARE_ACCEPT */
 #define MM_R_ACC_VA    0
 #define MM_R_ACC_PAGES 1

@@ -134,6 +134,11 @@ mm_err_t mm_handle(mm_server_t *srv, uint32_t client, uint64_t label, const uint
 mm_fault_answer_t mm_fault(mm_server_t *srv, uint32_t client, pt_vaddr_t addr, uint32_t access,
                            mm_kill_reason_t *why);
 
+/* mmserver's own look at client's space: true with the physical address backing va in *pa
+ * when a frame does (loading a program writes its file bytes there). Never a client's
+ * answer: clients learn physical addresses only through MM_QUERY, and only when privileged. */
+bool mm_frame_of(const mm_server_t *srv, uint32_t client, pt_vaddr_t va, pt_paddr_t *pa);
+
 /* Text output for mm_dump: one call per line, without the newline. */
 typedef void (*mm_out_fn)(void *ctx, const char *line);
 

@@ -54,10 +54,9 @@ static void lazy(void) {
         return;
     }
     e = mm_query(&demo_conn, VA_LAZY, &q);
-    ipc_printf("memory: mm_map(%p, %u pages, rw-, lazy) -> OK, %llu pages backed; query: frame "
-               "%p\n",
+    ipc_printf("memory: mm_map(%p, %u pages, rw-, lazy) -> OK, %llu pages backed; query: %s\n",
                (void *)(uintptr_t)r.va, PAGES, (unsigned long long)r.pages,
-               (void *)(uintptr_t)(e == MM_OK ? q.frame : 0));
+               e == MM_OK && q.frame ? "a frame" : "no frame yet");
     ipc_printf("memory: touching %p: the page fault goes to mmserver, which fills it\n",
                (void *)(uintptr_t)VA_LAZY);
     *(volatile uint64_t *)(uintptr_t)VA_LAZY = 42;
@@ -66,8 +65,9 @@ static void lazy(void) {
         fail("no frame after the touch", e);
         return;
     }
-    ipc_printf("memory: filled on demand: %p now has frame %p and reads %llu\n",
-               (void *)(uintptr_t)VA_LAZY, (void *)(uintptr_t)q.frame,
+    ipc_printf("memory: filled on demand: %p now has a frame (a %llu KiB leaf; where in RAM "
+               "is told to drivers only) and reads %llu\n",
+               (void *)(uintptr_t)VA_LAZY, (unsigned long long)(1ull << q.shift) / 1024,
                (unsigned long long)*(volatile uint64_t *)(uintptr_t)VA_LAZY);
 }
 
