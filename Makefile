@@ -19,13 +19,17 @@ build: configure
 	@cmake --build $(BUILD)
 
 # Every test: host tests and x86_64 scenarios from build/x86_64, then the QEMU scenarios
-# (ctest label "qemu") of every other architecture that has a port.
+# (ctest label "qemu") of every other architecture that has a port, then the host tests once
+# more under ASan and UBSan from SAN_BUILD (host code only, just the test binaries built).
 OTHER_ARCHES := $(filter-out x86_64,$(notdir $(patsubst %/config.cmake,%,$(wildcard arch/*/config.cmake))))
+SAN_BUILD := build/host-san
 
 test: setup
 	@$(MAKE) --no-print-directory build ARCH=x86_64
 	@for a in $(OTHER_ARCHES); do $(MAKE) --no-print-directory build ARCH=$$a || exit 1; done
-	@tools/test-all.sh build/x86_64 $(foreach a,$(OTHER_ARCHES),build/$(a):qemu)
+	@cmake -S . -B $(SAN_BUILD) $(CMAKE_FLAGS) -DMMK_HOST_ONLY=ON -DMMK_SANITIZE=ON >/dev/null
+	@cmake --build $(SAN_BUILD) --target host_tests
+	@tools/test-all.sh build/x86_64 $(foreach a,$(OTHER_ARCHES),build/$(a):qemu) $(SAN_BUILD)
 
 # Every benchmark in one go: each ported arch's kernel benchmark under QEMU (x86_64 under KVM
 # too when /dev/kvm works), the same operations on this Linux host, libpt on the host; then
