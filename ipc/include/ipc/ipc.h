@@ -49,6 +49,11 @@ enum ipc_sys_ipc {
     IPC_SYS_SET_IPC_BUFFER = 28,
     /* (): does nothing: the cost of entering and leaving the kernel (benchmarks). */
     IPC_SYS_NULL = 29,
+    /* (halt slot, status): stops the machine with status (0..255: QEMU's exit status).
+     * Needs a capability of kind IPC_CAP_HALT in slot; returns only with an error. The
+     * kernel gives the only one to mmserver at boot (mmboot_t.slot_halt), which hands it
+     * to the root program of the boot archive (the test runner) and to nobody else. */
+    IPC_SYS_HALT = 30,
     IPC_SYS_IPC_END_ /* first number not used yet */
 };
 
@@ -116,6 +121,8 @@ enum ipc_cap_kind {
     IPC_CAP_NONE = 0,
     IPC_CAP_ENDPOINT = 1,
     IPC_CAP_THREAD = 2, /* kill, set fault endpoint, set priority */
+    /* 3: MMPRIV_CAP_MEMORY (ipc/mmpriv.h) */
+    IPC_CAP_HALT = 4, /* IPC_SYS_HALT: stop the machine with a status */
 };
 
 /* Rights of a capability; a copy can only keep or drop them. The first three are an

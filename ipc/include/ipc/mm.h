@@ -31,6 +31,8 @@ enum mm_label {
     MM_DECOMMIT = 7,     /* drop the frames of a range, keep it reserved */
     MM_MAP_DEVICE = 8,   /* physical / MMIO memory with a memory type; privileged */
     MM_STATS = 9,        /* the caller's quota and use, and the pool's free frames */
+    MM_SPAWN = 10,       /* root program only: start a program of the boot archive */
+    MM_CHILD = 11,       /* root program only: how a program it started is doing, or ended */
     MM_LABEL_COUNT_
 };
 
@@ -41,18 +43,19 @@ enum mm_label {
 /* Typed errors: the reply's label. */
 typedef enum mm_err {
     MM_OK = 0,
-    MM_ERR_INVAL = 1,      /* zero length, unknown label, unknown flag / perm / type bits */
-    MM_ERR_ALIGN = 2,      /* address, length or physical address not page-aligned */
-    MM_ERR_OVERFLOW = 3,   /* address + length (or physical + length) wraps */
-    MM_ERR_RANGE = 4,      /* outside [MM_USER_BASE, user top): null area, kernel half */
-    MM_ERR_WX = 5,         /* write and execute together are refused (W^X) */
-    MM_ERR_PERM = 6,       /* permissions the paging format cannot express */
-    MM_ERR_EXISTS = 7,     /* the range overlaps a mapping and MM_F_OVERWRITE was not given */
-    MM_ERR_NOT_MAPPED = 8, /* part of the range lies outside every region (or has no frame) */
-    MM_ERR_QUOTA = 9,      /* the caller's quota would be exceeded */
-    MM_ERR_NOMEM = 10,     /* the frame pool or a fixed-size table is exhausted */
-    MM_ERR_DENIED = 11,    /* privileged request, or a share nobody accepted */
-    MM_ERR_NO_CLIENT = 12, /* no client has that id */
+    MM_ERR_INVAL = 1,       /* zero length, unknown label, unknown flag / perm / type bits */
+    MM_ERR_ALIGN = 2,       /* address, length or physical address not page-aligned */
+    MM_ERR_OVERFLOW = 3,    /* address + length (or physical + length) wraps */
+    MM_ERR_RANGE = 4,       /* outside [MM_USER_BASE, user top): null area, kernel half */
+    MM_ERR_WX = 5,          /* write and execute together are refused (W^X) */
+    MM_ERR_PERM = 6,        /* permissions the paging format cannot express */
+    MM_ERR_EXISTS = 7,      /* the range overlaps a mapping and MM_F_OVERWRITE was not given */
+    MM_ERR_NOT_MAPPED = 8,  /* part of the range lies outside every region (or has no frame) */
+    MM_ERR_QUOTA = 9,       /* the caller's quota would be exceeded */
+    MM_ERR_NOMEM = 10,      /* the frame pool or a fixed-size table is exhausted */
+    MM_ERR_DENIED = 11,     /* privileged request, or a share nobody accepted */
+    MM_ERR_NO_CLIENT = 12,  /* no client has that id */
+    MM_ERR_NO_PROGRAM = 13, /* MM_SPAWN: the archive has no program at that index */
     MM_ERR_COUNT_
 } mm_err_t;
 
@@ -205,4 +208,64 @@ typedef enum mm_kill_reason {
     MM_KILL_ACCESS = 2,   /* the region does not allow this access */
     MM_KILL_RANGE = 3,    /* the address is outside the user window */
     MM_KILL_REQUEST = 4,  /* mmserver itself ended the client (exit, teardown) */
+    MM_KILL_FAULT = 5,    /* a fault that is not a page fault (mmserver serves none) */
+    MM_KILL_THREAD = 6,   /* stopped through a capability to its thread */
 } mm_kill_reason_t;
+
+/* ---- the root program: MM_SPAWN and MM_CHILD ------------------------------------------------
+ *
+ * mmserver starts one program of the boot archive by itself: the root program, the first
+ * member after mmserver. The root alone may ask MM_SPAWN and MM_CHILD (any other client:
+ * MM_ERR_DENIED), and alone receives the halt capability (IPC_CAP_HALT) in MM_SLOT_HALT.
+ * Its privilege comes from being started first, never from a name. In the test images the
+ * root is the test runner (tests/qemu/runner.c), which starts every other program, learns
+ * how each ended and stops the machine with its verdict.
+ *
+ * MM_SPAWN (index, flags): starts the index-th program of the archive, counting members
+ * after the root from 0 (mmserver and the root themselves are not counted). The message
+ * may carry one endpoint capability (the root's capability to mmserver needs the grant
+ * right for that, which mmserver gives it): mmserver puts a copy into the new program's
+ * MM_SLOT_BOOT, badged with the new program's client id and with the send and grant
+ * rights, or with every right and no badge when flags has MM_SPAWN_SERVE (a name service
+ * that receives there). mmserver keeps no copy. Reply: client id, name length, and the
+ * name's bytes packed in words 2..5 (MMPRIV_SYS_THREAD_NAME's packing, NUL-padded).
+ * Errors: MM_ERR_NO_PROGRAM past the last member, MM_ERR_INVAL for unknown flags or a
+ * capability that is not an endpoint, MM_ERR_NO_CLIENT when no client id is free,
+ * otherwise the error of the load (MM_ERR_INVAL for a file that is not a valid program,
+ * MM_ERR_NOMEM, MM_ERR_QUOTA, ...); nothing is left behind on an error.
+ *
+ * MM_CHILD (client id): MM_CHILD_RUNNING, or how a program the root started ended. An
+ * ended program's record is given once and then forgotten (its client id can be used
+ * again only after that). MM_ERR_NO_CLIENT for an id the root did not start, or whose end
+ * was already given.
+ */
+#define MM_SLOT_BOOT 2u /* MM_SPAWN's endpoint in the new program's table (IPC_SLOT_BOOT) */
+#define MM_SLOT_HALT 3u /* the root program's halt capability */
+
+/* MM_SPAWN request words and flags */
+#define MM_A_SPAWN_INDEX 0
+#define MM_A_SPAWN_FLAGS 1
+enum {
+    MM_SPAWN_SERVE = 1u << 0, /* the endpoint with every right and no badge: it receives */
+    MM_SPAWN_F_ALL = 0x1,
+};
+/* MM_SPAWN reply words */
+#define MM_R_SPAWN_CLIENT   0
+#define MM_R_SPAWN_NAME_LEN 1
+#define MM_R_SPAWN_NAME     2 /* words 2..5: the name, packed, NUL-padded */
+
+/* MM_CHILD request and reply words */
+#define MM_A_CHILD_ID     0
+#define MM_R_CHILD_STATE  0 /* enum mm_child_state */
+#define MM_R_CHILD_STATUS 1 /* EXITED: the exit status; KILLED: the mm_kill_reason_t */
+#define MM_R_CHILD_KIND                                                                            \
+    2                       /* KILLED: the fault kind (ipc_fault_kind_t), IPC_FAULT_NONE if        \
+                             * none (killed through its thread capability) */
+#define MM_R_CHILD_ACCESS 3 /* KILLED by a page fault: its IPC_ACCESS_* bits */
+#define MM_R_CHILD_ADDR   4 /* KILLED by a fault: the address (page faults) */
+#define MM_R_CHILD_PC     5 /* KILLED by a fault: the instruction address */
+enum mm_child_state {
+    MM_CHILD_RUNNING = 0,
+    MM_CHILD_EXITED = 1, /* IPC_SYS_EXIT */
+    MM_CHILD_KILLED = 2, /* a fault mmserver could not serve, or its thread capability */
+};

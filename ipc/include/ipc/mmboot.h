@@ -16,7 +16,7 @@
  * are linked at 4 MiB, ipc/user/user.ld) and above the null guard (MM_USER_BASE). */
 #define MMBOOT_VA      0x200000ull
 #define MMBOOT_MAGIC   0x746f6f62766d6d6dull /* "mmmvboot", little-endian */
-#define MMBOOT_VERSION 1u
+#define MMBOOT_VERSION 2u
 
 /* The archive member that is mmserver itself: the kernel starts it, mmserver skips it. */
 #define MMBOOT_SELF_NAME "mmserver"
@@ -61,7 +61,11 @@ typedef struct mmboot {
     uint32_t slot_endpoint; /* mmserver's endpoint, all rights: requests and faults */
     uint32_t slot_self;     /* mmserver's own thread (IPC_SLOT_SELF) */
     uint32_t slot_free;     /* first slot the kernel left empty; mmserver's from there */
+    /* Version 2: the halt capability (IPC_CAP_HALT), which mmserver gives to the root
+     * program of the archive alone (ipc/mm.h, "the root program"). */
+    uint32_t slot_halt;
+    uint32_t reserved; /* 0 */
 } mmboot_t;
 
-_Static_assert(sizeof(mmboot_t) == 104, "mmboot_t layout: fixed-width words, no padding");
+_Static_assert(sizeof(mmboot_t) == 112, "mmboot_t layout: fixed-width words, no padding");
 _Static_assert(sizeof(mmboot_t) <= 4096, "the block fits its one page");

@@ -45,6 +45,12 @@ enum mmpriv_sys {
     /* (mem, thread slot): stops the thread (as IPC_SYS_THREAD_KILL) and frees it; its
      * capability table goes with its last thread. The slot is emptied. */
     MMPRIV_SYS_THREAD_DESTROY = 54,
+    /* (mem, thread slot, n0, n1, n2, n3): names the thread (console lines, reports): up to
+     * MMPRIV_NAME_MAX bytes packed little-endian into n0..n3 (byte i of the name is byte
+     * i % 8 of word i / 8), ending at the first NUL or after 31 bytes. A name with a byte
+     * outside printable ASCII (0x20..0x7e) is IPC_ERR_INVALID_ARGUMENT. mmserver names
+     * each program after its archive member, before it starts it. */
+    MMPRIV_SYS_THREAD_NAME = 55,
     MMPRIV_SYS_END_
 };
 
@@ -55,6 +61,9 @@ enum {
     MMPRIV_FLUSH_ALL = 1u << 0,    /* the whole space, not [start, last] */
     MMPRIV_FLUSH_TABLES = 1u << 1, /* intermediate entries changed too */
 };
+
+/* The most bytes of a name MMPRIV_SYS_THREAD_NAME carries (the 32nd is the NUL). */
+#define MMPRIV_NAME_MAX 31u
 
 /* The capability kind of the memory capability (continues enum ipc_cap_kind). */
 #define MMPRIV_CAP_MEMORY 3u
@@ -73,6 +82,13 @@ enum {
  * itself, and a late notice could name a client id given out again since. The kernel
  * delivers the notice only to a thread already waiting to receive on that endpoint (it has
  * no thread left to queue it with); mmserver, the highest priority, always waits there
- * while another thread runs. w1 is 0 for a thread killed through its capability.
+ * while another thread runs. w1 is the exit status (0 for a thread killed through its
+ * capability), w2 says how it ended: MMPRIV_END_EXIT or MMPRIV_END_KILLED.
  */
-#define MMPRIV_END_KIND IPC_FAULT_NONE
+#define MMPRIV_END_KIND     IPC_FAULT_NONE
+#define MMPRIV_END_W_STATUS IPC_FAULT_W_ADDR /* w1 */
+#define MMPRIV_END_W_HOW    IPC_FAULT_W_PC   /* w2 */
+enum {
+    MMPRIV_END_EXIT = 0,   /* IPC_SYS_EXIT with w1's status */
+    MMPRIV_END_KILLED = 1, /* IPC_SYS_THREAD_KILL through a capability to it */
+};
