@@ -1,29 +1,24 @@
 /*
  * mmserver, the program: check the boot-info block the kernel left at MMBOOT_VA, take the
- * RAM window as the frame pool, start every other program of the boot archive in its own
- * client space, then serve memory requests and page faults for ever, printing each client's
- * map (mm_dump) just before its space is torn down.
+ * RAM window as the frame pool, start the root program (the first member of the boot
+ * archive after mmserver), then serve memory requests, page faults and the root's
+ * MM_SPAWN / MM_CHILD for ever, naming each program on the console and printing each
+ * client's map (mm_dump) just before its space is torn down.
  */
 #include <ipc/user.h>
 
 #include "sys.h"
 
 static mm_server_t server; /* large (the core's tables): in .bss, not on the stack */
+static mmp_t proc;         /* the process side: root, programs' names, end records */
+static mmp_sys_t sys;
 
-/* Says why a program of the archive did not start. */
-static void report(void *ctx, const cpio_file_t *f, const mmp_spawn_t *s) {
-    (void)ctx;
-    char name[32];
-    size_t n = f->name_len < sizeof(name) - 1 ? f->name_len : sizeof(name) - 1;
-    for (size_t i = 0; i < n; i++) {
-        name[i] = f->name[i];
+/* Why a program did not start, in words. */
+static const char *spawn_why(const mmp_spawn_t *s) {
+    if (s->err == MMP_SPAWN_LOAD && s->load.err == MMP_LOAD_ELF) {
+        return elf64_strerror(s->load.elf);
     }
-    name[n] = 0;
-    const char *why = s->err == MMP_SPAWN_LOAD && s->load.err == MMP_LOAD_ELF
-                          ? elf64_strerror(s->load.elf)
-                      : s->err == MMP_SPAWN_LOAD ? mmp_load_strerror(s->load.err)
-                                                 : mm_strerror(s->mm);
-    ipc_printf("[mmserver] %s not started: %s\n", name, why);
+    return s->err == MMP_SPAWN_LOAD ? mmp_load_strerror(s->load.err) : mm_strerror(s->mm);
 }
 
 /* mm_dump's line output: one console line. */
@@ -32,10 +27,13 @@ static void dump_line(void *ctx, const char *line) {
     ipc_printf("%s\n", line);
 }
 
-/* Prints the map of client (mm_dump, human and machine lines: what tools/mmviz draws). */
+/* Prints the map of client (its name for tools/mmviz, then mm_dump's human and machine
+ * lines). */
 static void dump_client(uint32_t client, const char *when) {
     if (client < MM_MAX_CLIENTS && server.client[client].active) {
-        ipc_printf("[mmserver] map of client %u %s:\n", client, when);
+        const char *name = mmp_name(&proc, client);
+        ipc_printf("[mmserver] map of %s (client %u) %s:\n", name, client, when);
+        ipc_printf("mmdump 0x%x name %s\n", client, name);
         mm_dump(&server, client, dump_line, NULL);
     }
 }
@@ -55,36 +53,46 @@ static bool fault_is_wild(uint32_t client, uint64_t addr, uint32_t access) {
            ((access & IPC_ACCESS_EXEC) && !(perm & MM_PERM_X));
 }
 
-static uint64_t pool_at_start; /* free frames before the first program started */
-
-/* True if some client still has an address space. */
-static bool any_client_active(void) {
-    for (uint32_t c = 0; c < MM_MAX_CLIENTS; c++) {
-        if (server.client[c].active) {
-            return true;
-        }
+/* mmp_t.ended: one console line per end, naming the program. */
+static void say_end(void *ctx, uint32_t client, const mmp_child_t *how) {
+    (void)ctx;
+    const char *name = mmp_name(&proc, client);
+    const char *who = client == proc.root ? "the root program " : "";
+    if (how->state == MM_CHILD_EXITED) {
+        ipc_printf("[mmserver] %s%s (client %u) exited with status %llu\n", who, name, client,
+                   (unsigned long long)how->status);
+    } else if (how->status == MM_KILL_THREAD) {
+        ipc_printf("[mmserver] %s%s (client %u) was killed through its thread capability\n", who,
+                   name, client);
+    } else {
+        ipc_printf("[mmserver] %s%s (client %u) killed: fault kind %llu access %llu at 0x%llx, pc "
+                   "0x%llx (kill reason %llu)\n",
+                   who, name, client, (unsigned long long)how->kind,
+                   (unsigned long long)how->access, (unsigned long long)how->addr,
+                   (unsigned long long)how->pc, (unsigned long long)how->status);
     }
-    return false;
 }
 
-/* Once every client has ended (checked before each receive, so the last end has been
- * served), says whether every frame came back: the pool's free count must equal the count
- * before the first program started. A `test` line, so a QEMU scenario run fails on a leak. */
+/* Once every program the root started has ended and the root has read how (servers still
+ * running excepted; checked before each receive, so before the reply that gave the last
+ * end), says whether every frame came back: a `test` line, so a QEMU scenario run fails
+ * on a leak (the runner waits for that reply before it judges and halts). */
 static void check_pool_restored(void) {
-    static bool said;
-    if (said || any_client_active()) {
+    uint64_t now, want;
+    mmp_pool_verdict_t v = mmp_pool_check(&proc, &now, &want);
+    if (v == MMP_POOL_WAIT) {
         return;
     }
-    said = true;
-    uint64_t now = mm_pool_available(&server.pool);
-    ipc_printf("test mm_pool_restored: %s (%llu frames free at the start, %llu now)\n",
-               now == pool_at_start ? "OK" : "FAILED", (unsigned long long)pool_at_start,
-               (unsigned long long)now);
+    ipc_printf("test mm_pool_restored: %s (%llu frames free before the root started, %llu "
+               "now, %llu expected with the running programs' charge)\n",
+               v == MMP_POOL_OK ? "OK" : "FAILED", (unsigned long long)proc.pool_start,
+               (unsigned long long)now, (unsigned long long)want);
 }
 
-/* mmp_port_t.next around the real port (ctx: that mmp_port_t): before a client's end is served (its
- * end notice, or a page fault its regions do not allow, which kills it), prints that client's map,
- * so the console holds each space's last state before it is torn down. */
+/* mmp_port_t.next around the real port (ctx: that mmp_port_t): before a client's end is
+ * served (its end notice, a fault that is not a page fault, or a page fault its regions do
+ * not allow, which kills it), prints that client's map, so the console holds each space's
+ * last state before it is torn down. */
 static bool dump_next(void *ctx, const mmp_msg_t *reply, mmp_msg_t *in) {
     const mmp_port_t *inner = ctx;
     check_pool_restored();
@@ -97,7 +105,9 @@ static bool dump_next(void *ctx, const mmp_msg_t *reply, mmp_msg_t *in) {
         uint32_t kind = ipc_fault_kind(info);
         if (kind == MMPRIV_END_KIND) {
             dump_client(client, "at its end");
-        } else if (kind == IPC_FAULT_PAGE && server.client[client].active &&
+        } else if (kind != IPC_FAULT_PAGE) {
+            dump_client(client, "before its fault ends it");
+        } else if (server.client[client].active &&
                    fault_is_wild(client, in->w[IPC_FAULT_W_ADDR], ipc_fault_access(info))) {
             dump_client(client, "before its wild access ends it");
         }
@@ -106,48 +116,51 @@ static bool dump_next(void *ctx, const mmp_msg_t *reply, mmp_msg_t *in) {
 }
 
 /* The server from the block: pool and format; false, and why not in *why, if it cannot. */
-static bool start(const mmboot_t *b, mmp_sys_t *sys, mmp_t *p, const char **why) {
+static bool start(const mmboot_t *b, const char **why) {
     mm_config_t cfg;
-    mmp_boot_err_t berr;
-    p->srv = &server;
-    p->started = p->failed = 0;
-    mmp_sys_kernel(sys, &p->kernel);
-    berr = mmp_boot_config(b, &p->kernel.core, &cfg);
+    mmp_kernel_t kernel;
+    mmp_sys_kernel(&sys, &kernel);
+    mmp_boot_err_t berr = mmp_boot_config(b, &kernel.core, &cfg);
     if (berr != MMP_BOOT_OK) {
         *why = mmp_boot_strerror(berr);
         return false;
     }
-    if (!mmp_sys_init(sys, b)) {
+    if (!mmp_sys_init(&sys, b)) {
         *why = "too few free capability slots";
         return false;
     }
     mm_err_t err = mm_init(&server, &cfg);
     *why = mm_strerror(err);
-    p->machine = mmp_boot_machine(b->pt_format);
+    mmp_init(&proc, &server, &kernel, mmp_boot_machine(b->pt_format),
+             (const uint8_t *)(uintptr_t)b->archive_va, b->archive_size);
+    proc.ended = say_end;
+    sys.p = &proc;
     return err == MM_OK;
 }
 
-/* The program. Returns only when it cannot serve (the kernel then reports its exit). */
+/* The program. Returns only when it cannot serve (the kernel then reports its exit); a
+ * root that cannot start stops the machine with status 1. */
 int main(void) {
     const mmboot_t *b = (const mmboot_t *)(uintptr_t)MMBOOT_VA;
-    mmp_sys_t sys;
-    mmp_t p;
     const char *why;
-    if (!start(b, &sys, &p, &why)) {
+    if (!start(b, &why)) {
         ipc_printf("[mmserver] cannot start: %s\n", why);
         return 1;
     }
-    pool_at_start = mm_pool_available(&server.pool);
-    if (!mmp_spawn_archive(&p, (const uint8_t *)(uintptr_t)b->archive_va, b->archive_size, report,
-                           NULL)) {
-        ipc_printf("[mmserver] the boot archive is malformed\n");
+    mmp_spawn_t s;
+    mmp_start_root(&proc, &s);
+    if (s.err != MMP_SPAWN_OK) {
+        ipc_printf("[mmserver] the root program did not start: %s; stopping\n", spawn_why(&s));
+        ipc_syscall(IPC_SYS_HALT, b->slot_halt, 1, 0, 0, 0, 0);
+        return 1;
     }
-    ipc_printf("[mmserver] %u programs started, %u refused; %llu frames free\n", p.started,
-               p.failed, (unsigned long long)mm_pool_available(&server.pool));
+    ipc_printf("[mmserver] root program %s (client %u) started; %llu frames free\n",
+               mmp_name(&proc, proc.root), proc.root,
+               (unsigned long long)mm_pool_available(&server.pool));
     mmp_port_t inner;
     mmp_sys_port(&sys, &inner);
     mmp_port_t port = {&inner, dump_next}; /* each client's map before its end */
-    mmp_loop(&p, &port, 0);
+    mmp_loop(&proc, &port, 0);
     ipc_printf("[mmserver] the endpoint failed\n");
     return 2;
 }

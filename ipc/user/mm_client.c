@@ -4,13 +4,20 @@
  * checked here that mmserver checks anyway.
  */
 #include <ipc/mm_client.h>
+#include <ipc/mmpriv.h>
 
-/* Sends label with w through c; on return w holds the reply words. Returns the reply's
- * label as an mm_err_t, MM_ERR_IPC when the transport failed or the label is none of
+/* Sends label with w (and the capability in slot cap unless IPC_SLOT_NONE) through c; on
+ * return w holds the reply words. Returns the reply's label as an mm_err_t, MM_ERR_IPC
+ * when the transport failed or cannot pass a capability, or the label is none of
  * mm_err_t's; on an error c->where gets the reply's MM_R_WHERE. */
-static mm_err_t call(mm_conn_t *c, uint64_t label, uint64_t w[MM_CLIENT_WORDS]) {
+static mm_err_t call_with(mm_conn_t *c, uint64_t label, uint64_t w[MM_CLIENT_WORDS], uint64_t cap) {
     c->where = 0;
-    c->ipc_err = c->call(c->ctx, &label, w);
+    if (cap != IPC_SLOT_NONE && !c->call_cap) {
+        c->ipc_err = IPC_ERR_INVALID_ARGUMENT;
+        return MM_ERR_IPC;
+    }
+    c->ipc_err =
+        cap != IPC_SLOT_NONE ? c->call_cap(c->ctx, &label, w, cap) : c->call(c->ctx, &label, w);
     if (c->ipc_err != 0 || label >= MM_ERR_COUNT_) {
         return MM_ERR_IPC;
     }
@@ -18,6 +25,11 @@ static mm_err_t call(mm_conn_t *c, uint64_t label, uint64_t w[MM_CLIENT_WORDS]) 
         c->where = w[MM_R_WHERE];
     }
     return (mm_err_t)label;
+}
+
+/* call_with, no capability. */
+static mm_err_t call(mm_conn_t *c, uint64_t label, uint64_t w[MM_CLIENT_WORDS]) {
+    return call_with(c, label, w, IPC_SLOT_NONE);
 }
 
 /* A request of up to four argument words (the others zero). */
@@ -165,6 +177,45 @@ mm_err_t mm_stats(mm_conn_t *c, mm_stats_result_t *out) {
         out->pool = w[MM_R_ST_POOL];
         out->regions = w[MM_R_ST_REGIONS];
         out->backed = w[MM_R_ST_BACKED];
+    }
+    return err;
+}
+
+_Static_assert(MM_NAME_MAX == MMPRIV_NAME_MAX, "the name MM_SPAWN replies with is the kernel's");
+_Static_assert(MM_R_SPAWN_NAME + (MM_NAME_MAX + 1) / 8 <= MM_CLIENT_WORDS, "the name fits");
+
+/* See ipc/mm_client.h. */
+mm_err_t mm_spawn(mm_conn_t *c, uint32_t index, uint32_t flags, uint64_t cap,
+                  mm_spawn_result_t *out) {
+    uint64_t w[MM_CLIENT_WORDS];
+    for (unsigned i = 0; i < MM_CLIENT_WORDS; i++) {
+        w[i] = 0; /* unused words: zero by contract */
+    }
+    w[MM_A_SPAWN_INDEX] = index;
+    w[MM_A_SPAWN_FLAGS] = flags;
+    mm_err_t err = call_with(c, MM_SPAWN, w, cap);
+    if (err == MM_OK && out) {
+        out->client = (uint32_t)w[MM_R_SPAWN_CLIENT];
+        uint64_t n = w[MM_R_SPAWN_NAME_LEN] < MM_NAME_MAX ? w[MM_R_SPAWN_NAME_LEN] : MM_NAME_MAX;
+        out->name_len = (uint32_t)n;
+        for (unsigned i = 0; i <= MM_NAME_MAX; i++) { /* byte i % 8 of word i / 8 */
+            out->name[i] = i < n ? (char)(w[MM_R_SPAWN_NAME + i / 8] >> (8 * (i % 8))) : 0;
+        }
+    }
+    return err;
+}
+
+/* See ipc/mm_client.h. */
+mm_err_t mm_child(mm_conn_t *c, uint32_t client, mm_child_result_t *out) {
+    uint64_t w[MM_CLIENT_WORDS];
+    mm_err_t err = call4(c, MM_CHILD, client, 0, 0, 0, w);
+    if (err == MM_OK && out) {
+        out->state = (uint32_t)w[MM_R_CHILD_STATE];
+        out->status = w[MM_R_CHILD_STATUS];
+        out->kind = (uint32_t)w[MM_R_CHILD_KIND];
+        out->access = (uint32_t)w[MM_R_CHILD_ACCESS];
+        out->addr = w[MM_R_CHILD_ADDR];
+        out->pc = w[MM_R_CHILD_PC];
     }
     return err;
 }

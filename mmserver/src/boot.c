@@ -54,12 +54,25 @@ static bool limits_ok(const mmboot_t *b, const pt_format_t *fmt) {
            b->user_top <= half;
 }
 
-/* Every slot inside the table; the memory capability and the endpoint distinct. */
+/* Every fixed slot (memory, endpoint, self, halt) inside the table, below slot_free (the
+ * slots from there on are mmserver's own) and apart from the others. */
 static bool slots_ok(const mmboot_t *b) {
-    return b->slot_memory < IPC_CAP_SLOTS && b->slot_endpoint < IPC_CAP_SLOTS &&
-           b->slot_self < IPC_CAP_SLOTS && b->slot_free < IPC_CAP_SLOTS &&
-           b->slot_memory != b->slot_endpoint && b->slot_memory != b->slot_self &&
-           b->slot_endpoint != b->slot_self;
+    const uint32_t fixed[] = {b->slot_memory, b->slot_endpoint, b->slot_self, b->slot_halt};
+    const unsigned n = sizeof(fixed) / sizeof(fixed[0]);
+    if (b->slot_free >= IPC_CAP_SLOTS || b->reserved != 0) {
+        return false;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        for (unsigned j = i + 1; j < n; j++) {
+            if (fixed[i] == fixed[j]) {
+                return false;
+            }
+        }
+        if (fixed[i] >= b->slot_free) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* The checks in order; the first that fails says why. */

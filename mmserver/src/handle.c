@@ -43,8 +43,8 @@ mm_err_t mm_handle(mm_server_t *srv, uint32_t client, uint64_t label, const uint
     for (unsigned i = 0; i < MM_REPLY_WORDS; i++) {
         reply[i] = 0;
     }
-    if (label == 0 || label >= MM_LABEL_COUNT_) {
-        return MM_ERR_INVAL;
+    if (label == 0 || label >= MM_LABEL_COUNT_ || !handlers[label]) {
+        return MM_ERR_INVAL; /* MM_SPAWN and MM_CHILD are the process side's (mmproc) */
     }
     mm_client_t *c = mm_client(srv, client);
     if (!c) {
@@ -73,6 +73,7 @@ const char *mm_strerror(mm_err_t err) {
         [MM_ERR_NOMEM] = "out of memory",
         [MM_ERR_DENIED] = "denied",
         [MM_ERR_NO_CLIENT] = "no such client",
+        [MM_ERR_NO_PROGRAM] = "no such program",
     };
     return (unsigned)err < MM_ERR_COUNT_ ? names[err] : "unknown error";
 }

@@ -8,6 +8,8 @@
 #include <ipc/mmpriv.h>
 #include <mmserver/proc.h>
 
+#include "internal.h"
+
 /* Clears out's words and sets its label. */
 static void answer(mmp_msg_t *out, uint64_t label) {
     out->badge = 0;
@@ -27,6 +29,72 @@ static uint64_t used_words(const uint64_t *w, unsigned n) {
     return n;
 }
 
+/* MM_SPAWN from the root: the index-th program after the root, with the endpoint that came
+ * with the request (if any) for its MM_SLOT_BOOT. Reply: client id, name length, name. */
+static mm_err_t spawn(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64_t *reply) {
+    uint64_t flags = req[MM_A_SPAWN_FLAGS];
+    bool serve = (flags & MM_SPAWN_SERVE) != 0;
+    if ((flags & ~(uint64_t)MM_SPAWN_F_ALL) || (in->cap && in->cap != IPC_CAP_ENDPOINT) ||
+        (serve && !in->cap)) {
+        return MM_ERR_INVAL;
+    }
+    uint64_t index = req[MM_A_SPAWN_INDEX];
+    cpio_file_t f;
+    if (index >= UINT32_MAX ||
+        mmp_program(p->archive, p->archive_len, (uint32_t)index + 1u, &f) != CPIO_FILE) {
+        return MM_ERR_NO_PROGRAM; /* past the last member (a malformed tail ends the list) */
+    }
+    mmp_give_t give = !in->cap ? MMP_GIVE_NONE : serve ? MMP_GIVE_SERVE : MMP_GIVE_CLIENT;
+    mmp_spawn_t s;
+    mmp_spawn(p, f.name, f.name_len, f.data, f.size, give, false, &s);
+    mm_err_t err = mmp_spawn_mm_err(&s);
+    if (err != MM_OK) {
+        p->failed++;
+        return err;
+    }
+    uint32_t id = s.thread.client;
+    mm_mem_zero(&p->child[id], sizeof(p->child[id]));
+    p->child[id].watched = true;
+    p->child[id].serve = serve;
+    p->child[id].state = MM_CHILD_RUNNING;
+    p->started++;
+    p->spawned = true;
+    reply[MM_R_SPAWN_CLIENT] = id;
+    reply[MM_R_SPAWN_NAME_LEN] = s.thread.name_len;
+    for (unsigned i = 0; i < MMP_NAME_WORDS; i++) {
+        reply[MM_R_SPAWN_NAME + i] = s.thread.name_words[i];
+    }
+    return MM_OK;
+}
+
+/* MM_CHILD from the root: RUNNING, or the end record, given once and then forgotten. */
+static mm_err_t child(mmp_t *p, const uint64_t *req, uint64_t *reply) {
+    uint64_t id = req[MM_A_CHILD_ID];
+    if (id >= MM_MAX_CLIENTS || !p->child[id].watched) {
+        return MM_ERR_NO_CLIENT;
+    }
+    mmp_child_t *c = &p->child[id];
+    reply[MM_R_CHILD_STATE] = c->state;
+    if (c->state == MM_CHILD_RUNNING) {
+        return MM_OK;
+    }
+    reply[MM_R_CHILD_STATUS] = c->status;
+    reply[MM_R_CHILD_KIND] = c->kind;
+    reply[MM_R_CHILD_ACCESS] = c->access;
+    reply[MM_R_CHILD_ADDR] = c->addr;
+    reply[MM_R_CHILD_PC] = c->pc;
+    mm_mem_zero(c, sizeof(*c)); /* given once: the id may be used again */
+    return MM_OK;
+}
+
+/* The root's own requests; DENIED to anybody else (the badge says who asks). */
+static mm_err_t serve_root(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64_t *reply) {
+    if (!p->root || in->badge != p->root || !p->srv->client[p->root].active) {
+        return MM_ERR_DENIED;
+    }
+    return in->label == MM_SPAWN ? spawn(p, in, req, reply) : child(p, req, reply);
+}
+
 /* A request of ipc/mm.h: words past the message's length are zero; a longer message than a
  * request is INVAL, before the core sees it. */
 static mmp_answer_t serve_request(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out) {
@@ -40,15 +108,58 @@ static mmp_answer_t serve_request(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out)
     }
     uint32_t client = in->badge < MM_MAX_CLIENTS ? (uint32_t)in->badge : MM_MAX_CLIENTS;
     answer(out, 0);
-    out->label = mm_handle(p->srv, client, in->label, req, out->w); /* writes every word */
+    if (in->label == MM_SPAWN || in->label == MM_CHILD) {
+        out->label = serve_root(p, in, req, out->w);
+        if (out->label != MM_OK) {
+            answer(out, out->label); /* an error carries no words */
+        }
+    } else {
+        out->label = mm_handle(p->srv, client, in->label, req, out->w); /* writes every word */
+    }
     out->length = used_words(out->w, MM_REPLY_WORDS);
     return MMP_REPLY;
 }
 
-/* Ends a client mmserver will not serve any more (a fault it cannot fix). */
-static void end_client(mmp_t *p, uint32_t client, mm_kill_reason_t why) {
-    const mm_kernel_ops_t *k = &p->kernel.core;
-    k->kill(k->ctx, client, why);
+/* Records how client ended (if the root started it) and tells p->ended. */
+static void record_end(mmp_t *p, uint32_t client, const mmp_child_t *how) {
+    if (p->child[client].watched) {
+        bool serve = p->child[client].serve;
+        mm_mem_copy(&p->child[client], how, sizeof(*how));
+        p->child[client].watched = true;
+        p->child[client].serve = serve;
+    }
+    if (p->ended) {
+        p->ended(p->ended_ctx, client, how);
+    }
+}
+
+/* The end record of a fault message in: kind, access, address and pc. */
+static void fault_end(const mmp_msg_t *in, mm_kill_reason_t why, mmp_child_t *how) {
+    uint64_t info = in->w[IPC_FAULT_W_INFO];
+    mm_mem_zero(how, sizeof(*how));
+    how->state = MM_CHILD_KILLED;
+    how->status = why;
+    how->kind = ipc_fault_kind(info);
+    how->access = ipc_fault_access(info);
+    how->addr = in->w[IPC_FAULT_W_ADDR];
+    how->pc = in->w[IPC_FAULT_W_PC];
+}
+
+/* The end notice (ipc/mmpriv.h): w1 the exit status, w2 exit or killed through a
+ * capability. The thread is gone already: release its capability, tear the space down. */
+static void serve_end(mmp_t *p, uint32_t client, const mmp_msg_t *in) {
+    mmp_child_t how;
+    mm_mem_zero(&how, sizeof(how));
+    if (in->w[MMPRIV_END_W_HOW] == MMPRIV_END_KILLED) {
+        how.state = MM_CHILD_KILLED;
+        how.status = MM_KILL_THREAD;
+        how.kind = IPC_FAULT_NONE;
+    } else {
+        how.state = MM_CHILD_EXITED;
+        how.status = in->w[MMPRIV_END_W_STATUS];
+    }
+    record_end(p, client, &how);
+    p->kernel.thread_release(p->kernel.core.ctx, client);
     mm_client_destroy(p->srv, client);
 }
 
@@ -61,22 +172,58 @@ static mmp_answer_t serve_fault(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out) {
     }
     uint64_t info = in->w[IPC_FAULT_W_INFO];
     uint32_t kind = ipc_fault_kind(info);
+    mmp_child_t how;
     if (kind == MMPRIV_END_KIND) {
-        p->kernel.thread_release(p->kernel.core.ctx, client); /* its thread is gone already */
-        mm_client_destroy(p->srv, client);
+        serve_end(p, client, in);
         return MMP_NOTHING;
     }
     if (kind != IPC_FAULT_PAGE) {
-        end_client(p, client, MM_KILL_REQUEST);
+        const mm_kernel_ops_t *k = &p->kernel.core;
+        fault_end(in, MM_KILL_FAULT, &how);
+        record_end(p, client, &how);
+        k->kill(k->ctx, client, MM_KILL_FAULT);
+        mm_client_destroy(p->srv, client);
         return MMP_NOTHING;
     }
+    mm_kill_reason_t why;
     mm_fault_answer_t a =
-        mm_fault(p->srv, client, in->w[IPC_FAULT_W_ADDR], ipc_fault_access(info), NULL);
+        mm_fault(p->srv, client, in->w[IPC_FAULT_W_ADDR], ipc_fault_access(info), &why);
     if (a == MM_FAULT_KILL) {
-        return MMP_NOTHING; /* the core told the kernel and tore the client down */
+        fault_end(in, why, &how); /* the core told the kernel and tore the client down */
+        record_end(p, client, &how);
+        return MMP_NOTHING;
     }
     answer(out, 0); /* any reply resumes the thread */
     return MMP_REPLY;
+}
+
+/* True when every program the root started has ended and had its end given, servers
+ * still running excepted. */
+static bool root_done(const mmp_t *p) {
+    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+        const mmp_child_t *c = &p->child[id];
+        if (c->watched && !(c->serve && c->state == MM_CHILD_RUNNING)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* See proc.h. */
+mmp_pool_verdict_t mmp_pool_check(mmp_t *p, uint64_t *now, uint64_t *want) {
+    if (!p->spawned || !root_done(p)) {
+        return MMP_POOL_WAIT;
+    }
+    p->spawned = false;
+    uint64_t held = 0;
+    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+        if (p->srv->client[id].active) {
+            held += mm_charge(&p->srv->client[id]);
+        }
+    }
+    *now = mm_pool_available(&p->srv->pool);
+    *want = held <= p->pool_start ? p->pool_start - held : 0;
+    return held <= p->pool_start && *now == *want ? MMP_POOL_OK : MMP_POOL_LEAK;
 }
 
 /* See proc.h. */

@@ -1,19 +1,58 @@
 /*
  * Starting programs: a client space, the ELF image, a stack and an IPC buffer through the
  * core, then the kernel's thread. A program that cannot be started leaves nothing behind:
- * its client is destroyed, which gives every frame and the charge back.
+ * its client is destroyed, which gives every frame and the charge back. mmserver starts
+ * the root program itself; the root starts the others (serve.c, MM_SPAWN).
  */
 #include <mmserver/proc.h>
 
+#include "internal.h"
+
 #define STACK_ALIGN 0x100000ull /* the stack's top: 1 MiB-aligned, below the user top */
 
-/* The first free client id, or MM_MAX_CLIENTS. */
-static uint32_t free_client(const mm_server_t *srv) {
+/* The first client id neither active nor holding an end record the root has not read
+ * (a reused id would make MM_CHILD answer for the wrong program), or MM_MAX_CLIENTS. */
+static uint32_t free_client(const mmp_t *p) {
     uint32_t id = MMP_FIRST_CLIENT;
-    while (id < MM_MAX_CLIENTS && srv->client[id].active) {
+    while (id < MM_MAX_CLIENTS && (p->srv->client[id].active || p->child[id].watched)) {
         id++;
     }
     return id;
+}
+
+/* See proc.h. */
+void mmp_init(mmp_t *p, mm_server_t *srv, const mmp_kernel_t *kernel, uint16_t machine,
+              const uint8_t *archive, size_t len) {
+    mm_mem_zero(p, sizeof(*p));
+    p->srv = srv;
+    mm_mem_copy(&p->kernel, kernel, sizeof(*kernel)); /* a struct copy could become memcpy */
+    p->machine = machine;
+    p->archive = archive;
+    p->archive_len = len;
+}
+
+/* See proc.h. */
+size_t mmp_name_pack(const char *name, size_t len, uint64_t w[MMP_NAME_WORDS]) {
+    size_t n = len < MMPRIV_NAME_MAX ? len : MMPRIV_NAME_MAX;
+    for (unsigned i = 0; i < MMP_NAME_WORDS; i++) {
+        w[i] = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        w[i / 8] |= (uint64_t)(uint8_t)name[i] << (8 * (i % 8));
+    }
+    return n;
+}
+
+/* True when name is one the kernel takes: not empty, printable ASCII only (of the bytes
+ * that are packed). */
+static bool name_ok(const char *name, size_t len) {
+    size_t n = len < MMPRIV_NAME_MAX ? len : MMPRIV_NAME_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] < 0x20 || name[i] > 0x7e) {
+            return false;
+        }
+    }
+    return n > 0;
 }
 
 /* Where a program's stack ends: MMP_STACK_GAP below the user top, aligned down. */
@@ -76,15 +115,23 @@ static bool build_space(mmp_t *p, uint32_t id, const uint8_t *elf, size_t size, 
     return true;
 }
 
+/* Keeps client's program name for console lines (packed length, NUL-terminated). */
+static void keep_name(mmp_t *p, uint32_t client, const char *name, size_t len) {
+    size_t n = len < MMPRIV_NAME_MAX ? len : MMPRIV_NAME_MAX;
+    mm_mem_copy(p->name[client], name, n);
+    p->name[client][n] = 0;
+}
+
 /* See proc.h. */
 void mmp_spawn(mmp_t *p, const char *name, size_t name_len, const uint8_t *elf, size_t size,
-               mmp_spawn_t *out) {
-    uint32_t id = free_client(p->srv);
-    out->err = MMP_SPAWN_OK;
-    out->mm = MM_OK;
-    out->load.err = MMP_LOAD_OK;
-    out->load.elf = ELF64_OK;
-    out->load.mm = MM_OK;
+               mmp_give_t give, bool root, mmp_spawn_t *out) {
+    uint32_t id = free_client(p);
+    mm_mem_zero(out, sizeof(*out));
+    if (!name_ok(name, name_len)) {
+        out->err = MMP_SPAWN_NAME;
+        out->mm = MM_ERR_INVAL;
+        return;
+    }
     if (!build_space(p, id, elf, size, out)) {
         return;
     }
@@ -93,35 +140,64 @@ void mmp_spawn(mmp_t *p, const char *name, size_t name_len, const uint8_t *elf, 
     t->entry = out->load.entry;
     t->sp = stack_top(p->srv);
     t->ipc_buffer = MMP_IPC_BUFFER_VA;
-    t->prio = IPC_PRIO_DEFAULT;
+    t->prio = MMP_PRIO;
     t->name = name;
-    t->name_len = name_len;
+    t->name_len = mmp_name_pack(name, name_len, t->name_words);
+    t->give = give;
+    t->root = root;
     if (!p->kernel.thread_start(p->kernel.core.ctx, t)) {
-        fail(p->srv, id, out, MMP_SPAWN_THREAD, MM_OK);
+        fail(p->srv, id, out, MMP_SPAWN_THREAD, MM_ERR_NOMEM);
+        return;
+    }
+    keep_name(p, id, name, name_len);
+}
+
+/* See proc.h. */
+mm_err_t mmp_spawn_mm_err(const mmp_spawn_t *s) {
+    switch (s->err) {
+        case MMP_SPAWN_OK:
+            return MM_OK;
+        case MMP_SPAWN_LOAD:
+            return s->load.err == MMP_LOAD_MM ? s->load.mm : MM_ERR_INVAL; /* not a program */
+        case MMP_SPAWN_CLIENT:
+        case MMP_SPAWN_STACK:
+        case MMP_SPAWN_THREAD:
+        case MMP_SPAWN_NAME:
+        default:
+            return s->mm;
     }
 }
 
 /* See proc.h. */
-bool mmp_spawn_archive(mmp_t *p, const uint8_t *archive, size_t len,
-                       void (*report)(void *ctx, const cpio_file_t *f, const mmp_spawn_t *s),
-                       void *ctx) {
+const char *mmp_name(const mmp_t *p, uint32_t client) {
+    return client < MM_MAX_CLIENTS && p->name[client][0] ? p->name[client] : "?";
+}
+
+/* See proc.h. */
+cpio_step_t mmp_program(const uint8_t *archive, size_t len, uint32_t n, cpio_file_t *f) {
     size_t off = 0;
-    cpio_file_t f;
     cpio_step_t step;
-    while ((step = cpio_next(archive, len, &off, &f)) == CPIO_FILE) {
-        if (cpio_named(&f, MMBOOT_SELF_NAME)) {
-            continue;
-        }
-        mmp_spawn_t s;
-        mmp_spawn(p, f.name, f.name_len, f.data, f.size, &s);
-        if (s.err == MMP_SPAWN_OK) {
-            p->started++;
-            continue;
-        }
-        p->failed++;
-        if (report) {
-            report(ctx, &f, &s);
+    while ((step = cpio_next(archive, len, &off, f)) == CPIO_FILE) {
+        if (!cpio_named(f, MMBOOT_SELF_NAME) && n-- == 0) {
+            return CPIO_FILE;
         }
     }
-    return step == CPIO_END;
+    return step;
+}
+
+/* See proc.h. */
+void mmp_start_root(mmp_t *p, mmp_spawn_t *out) {
+    cpio_file_t f;
+    cpio_step_t step = mmp_program(p->archive, p->archive_len, 0, &f);
+    p->pool_start = mm_pool_available(&p->srv->pool);
+    if (step != CPIO_FILE) {
+        mm_mem_zero(out, sizeof(*out));
+        out->err = MMP_SPAWN_CLIENT;
+        out->mm = step == CPIO_END ? MM_ERR_NO_PROGRAM : MM_ERR_INVAL;
+        return;
+    }
+    mmp_spawn(p, f.name, f.name_len, f.data, f.size, MMP_GIVE_NONE, true, out);
+    if (out->err == MMP_SPAWN_OK) {
+        p->root = out->thread.client;
+    }
 }

@@ -33,6 +33,9 @@ struct mpt {
     bool refuse_thread;  /* thread_start says no */
     uint32_t releases;   /* thread_release calls */
     bool fail_transport; /* the fake IPC call fails before the adapter sees anything */
+    uint32_t ends;       /* mmp_t.ended calls */
+    uint32_t last_end;   /* the client of the last one */
+    mmp_child_t last_how;
     mmp_answer_t answer; /* what the adapter said to the last message */
     mpt_link_t link[MM_MAX_CLIENTS + 1];
     mm_conn_t conn[MM_MAX_CLIENTS + 1];
@@ -46,6 +49,13 @@ void mpt_fini(mpt_t *t);
 
 /* A connection whose messages carry badge (a client id, or anything, to test the door). */
 mm_conn_t *mpt_conn(mpt_t *t, uint64_t badge);
+
+/* The same as mpt_conn, able to pass a capability: the fake transport takes the cap
+ * argument as the IPC_CAP_* kind of what came with the message (mmp_msg_t.cap). */
+mm_conn_t *mpt_conn_cap(mpt_t *t, uint64_t badge);
+
+/* Sends the adapter an end notice (ipc/mmpriv.h) from badge: status, how (MMPRIV_END_*). */
+mmp_answer_t mpt_end(mpt_t *t, uint64_t badge, uint64_t status, uint64_t how);
 
 /* Sends the adapter a fault message of kind / access at addr from badge; *out gets the
  * reply when it answers MMP_REPLY. */

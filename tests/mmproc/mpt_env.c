@@ -30,14 +30,21 @@ static void fake_thread_release(void *ctx, uint32_t client) {
     t->releases++;
 }
 
+/* mmp_t.ended: counts and keeps the last. */
+static void fake_ended(void *ctx, uint32_t client, const mmp_child_t *how) {
+    mpt_t *t = ctx;
+    t->ends++;
+    t->last_end = client;
+    t->last_how = *how;
+}
+
 void mpt_init(mpt_t *t, const pt_format_t *fmt) {
     memset(t, 0, sizeof(*t));
     mmt_init(&t->e, fmt, 0);
-    t->p.srv = t->e.srv;
-    t->p.kernel.core = t->e.srv->cfg.kernel;
-    t->p.kernel.thread_start = fake_thread_start;
-    t->p.kernel.thread_release = fake_thread_release;
-    t->p.machine = mpt_machine(fmt);
+    mmp_kernel_t k = {t->e.srv->cfg.kernel, fake_thread_start, fake_thread_release};
+    mmp_init(&t->p, t->e.srv, &k, mpt_machine(fmt), NULL, 0);
+    t->p.ended = fake_ended;
+    t->p.ended_ctx = t;
 }
 
 void mpt_fini(mpt_t *t) {
@@ -55,14 +62,17 @@ static void through_ipc(uint64_t label, const uint64_t *w, uint64_t *out_label, 
     *length = mm_msg_unpack(info, regs, &buf, out_label, out_w);
 }
 
-/* The fake transport (mm_call_fn): client stubs -> IPC words -> adapter -> IPC words. */
-static uint64_t fake_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]) {
+/* The fake transport (mm_call_cap_fn): client stubs -> IPC words -> adapter -> IPC words;
+ * cap is the kind of capability that comes along (IPC_SLOT_NONE: none). */
+static uint64_t fake_call_cap(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS],
+                              uint64_t cap) {
     mpt_link_t *l = ctx;
     if (l->t->fail_transport) {
         return IPC_ERR_INVALID_CAP;
     }
     mmp_msg_t in, out;
     in.badge = l->badge;
+    in.cap = cap == IPC_SLOT_NONE ? 0 : (uint32_t)cap;
     through_ipc(*label, w, &in.label, in.w, &in.length);
     l->t->answer = mmp_serve(&l->t->p, &in, &out);
     if (l->t->answer != MMP_REPLY) {
@@ -77,12 +87,36 @@ static uint64_t fake_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS
     return IPC_OK;
 }
 
+/* The fake transport (mm_call_fn): fake_call_cap without a capability. */
+static uint64_t fake_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]) {
+    return fake_call_cap(ctx, label, w, IPC_SLOT_NONE);
+}
+
+mm_conn_t *mpt_conn_cap(mpt_t *t, uint64_t badge) {
+    mm_conn_t *c = mpt_conn(t, badge);
+    c->call_cap = fake_call_cap;
+    return c;
+}
+
+mmp_answer_t mpt_end(mpt_t *t, uint64_t badge, uint64_t status, uint64_t how) {
+    mmp_msg_t in, out;
+    memset(&in, 0, sizeof(in));
+    in.badge = badge;
+    in.label = IPC_LABEL_FAULT;
+    in.length = IPC_FAULT_LENGTH;
+    in.w[IPC_FAULT_W_INFO] = MMPRIV_END_KIND;
+    in.w[MMPRIV_END_W_STATUS] = status;
+    in.w[MMPRIV_END_W_HOW] = how;
+    return mmp_serve(&t->p, &in, &out);
+}
+
 mm_conn_t *mpt_conn(mpt_t *t, uint64_t badge) {
     unsigned i = badge < MM_MAX_CLIENTS ? (unsigned)badge : MM_MAX_CLIENTS;
     t->link[i].t = t;
     t->link[i].badge = badge;
     t->conn[i].call = fake_call;
     t->conn[i].ctx = &t->link[i];
+    t->conn[i].call_cap = NULL;
     return &t->conn[i];
 }
 

@@ -149,9 +149,9 @@ MMT_FOR_ALL_FORMATS(adapter, faults) {
     cr_assert(t.e.k.kills == 1 && t.e.k.last_kill == MM_KILL_UNMAPPED);
     cr_assert(!t.e.srv->client[1].active, "the killed client is torn down");
     cr_assert_eq(mpt_fault(&t, 2, IPC_FAULT_ILLEGAL, 0, 0, &out), MMP_NOTHING);
-    cr_assert(t.e.k.kills == 2 && t.e.k.last_kill == MM_KILL_REQUEST);
+    cr_assert(t.e.k.kills == 2 && t.e.k.last_kill == MM_KILL_FAULT);
     cr_assert(!t.e.srv->client[2].active);
-    cr_assert_eq(mpt_fault(&t, 3, MMPRIV_END_KIND, 0, 0, &out), MMP_NOTHING);
+    cr_assert_eq(mpt_end(&t, 3, 0, MMPRIV_END_EXIT), MMP_NOTHING);
     cr_assert(t.e.k.kills == 2 && !t.e.srv->client[3].active, "an end reclaims, no kill");
     cr_assert_eq(t.releases, 1u, "the ended thread's capability is released");
     cr_assert_eq(mpt_fault(&t, 9, IPC_FAULT_PAGE, IPC_ACCESS_READ, MMT_VA, &out), MMP_NOTHING);

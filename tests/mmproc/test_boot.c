@@ -30,6 +30,7 @@ static mmboot_t good_block(uint32_t id, void *ram) {
         .slot_endpoint = 3,
         .slot_self = IPC_SLOT_SELF,
         .slot_free = 5,
+        .slot_halt = 2,
     };
 }
 
@@ -113,6 +114,9 @@ SPOIL(limits_high, b->user_top = 1ull << 48)
 SPOIL(slot_out, b->slot_endpoint = IPC_CAP_SLOTS)
 SPOIL(slot_same, b->slot_memory = b->slot_endpoint)
 SPOIL(slot_free_out, b->slot_free = 99)
+SPOIL(slot_halt_same, b->slot_halt = b->slot_endpoint)
+SPOIL(slot_halt_mine, b->slot_halt = b->slot_free + 1)
+SPOIL(reserved_set, b->reserved = 1)
 
 /* Each spoiled block is refused with its own error. */
 Test(boot, bad_blocks) {
@@ -137,6 +141,9 @@ Test(boot, bad_blocks) {
         {"slot outside the table", slot_out, MMP_BOOT_SLOTS},
         {"memory slot = endpoint slot", slot_same, MMP_BOOT_SLOTS},
         {"free slot outside", slot_free_out, MMP_BOOT_SLOTS},
+        {"halt slot = endpoint slot", slot_halt_same, MMP_BOOT_SLOTS},
+        {"halt slot among mmserver's own", slot_halt_mine, MMP_BOOT_SLOTS},
+        {"reserved word set", reserved_set, MMP_BOOT_SLOTS},
     };
     uint8_t ram[64];
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -151,6 +158,7 @@ Test(boot, bad_blocks) {
         cr_assert_eq(cfg.pool_frames, 0x7777777777777777ull, "%s: cfg written", cases[i].what);
     }
     cr_assert_eq(mmp_boot_config(NULL, &hooks, NULL), MMP_BOOT_MAGIC, "no block at all");
-    mmt_said("20 spoiled blocks: magic, version, size, format, features, pool, archive, "
-             "limits, slots each refused with its error");
+    mmt_said("%zu spoiled blocks: magic, version, size, format, features, pool, archive, "
+             "limits, slots (halt slot included) each refused with its error",
+             sizeof(cases) / sizeof(cases[0]));
 }

@@ -1,43 +1,46 @@
 /*
- * Program start: every program of a real boot archive (packed by the cpio tool) but
- * mmserver itself gets a client space, its image, a stack and an IPC buffer, and the
- * kernel is asked for its thread; what cannot start leaves nothing behind.
+ * Program start: the programs of a real boot archive (packed by the cpio tool) are its
+ * members but mmserver, in order; one that starts gets a client space, its image, a stack
+ * and an IPC buffer, and the kernel is asked for its thread; what cannot start leaves
+ * nothing behind.
  */
 #include "mpt.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* What a failed start reported. */
-typedef struct reports {
-    unsigned n;
-    char name[32];
-    mmp_spawn_t last;
-} reports_t;
-
-/* report callback of mmp_spawn_archive. */
-static void record(void *ctx, const cpio_file_t *f, const mmp_spawn_t *s) {
-    reports_t *r = ctx;
-    r->n++;
-    snprintf(r->name, sizeof(r->name), "%.*s", (int)f->name_len, f->name);
-    r->last = *s;
-}
-
-/* The archive: tiny starts, mmserver is skipped, notelf is refused as not an ELF file. */
+/* The archive's programs in order, mmserver not among them: notelf is program 0 (the
+ * root), so the root does not start: INVAL (not a program), nothing left behind. Program 1
+ * (tiny) starts with space, image, stack with guard and IPC buffer. */
 Test(spawn, archive) {
     static mpt_t t;
     mpt_init(&t, &pt_format_x86_64);
     size_t size;
     uint8_t *archive = mpt_file(MPT_ARCHIVE, &size);
+    t.p.archive = archive;
+    t.p.archive_len = size;
+    cpio_file_t f;
+    cr_assert_eq(mmp_program(archive, size, 0, &f), CPIO_FILE);
+    cr_assert(f.name_len == 6 && memcmp(f.name, "notelf", 6) == 0, "mmserver is no program");
+    cr_assert_eq(mmp_program(archive, size, 1, &f), CPIO_FILE);
+    cr_assert(f.name_len == 4 && memcmp(f.name, "tiny", 4) == 0);
+    cr_assert_eq(mmp_program(archive, size, 2, &f), CPIO_END);
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
-    reports_t r = {0};
-    cr_assert(mmp_spawn_archive(&t.p, archive, size, record, &r));
-    cr_assert(t.p.started == 1 && t.p.failed == 1 && t.threads == 1);
-    cr_assert(r.n == 1 && strcmp(r.name, "notelf") == 0);
-    cr_assert(r.last.err == MMP_SPAWN_LOAD && r.last.load.elf == ELF64_ERR_MAGIC);
+    mmp_spawn_t s;
+    mmp_start_root(&t.p, &s);
+    cr_assert(s.err == MMP_SPAWN_LOAD && s.load.elf == ELF64_ERR_MAGIC);
+    cr_assert_eq(mmp_spawn_mm_err(&s), MM_ERR_INVAL, "not a program: INVAL");
+    cr_assert(t.p.root == 0 && t.threads == 0 && mm_pool_available(&t.e.srv->pool) == avail);
+
+    mmp_program(archive, size, 1, &f);
+    mmp_spawn(&t.p, f.name, f.name_len, f.data, f.size, MMP_GIVE_NONE, false, &s);
+    cr_assert_eq(s.err, MMP_SPAWN_OK);
+    cr_assert_eq(t.threads, 1u);
     const mmp_thread_t *th = &t.thread;
     cr_assert_eq(th->client, MMP_FIRST_CLIENT);
     cr_assert(th->name_len == 4 && memcmp(th->name, "tiny", 4) == 0);
+    cr_assert_eq(th->name_words[0], 0x796e6974ull, "\"tiny\" packed little-endian");
+    cr_assert_str_eq(mmp_name(&t.p, th->client), "tiny");
     cr_assert_eq(th->ipc_buffer, MM_IPC_BUFFER_VA);
     cr_assert_eq(th->prio, IPC_PRIO_DEFAULT);
     cr_assert(th->entry >= 0x400000 && th->entry < 0x401000, "entry in the text");
@@ -52,8 +55,8 @@ Test(spawn, archive) {
     cr_assert_eq(mm_query(c, MM_IPC_BUFFER_VA, &q), MM_OK);
     cr_assert(q.kind == MM_KIND_ANON && q.frame != 0 && q.len == PG);
     cr_assert_lt(mm_pool_available(&t.e.srv->pool), avail);
-    mmt_said("archive: tiny started (image, stack with guard, IPC buffer), mmserver skipped, "
-             "notelf refused");
+    mmt_said("archive: programs in order without mmserver; notelf as root refused (INVAL, "
+             "nothing left); tiny started (name, image, stack with guard, IPC buffer)");
     mpt_fini(&t);
     free(archive);
 }
@@ -67,8 +70,9 @@ Test(spawn, thread_refused) {
     uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
     mmp_spawn_t s;
-    mmp_spawn(&t.p, "tiny", 4, elf, size, &s);
+    mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
     cr_assert_eq(s.err, MMP_SPAWN_THREAD);
+    cr_assert_eq(mmp_spawn_mm_err(&s), MM_ERR_NOMEM);
     cr_assert(!t.e.srv->client[MMP_FIRST_CLIENT].active);
     cr_assert_eq(mm_pool_available(&t.e.srv->pool), avail);
     cr_assert_eq(t.e.k.registers, t.e.k.unregisters);
@@ -100,7 +104,7 @@ Test(spawn, buffer_taken) {
     memcpy(elf + 64, &p, sizeof(p));
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
     mmp_spawn_t s;
-    mmp_spawn(&t.p, "clash", 5, elf, sizeof(elf), &s);
+    mmp_spawn(&t.p, "clash", 5, elf, sizeof(elf), MMP_GIVE_NONE, false, &s);
     cr_assert(s.err == MMP_SPAWN_STACK && s.mm == MM_ERR_EXISTS);
     cr_assert_eq(mm_pool_available(&t.e.srv->pool), avail);
     mmt_said("an image over the IPC buffer: EXISTS, nothing left");
@@ -115,21 +119,19 @@ Test(spawn, no_client_left) {
     uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
     mmp_spawn_t s;
     for (uint32_t i = MMP_FIRST_CLIENT; i < MM_MAX_CLIENTS; i++) {
-        mmp_spawn(&t.p, "tiny", 4, elf, size, &s);
+        mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
         cr_assert_eq(s.err, MMP_SPAWN_OK);
         cr_assert_eq(s.thread.client, i);
     }
-    mmp_spawn(&t.p, "tiny", 4, elf, size, &s);
+    mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
     cr_assert(s.err == MMP_SPAWN_CLIENT && s.mm == MM_ERR_NO_CLIENT);
     mmt_said("sv48: %u programs, then no client id left", MM_MAX_CLIENTS - MMP_FIRST_CLIENT);
     mpt_fini(&t);
     free(elf);
 }
 
-/* A malformed archive: false, programs before the bad member stay started. */
+/* A malformed archive: the programs before the bad member are found, then CPIO_BAD. */
 Test(spawn, malformed_archive) {
-    static mpt_t t;
-    mpt_init(&t, &pt_format_x86_64);
     size_t size;
     uint8_t *archive = mpt_file(MPT_ARCHIVE, &size);
     size_t cut = 0;
@@ -138,12 +140,11 @@ Test(spawn, malformed_archive) {
     }
     cr_assert_lt(cut + 10, size, "the archive has a trailer");
     cut -= 110; /* before the trailer's header */
-    cr_assert_not(mmp_spawn_archive(&t.p, archive, cut, NULL, NULL), "no trailer");
-    uint32_t started = t.p.started;
+    cpio_file_t f;
+    cr_assert_eq(mmp_program(archive, cut, 1, &f), CPIO_FILE, "tiny, before the cut");
+    cr_assert_eq(mmp_program(archive, cut, 2, &f), CPIO_BAD, "no trailer");
     memcpy(archive, "070702", 6);
-    cr_assert_not(mmp_spawn_archive(&t.p, archive, size, NULL, NULL), "bad magic");
-    cr_assert_eq(t.p.started, started);
-    mmt_said("archive without trailer or with a bad header: refused");
-    mpt_fini(&t);
+    cr_assert_eq(mmp_program(archive, size, 0, &f), CPIO_BAD, "bad magic");
+    mmt_said("archive without trailer or with a bad header: CPIO_BAD after the good members");
     free(archive);
 }

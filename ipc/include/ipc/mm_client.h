@@ -35,12 +35,19 @@ _Static_assert(MM_CLIENT_WORDS == MM_REQ_WORDS && MM_CLIENT_WORDS == MM_REPLY_WO
  * label in *label and its words in w (unsent words zero). Returns an ipc_err_t. */
 typedef uint64_t (*mm_call_fn)(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]);
 
+/* The same, passing along the capability in slot cap (IPC_INFO_CAP: the endpoint the
+ * caller uses needs the grant right). Only MM_SPAWN carries one. */
+typedef uint64_t (*mm_call_cap_fn)(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS],
+                                   uint64_t cap);
+
 /* A connection to mmserver. */
 typedef struct mm_conn {
     mm_call_fn call;
     void *ctx;
-    uint64_t where;   /* after an mm_err_t other than MM_OK: the reply's MM_R_WHERE */
-    uint64_t ipc_err; /* after MM_ERR_IPC: the transport's error (0: a malformed reply) */
+    uint64_t where;          /* after an mm_err_t other than MM_OK: the reply's MM_R_WHERE */
+    uint64_t ipc_err;        /* after MM_ERR_IPC: the transport's error (0: a malformed reply) */
+    mm_call_cap_fn call_cap; /* NULL: this connection passes no capability (mm_spawn
+                              * with one gives MM_ERR_IPC, ipc_err IPC_ERR_INVALID_ARGUMENT) */
 } mm_conn_t;
 
 /* The results of each request (ipc/mm.h, "reply words"). */
@@ -76,6 +83,24 @@ typedef struct mm_stats_result {
     uint64_t charge, quota, tables, pool, regions, backed;
 } mm_stats_result_t;
 
+/* MM_SPAWN's result: the new program's client id and its name (the archive member's,
+ * NUL-terminated, at most MM_NAME_MAX bytes). */
+#define MM_NAME_MAX 31u /* MMPRIV_NAME_MAX: four reply words less the NUL */
+typedef struct mm_spawn_result {
+    uint32_t client;
+    uint32_t name_len;
+    char name[MM_NAME_MAX + 1];
+} mm_spawn_result_t;
+
+/* MM_CHILD's result (ipc/mm.h, "the root program"). */
+typedef struct mm_child_result {
+    uint32_t state;  /* enum mm_child_state */
+    uint64_t status; /* EXITED: the exit status; KILLED: the mm_kill_reason_t */
+    uint32_t kind;   /* KILLED: the fault kind (ipc_fault_kind_t), IPC_FAULT_NONE if none */
+    uint32_t access; /* KILLED by a page fault: IPC_ACCESS_* bits */
+    uint64_t addr, pc;
+} mm_child_result_t;
+
 /* The requests. Each returns the reply's mm_err_t (or MM_ERR_IPC); *out is filled on
  * MM_OK only and may be NULL. See ipc/mm.h for what each means. */
 mm_err_t mm_map(mm_conn_t *c, uint64_t va, uint64_t len, uint32_t perm, uint32_t flags,
@@ -92,6 +117,13 @@ mm_err_t mm_decommit(mm_conn_t *c, uint64_t va, uint64_t len, mm_release_result_
 mm_err_t mm_map_device(mm_conn_t *c, uint64_t va, uint64_t len, uint64_t pa, uint32_t memtype,
                        uint32_t perm, uint32_t flags, mm_map_result_t *out);
 mm_err_t mm_stats(mm_conn_t *c, mm_stats_result_t *out);
+/* Root program only: starts program index of the boot archive, passing the endpoint in
+ * slot cap along (IPC_SLOT_NONE: none) for the new program's MM_SLOT_BOOT; flags
+ * MM_SPAWN_SERVE gives it every right there. */
+mm_err_t mm_spawn(mm_conn_t *c, uint32_t index, uint32_t flags, uint64_t cap,
+                  mm_spawn_result_t *out);
+/* Root program only: how the program with client id is doing; an end is told once. */
+mm_err_t mm_child(mm_conn_t *c, uint32_t client, mm_child_result_t *out);
 
 /* ---- over IPC (ipc/user/mm_ipc.c, user programs only) ---- */
 
@@ -103,6 +135,10 @@ typedef struct mm_ipc {
 
 /* mm_call_fn over ipc_call; ctx is an mm_ipc_t. */
 uint64_t mm_ipc_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]);
+
+/* mm_call_cap_fn over ipc_call (the root's connection: {mm_ipc_call, &ipc, 0, 0,
+ * mm_ipc_call_cap}); ctx is an mm_ipc_t. */
+uint64_t mm_ipc_call_cap(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS], uint64_t cap);
 
 /* The IPC message carrying label and the words w (the shortest length that carries every
  * non-zero word; words past IPC_MSG_REGS go to buf). Used by both ends. */

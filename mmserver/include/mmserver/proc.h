@@ -14,6 +14,7 @@
 #include <ipc/ipc.h>
 #include <ipc/mm_client.h>
 #include <ipc/mmboot.h>
+#include <ipc/mmpriv.h>
 #include <mmserver/mm.h>
 
 /* Client ids mmserver gives out are MMP_FIRST_CLIENT .. MM_MAX_CLIENTS - 1; the id is
@@ -27,6 +28,11 @@
 #define MMP_ELF_SEGMENTS  8u               /* loadable segments one program may have */
 #define MMP_MSG_WORDS     6u               /* words the adapter moves either way */
 #define MMP_PRIO          IPC_PRIO_DEFAULT /* priority of the programs it starts */
+#define MMP_NAME_WORDS    4u               /* a name packed as MMPRIV_SYS_THREAD_NAME takes it */
+#define MMP_NAME_SIZE     (MMPRIV_NAME_MAX + 1u) /* a name and its NUL */
+
+_Static_assert(MMP_NAME_WORDS * 8u == MMP_NAME_SIZE, "a packed name fills its words exactly");
+_Static_assert(MM_R_SPAWN_NAME + MMP_NAME_WORDS <= MM_REPLY_WORDS, "MM_SPAWN's reply holds a name");
 
 _Static_assert(MMP_MSG_WORDS >= MM_REQ_WORDS && MMP_MSG_WORDS >= MM_REPLY_WORDS &&
                    MMP_MSG_WORDS >= IPC_FAULT_LENGTH,
@@ -42,7 +48,7 @@ typedef enum mmp_boot_err {
     MMP_BOOT_POOL,    /* the RAM window is empty, misaligned, wraps or exceeds pa_bits */
     MMP_BOOT_ARCHIVE, /* the archive view is empty or wraps */
     MMP_BOOT_LIMITS,  /* the kernel's user half does not hold mmserver's user window */
-    MMP_BOOT_SLOTS,   /* a slot outside the capability table, or two the same */
+    MMP_BOOT_SLOTS,   /* a slot outside the table, two the same, or one at or past slot_free */
     MMP_BOOT_COUNT_
 } mmp_boot_err_t;
 
@@ -97,6 +103,14 @@ const char *mmp_load_strerror(mmp_load_err_t err);
 
 /* ---- spawn.c: starting programs ---- */
 
+/* What a new program finds in MM_SLOT_BOOT: the endpoint capability that came with the
+ * root's MM_SPAWN (ipc/mm.h), given on by the kernel hook from where the port put it. */
+typedef enum mmp_give {
+    MMP_GIVE_NONE = 0, /* nothing came with the request: the slot stays empty */
+    MMP_GIVE_CLIENT,   /* send and grant, badged with the new program's client id */
+    MMP_GIVE_SERVE,    /* every right, no badge (MM_SPAWN_SERVE: it receives there) */
+} mmp_give_t;
+
 /* The first thread of a program, as mmserver asks the kernel to start it. */
 typedef struct mmp_thread {
     uint32_t client; /* its space (registered root) and the badge of its capabilities */
@@ -104,30 +118,63 @@ typedef struct mmp_thread {
     uint64_t sp;
     uint64_t ipc_buffer;
     uint32_t prio;    /* MMP_PRIO */
-    const char *name; /* name_len bytes, not NUL-terminated */
+    const char *name; /* name_len bytes, not NUL-terminated: its archive member name */
     size_t name_len;
+    uint64_t name_words[MMP_NAME_WORDS]; /* the same, packed for MMPRIV_SYS_THREAD_NAME */
+    mmp_give_t give;
+    bool root; /* the root program: MM_SLOT_SERVER with grant, the halt capability */
 } mmp_thread_t;
 
 /* What the kernel does for mmserver as a process: the core's four hooks, plus starting a
  * program's thread. Every hook receives core.ctx. */
 typedef struct mmp_kernel {
     mm_kernel_ops_t core;
-    /* Creates t's thread bound to t->client's registered root, with mmserver's endpoint
-     * badged t->client in the program's table (MM_SLOT_SERVER) and as its fault endpoint,
-     * and starts it. false when the kernel refuses (nothing is left behind). */
+    /* Creates t's thread bound to t->client's registered root, names it (t->name_words),
+     * gives it mmserver's endpoint badged t->client in MM_SLOT_SERVER (send; the root: send
+     * and grant) and as its fault endpoint, the endpoint that came with the request as
+     * t->give says in MM_SLOT_BOOT, the halt capability in MM_SLOT_HALT to the root, and
+     * starts it. false when the kernel refuses (nothing is left behind). */
     bool (*thread_start)(void *ctx, const mmp_thread_t *t);
     /* client's thread ended without mmserver asking (the kernel's end notice): drop what
      * mmserver holds of it (its thread capability), so the id can be used again. */
     void (*thread_release)(void *ctx, uint32_t client);
 } mmp_kernel_t;
 
+/* How a program the root started is doing, as MM_CHILD tells it (ipc/mm.h). */
+typedef struct mmp_child {
+    bool watched;    /* started by the root, its end not yet given: the id is not reused */
+    bool serve;      /* started with MM_SPAWN_SERVE (a server: may run until the end) */
+    uint32_t state;  /* enum mm_child_state */
+    uint64_t status; /* EXITED: exit status; KILLED: mm_kill_reason_t */
+    uint64_t kind, access, addr, pc; /* KILLED: the fault (IPC_FAULT_NONE: none) */
+} mmp_child_t;
+
+/* Told of every end of a client (ctx: mmp_t.ended_ctx), the root's included, after the
+ * record is written and before its space is torn down (a page fault mmserver cannot serve
+ * has torn it down already). */
+typedef void (*mmp_ended_fn)(void *ctx, uint32_t client, const mmp_child_t *how);
+
 /* mmserver as a process. */
 typedef struct mmp {
     mm_server_t *srv; /* the core, set up (mm_init) */
     mmp_kernel_t kernel;
-    uint16_t machine; /* ELF e_machine of the programs it loads */
-    uint32_t started, failed;
+    uint16_t machine;       /* ELF e_machine of the programs it loads */
+    const uint8_t *archive; /* the boot archive (ipc/mmboot.h): its programs */
+    size_t archive_len;
+    uint32_t root;            /* the root program's client id; 0 until it started */
+    uint32_t started, failed; /* MM_SPAWN requests that started a program, or did not */
+    uint64_t pool_start;      /* frames available before the root started */
+    bool spawned;             /* a program started since the last pool check */
+    mmp_child_t child[MM_MAX_CLIENTS];
+    char name[MM_MAX_CLIENTS][MMP_NAME_SIZE]; /* each active client's program name */
+    mmp_ended_fn ended;                       /* may be NULL */
+    void *ended_ctx;
 } mmp_t;
+
+/* Sets p up over the server srv (set up with mm_init), the kernel hooks, the ELF machine
+ * and the boot archive [archive, archive + len): no client, no root yet. */
+void mmp_init(mmp_t *p, mm_server_t *srv, const mmp_kernel_t *kernel, uint16_t machine,
+              const uint8_t *archive, size_t len);
 
 /* Why a spawn failed. */
 typedef enum mmp_spawn_err {
@@ -136,6 +183,7 @@ typedef enum mmp_spawn_err {
     MMP_SPAWN_LOAD,   /* the ELF loader refused (.load says why) */
     MMP_SPAWN_STACK,  /* the stack or the IPC buffer could not be mapped (.mm) */
     MMP_SPAWN_THREAD, /* the kernel refused the thread */
+    MMP_SPAWN_NAME,   /* the name is empty or has a byte outside printable ASCII */
     MMP_SPAWN_COUNT_
 } mmp_spawn_err_t;
 
@@ -146,19 +194,52 @@ typedef struct mmp_spawn {
     mmp_thread_t thread; /* on success: what was started */
 } mmp_spawn_t;
 
-/* Starts program name from ELF [elf, elf + size) in a new client: space, image, a stack
- * (filled on touch, MMP_STACK_SIZE under MMP_STACK_GAP below the user top, an unmapped
- * page below it), the IPC buffer at MMP_IPC_BUFFER_VA, then the kernel's thread. On any
- * failure the client is destroyed: nothing stays charged or taken. */
-void mmp_spawn(mmp_t *p, const char *name, size_t name_len, const uint8_t *elf, size_t size,
-               mmp_spawn_t *out);
+/* Packs the name [name, name + len) as MMPRIV_SYS_THREAD_NAME takes it: byte i in byte
+ * i % 8 of w[i / 8], NUL-padded, at most MMPRIV_NAME_MAX bytes (a longer name is cut
+ * there). Returns the bytes packed. */
+size_t mmp_name_pack(const char *name, size_t len, uint64_t w[MMP_NAME_WORDS]);
 
-/* Starts every regular file of the archive [archive, archive + len) but MMBOOT_SELF_NAME;
- * counts them in p->started / p->failed (report is told each failure, may be NULL).
- * false if the archive is malformed (programs before the bad member stay started). */
-bool mmp_spawn_archive(mmp_t *p, const uint8_t *archive, size_t len,
-                       void (*report)(void *ctx, const cpio_file_t *f, const mmp_spawn_t *s),
-                       void *ctx);
+/* Starts program name from ELF [elf, elf + size) in a new client, with what t_in says of
+ * give and root (its other fields are ignored): space, image, a stack (filled on touch,
+ * MMP_STACK_SIZE under MMP_STACK_GAP below the user top, an unmapped page below it), the
+ * IPC buffer at MMP_IPC_BUFFER_VA, then the kernel's thread. The client id is the lowest
+ * one neither active nor holding an unread end record. On any failure the client is
+ * destroyed: nothing stays charged or taken. */
+void mmp_spawn(mmp_t *p, const char *name, size_t name_len, const uint8_t *elf, size_t size,
+               mmp_give_t give, bool root, mmp_spawn_t *out);
+
+/* The mm_err_t an MM_SPAWN reply gives for s (MM_OK when it started). */
+mm_err_t mmp_spawn_mm_err(const mmp_spawn_t *s);
+
+/* The n-th program of the archive: its regular members but MMBOOT_SELF_NAME, in archive
+ * order; program 0 is the root. CPIO_FILE with *f; CPIO_END when there are at most n;
+ * CPIO_BAD when the archive is malformed before it. */
+cpio_step_t mmp_program(const uint8_t *archive, size_t len, uint32_t n, cpio_file_t *f);
+
+/* Starts the root program (program 0 of p's archive): MM_SLOT_SERVER with grant, the halt
+ * capability, the right to MM_SPAWN and MM_CHILD. Measures p->pool_start first. On
+ * failure *out says why (out->err MMP_SPAWN_CLIENT with MM_ERR_NO_PROGRAM when the archive
+ * has no program but mmserver, MM_ERR_INVAL when it is malformed before one). */
+void mmp_start_root(mmp_t *p, mmp_spawn_t *out);
+
+/* A client's program name for console lines ("?" for an id without one). */
+const char *mmp_name(const mmp_t *p, uint32_t client);
+
+/* The frame check once the root's programs are done (mmserver prints its verdict). */
+typedef enum mmp_pool_verdict {
+    MMP_POOL_WAIT = 0, /* not now: nothing started since the last check, or a program the
+                        * root started is still running (servers excepted) or its end was
+                        * not given yet */
+    MMP_POOL_OK,       /* every frame not charged to a running program is back */
+    MMP_POOL_LEAK,     /* some are not */
+} mmp_pool_verdict_t;
+
+/* Checks, when the root has started programs since the last check and every one of them
+ * has ended and had its end given (MM_CHILD) but servers (MM_SPAWN_SERVE) still running,
+ * that the frames available now plus the charge of every client still active (the root,
+ * servers) equal p->pool_start. *now and *want get both sides (want: pool_start minus
+ * those charges). Exact while the clients still running share no frames with each other. */
+mmp_pool_verdict_t mmp_pool_check(mmp_t *p, uint64_t *now, uint64_t *want);
 
 /* ---- serve.c: the message adapter and the receive loop ---- */
 
@@ -168,6 +249,8 @@ typedef struct mmp_msg {
     uint64_t label;
     uint64_t length; /* words used */
     uint64_t w[MMP_MSG_WORDS];
+    uint32_t cap; /* received: the IPC_CAP_* kind of a capability that came with it (0:
+                   * none); the port holds it until the next message, for MM_SPAWN */
 } mmp_msg_t;
 
 /* What to do after a message. */
@@ -176,10 +259,12 @@ typedef enum mmp_answer {
     MMP_NOTHING, /* no reply: the sender is gone (killed, ended) or did not call */
 } mmp_answer_t;
 
-/* Handles one message: a request of ipc/mm.h (label, words, the badge as the client id)
- * through mm_handle, a page fault through mm_fault, any other fault by killing the client,
- * an end notice (ipc/mmpriv.h) by tearing the client down. Fills *out when it answers
- * MMP_REPLY: label = mm_err_t and the reply words (requests), label 0 (faults: resume). */
+/* Handles one message: MM_SPAWN and MM_CHILD from the root (any other sender: DENIED), any
+ * other request of ipc/mm.h (label, words, the badge as the client id) through mm_handle,
+ * a page fault through mm_fault, any other fault by killing the client (MM_KILL_FAULT), an
+ * end notice (ipc/mmpriv.h) by tearing the client down. Every end of a program the root
+ * started is recorded for MM_CHILD. Fills *out when it answers MMP_REPLY: label = mm_err_t
+ * and the reply words (requests), label 0 (faults: resume). */
 mmp_answer_t mmp_serve(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out);
 
 /* The IPC port of the loop. */
