@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Checks mmviz on a sample dump: one row per client, one rectangle per region, huge leaves
-# marked, and a clear failure on input without any mmdump line.
+# Checks mmviz on a sample dump: one row per program (a client id given to a second program,
+# as its name line says, gets a row of its own), each row labelled with the program's name
+# (XML-escaped), one rectangle per region, huge leaves marked, and a clear failure on input
+# without any mmdump line.
 set -euo pipefail
 mmviz=$1 sample=$2
 out=$(mktemp)
@@ -11,7 +13,11 @@ check() { # check WHAT EXPECTED ACTUAL
     echo "test mmviz $1: OK ($3)"
 }
 regions=$(grep -c ' region ' "$sample")
-check "client rows" 2 "$(grep -c '>client ' "$out")"
+names=$(grep -c 'mmdump 0x[0-9a-f]* name ' "$sample")
+check "client rows" "$names" "$(grep -c '>client ' "$out")"
+check "name labels" "$names" "$(grep -c "class='name'" "$out")"
+check "ping's row" 1 "$(grep -c ">ping</text>" "$out")"
+check "escaped name" 1 "$(grep -c '>a&lt;b&amp;c</text>' "$out")"
 check "region rectangles" "$regions" "$(grep -c '<title>' "$out")"
 check "2 MiB leaf marks" 1 "$(grep -c '>2M<' "$out")"
 check "statically linked" 1 "$(file -b "$mmviz" | grep -c 'statically linked')"

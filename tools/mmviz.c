@@ -6,9 +6,12 @@
  *   mmdump <client> leaves <va> <pa> <pages> <shift> <perm>
  *   mmdump <client> tables <level> <count>
  *   mmdump <client> account <charge> <quota> <data> <tables> <unbacked>
- * (format defined in mmserver/include/mmserver/mm.h). A client's "region" line after its
- * leaves or tables starts a new dump of it, which replaces the earlier one: a log with
- * several dumps draws the last state of each client.
+ *   mmdump <client> name <program name>
+ * (format defined in mmserver/include/mmserver/mm.h; the name line is mmserver/main.c's,
+ * printed before each dump). A client's "region" line after its leaves or tables starts a
+ * new dump of it, which replaces the earlier one: a log with several dumps draws the last
+ * state of each client. A name line with another name than the client's row has starts a
+ * new row: the client id was given to another program.
  *
  * Output: one row per client. User address spaces are sparse (code near 4 MiB, stacks near
  * 128 TiB), so the axis is not linear: each region gets a width that grows with log2 of its
@@ -42,8 +45,11 @@ typedef struct run {
     unsigned shift;
 } run_t;
 
+#define NAME_MAX 32 /* mmserver's names: at most 31 bytes (ipc/mmpriv.h) */
+
 typedef struct client {
     uint64_t id;
+    char name[NAME_MAX]; /* the program's, or empty */
     region_t regions[MAX_REGIONS];
     unsigned nregions;
     run_t runs[MAX_RUNS];
@@ -57,13 +63,8 @@ typedef struct client {
 static client_t clients[MAX_CLIENTS];
 static unsigned nclients;
 
-/* The record for client id, created on first sight; NULL when the table is full. */
-static client_t *client_for(uint64_t id) {
-    for (unsigned i = 0; i < nclients; i++) {
-        if (clients[i].id == id) {
-            return &clients[i];
-        }
-    }
+/* A new record for client id; NULL when the table is full. */
+static client_t *client_new(uint64_t id) {
     if (nclients == MAX_CLIENTS) {
         return NULL;
     }
@@ -73,10 +74,31 @@ static client_t *client_for(uint64_t id) {
     return c;
 }
 
+/* The latest record for client id, created on first sight; NULL when the table is full. */
+static client_t *client_for(uint64_t id) {
+    for (unsigned i = nclients; i-- > 0;) {
+        if (clients[i].id == id) {
+            return &clients[i];
+        }
+    }
+    return client_new(id);
+}
+
+/* A name line: names c's row, or starts a new row for id when c has another name. */
+static client_t *client_named(client_t *c, const char *name) {
+    if (c->name[0] && strcmp(c->name, name) != 0) {
+        c = client_new(c->id);
+    }
+    if (c) {
+        snprintf(c->name, sizeof(c->name), "%s", name);
+    }
+    return c;
+}
+
 /* Takes one "mmdump ..." line (from its "mmdump" on); ignores what it cannot read. */
 static void take_line(const char *s) {
     uint64_t id, a, b, d;
-    char what[16], p[8], k[16];
+    char what[16], p[8], k[16], name[NAME_MAX];
     unsigned shift;
     if (sscanf(s, "mmdump %" SCNx64 " %15s", &id, what) != 2) {
         return;
@@ -86,13 +108,18 @@ static void take_line(const char *s) {
         return;
     }
     s = strstr(s, what) + strlen(what);
-    if (!strcmp(what, "region") &&
-        sscanf(s, "%" SCNx64 " %" SCNx64 " %7s %15s", &a, &b, p, k) == 4) {
+    if (!strcmp(what, "name") && sscanf(s, " %31[ -~]", name) == 1) {
+        client_named(c, name);
+    } else if (!strcmp(what, "region") &&
+               sscanf(s, "%" SCNx64 " %" SCNx64 " %7s %15s", &a, &b, p, k) == 4) {
         if (c->seen_more) { /* a new dump of this client begins */
             uint64_t id = c->id, charge = c->charge, quota = c->quota;
             bool fresh = c->account_fresh; /* mmserver prints the account first: this dump's */
+            char keep[NAME_MAX];
+            memcpy(keep, c->name, sizeof(keep));
             memset(c, 0, sizeof(*c));
             c->id = id;
+            memcpy(c->name, keep, sizeof(keep));
             c->charge = fresh ? charge : 0;
             c->quota = fresh ? quota : 0;
         }
@@ -189,12 +216,42 @@ static void draw_backing(FILE *o, const client_t *c, const region_t *r, double x
     }
 }
 
+/* Writes s with the characters XML gives a meaning escaped. */
+static void put_xml(FILE *o, const char *s) {
+    for (; *s; s++) {
+        if (*s == '<') {
+            fputs("&lt;", o);
+        } else if (*s == '>') {
+            fputs("&gt;", o);
+        } else if (*s == '&') {
+            fputs("&amp;", o);
+        } else if (*s == '\'') {
+            fputs("&apos;", o);
+        } else {
+            fputc(*s, o);
+        }
+    }
+}
+
+/* The row's label: the program's name (when the log has one) over "client N". */
+static void draw_label(FILE *o, const client_t *c, double y) {
+    double at = y + BAR_Y + 20;
+    if (c->name[0]) {
+        fprintf(o, "<text x='8' y='%.1f' font-size='13' font-weight='bold' class='name'>", at);
+        put_xml(o, c->name);
+        fputs("</text>\n", o);
+        at += 16;
+    }
+    fprintf(o, "<text x='8' y='%.1f' font-size='%d'%s>client %llu</text>\n", at,
+            c->name[0] ? 11 : 13, c->name[0] ? "" : " font-weight='bold'",
+            (unsigned long long)c->id);
+}
+
 /* Draws one client's row at vertical offset y. */
 static void draw_client(FILE *o, const client_t *c, double y) {
     double x = LEFT;
     char size[16];
-    fprintf(o, "<text x='8' y='%.1f' font-size='13' font-weight='bold'>client %llu</text>\n",
-            y + BAR_Y + 20, (unsigned long long)c->id);
+    draw_label(o, c, y);
     for (unsigned i = 0; i < c->nregions; i++) {
         const region_t *r = &c->regions[i];
         uint64_t gap = i > 0 ? r->base - (c->regions[i - 1].base + c->regions[i - 1].len) : 0;
