@@ -25,11 +25,16 @@ typedef struct mm_kernel_ops {
     void *ctx;
     /* Bind the root table at pa to client's threads; false if the kernel refuses. */
     bool (*register_root)(void *ctx, uint32_t client, pt_paddr_t root);
-    /* Forget client's root. => when it returns, no CPU uses it or caches its translations. */
+    /* Forget client's root. => when it returns, no CPU uses it or caches its translations.
+     * Must not fail: the core calls it only for a registered root without threads, so a
+     * kernel that refuses breaks an invariant, and the hook itself reports it and stops
+     * (mmserver/sys.c: a clear message, then the machine halts); it never returns then. */
     void (*unregister_root)(void *ctx, uint32_t client);
-    /* Invalidate what fl says in client's space (the kernel picks per-page or full). */
+    /* Invalidate what fl says in client's space (the kernel picks per-page or full). Must
+     * not fail, as unregister_root: frames go back to the pool right after it. */
     void (*flush)(void *ctx, uint32_t client, const pt_flush_t *fl);
-    /* Stop every thread of client for good (a fault mmserver will not serve). */
+    /* Stop every thread of client for good (a fault mmserver will not serve). Must not
+     * fail, as unregister_root: the space is torn down right after it. */
     void (*kill)(void *ctx, uint32_t client, mm_kill_reason_t reason);
 } mm_kernel_ops_t;
 
@@ -148,7 +153,9 @@ typedef void (*mm_out_fn)(void *ctx, const char *line);
  *   mmdump <client> leaves <va> <pa> <pages> <shift> <perm>
  *   mmdump <client> tables <level> <count>
  *   mmdump <client> account <charge> <quota> <data> <tables held> <tables charged> <unbacked>
- * (numbers in hex with 0x, perm as "rwx" letters or '-', kind as a word). */
+ * (numbers in hex with 0x, perm as "rwx" letters or '-', kind as a word). mmserver's
+ * program prints one more line before each dump, which the core cannot (it knows no
+ * names):  mmdump <client> name <program name>. */
 mm_err_t mm_dump(const mm_server_t *srv, uint32_t client, mm_out_fn out, void *ctx);
 
 /* Frames any client could still obtain from the pool (free, not promised to lazy pages). */
