@@ -125,3 +125,18 @@ uint64_t kern_cspace_free_slot(const kern_cspace_t *cs) {
 kern_cap_t kern_cap_thread(kern_tcb_t *t) {
     return (kern_cap_t){.kind = IPC_CAP_THREAD, .rights = IPC_RIGHTS_ALL, .gen = t->gen, .obj = t};
 }
+
+/* See ipc.h. */
+kern_cap_t kern_cap_halt(void) {
+    return (kern_cap_t){.kind = IPC_CAP_HALT};
+}
+
+/* See ipc.h. */
+ipc_err_t kern_halt_check(kern_cspace_t *cs, uint64_t slot, uint64_t status) {
+    kern_cap_t *c;
+    ipc_err_t e = kern_cap_lookup(cs, slot, IPC_CAP_HALT, 0, &c);
+    if (e == IPC_OK && status > KERN_HALT_STATUS_MAX) {
+        e = IPC_ERR_INVALID_ARGUMENT;
+    }
+    return e;
+}

@@ -427,17 +427,6 @@ void kern_tcb_set_fault_ep(kern_tcb_t *t, const kern_cap_t *cap) {
     }
 }
 
-/* See ipc.h. The fault message stays in t->msg until the reply overwrites it, and the
- * reply clears t->fault. */
-bool kern_tcb_pending_fault(const kern_tcb_t *t, uint32_t *kind, uint32_t *access) {
-    if (!t->fault) {
-        return false;
-    }
-    *kind = ipc_fault_kind(t->msg.words[IPC_FAULT_W_INFO]);
-    *access = ipc_fault_access(t->msg.words[IPC_FAULT_W_INFO]);
-    return true;
-}
-
 /* See ipc.h. */
 void kern_tcb_stop(kern_tcb_t *t) {
     if (t->state == KERN_TCB_BLOCKED_SEND || t->state == KERN_TCB_BLOCKED_RECV) {

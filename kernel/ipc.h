@@ -19,7 +19,8 @@
 #include <ipc/abi.h>
 #include <ipc/ipc.h>
 
-#define KERN_MAX_ENDPOINTS 64u
+#define KERN_MAX_ENDPOINTS   64u
+#define KERN_HALT_STATUS_MAX 255u /* IPC_SYS_HALT: QEMU's exit status is one byte */
 
 typedef struct kern_tcb kern_tcb_t;
 typedef struct kern_endpoint kern_endpoint_t;
@@ -64,6 +65,13 @@ void kern_cspace_clear(kern_cspace_t *cs);
 uint64_t kern_cspace_free_slot(const kern_cspace_t *cs);
 /* A capability to the current life of thread t (not yet in any table). */
 kern_cap_t kern_cap_thread(kern_tcb_t *t);
+/* The halt capability (IPC_CAP_HALT): names no object, carries no right; holding it is the
+ * authority to stop the machine. The kernel makes one, for mmserver, at boot. */
+kern_cap_t kern_cap_halt(void);
+/* The door of IPC_SYS_HALT: IPC_OK if slot of cs holds a halt capability and status is one
+ * the machine can stop with (0 .. KERN_HALT_STATUS_MAX); else the typed error (the lookup's,
+ * or IPC_ERR_INVALID_ARGUMENT for the status). */
+ipc_err_t kern_halt_check(kern_cspace_t *cs, uint64_t slot, uint64_t status);
 /* Drops the reference cap holds (it leaves whatever table or tcb held it). */
 void kern_cap_release(kern_cap_t *cap);
 /* Takes one more reference on the object of cap (for a copy of it). */
@@ -171,7 +179,7 @@ kern_tcb_t *kern_ipc_fast_reply_recv(kern_tcb_t *t, const kern_cap_t *c);
 
 /* t faulted: sends t->msg (the fault message, already filled by the glue with
  * ipc_fault_fill) as a call to t's fault endpoint. false when t has none (the caller then
- * stops t and reports). */
+ * stops t). */
 bool kern_ipc_fault(kern_tcb_t *t);
 /* Sends m, without waiting and without a reply right, to a thread waiting to receive on
  * the endpoint of capability ep, badged with ep's badge (the end notice of ipc/mmpriv.h,
@@ -190,10 +198,6 @@ void kern_tcb_stop(kern_tcb_t *t);
 
 /* Sets t's fault endpoint to a copy of cap (kind NONE: no handler). */
 void kern_tcb_set_fault_ep(kern_tcb_t *t, const kern_cap_t *cap);
-/* Whether t is in a fault now (its fault message queued or waiting for the handler's
- * reply), and then that fault's kind and access (ipc_fault_kind / ipc_fault_access). A
- * fault already answered is not pending: a thread killed later was not killed by it. */
-bool kern_tcb_pending_fault(const kern_tcb_t *t, uint32_t *kind, uint32_t *access);
 
 /* ---- scheduler (sched.c) ---- */
 

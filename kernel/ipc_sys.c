@@ -1,7 +1,6 @@
 /*
  * The kernel's side of IPC: the syscalls of ipc/ipc.h over the core (kernel/ipc.h), the
- * move between registers / IPC buffer and kern_tcb_t.msg, fault messages, and the
- * capabilities every process of the boot archive starts with.
+ * move between registers / IPC buffer and kern_tcb_t.msg, fault messages, and the halt.
  *
  * A message syscall fills the caller's tcb.msg from its registers (and IPC buffer) and
  * hands it to the core, which records in tcb.out what each thread involved must see. The
@@ -10,11 +9,6 @@
  * (ipc_fast.c) skips all of this for register-only call / reply_recv.
  */
 #include "kern.h"
-
-/* The boot endpoint (ipc/README.md): created at the first spawn; the kernel keeps one
- * capability to it here so it outlives any process. */
-static kern_cspace_t kernel_caps;
-#define BOOT_EP_SLOT 0u
 
 /* See ipc.h: a broken IPC invariant is a kernel bug. */
 void kern_ipc_invariant_failed(const char *what) {
@@ -196,8 +190,7 @@ static ipc_err_t sys_thread_kill(kern_thread_t *t, const uint64_t a[6], uint64_t
         return e;
     }
     kern_printf("[kern] '%s' stops '%s' through its thread capability\n", t->name, victim->name);
-    kern_report_killed(victim);
-    kern_thread_end(victim);
+    kern_thread_end(victim, MMPRIV_END_KILLED);
     return IPC_OK;
 }
 
@@ -263,6 +256,19 @@ static ipc_err_t sys_null(kern_thread_t *t, const uint64_t a[6], uint64_t *value
     return IPC_OK;
 }
 
+/* halt (halt slot, status): stops the machine with status, through the halt capability
+ * (the root program's, from mmserver); returns only with the typed error of the door. */
+static ipc_err_t sys_halt(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+    (void)value;
+    ipc_err_t e = kern_halt_check(&t->space->caps, a[0], a[1]);
+    if (e != IPC_OK) {
+        return e;
+    }
+    kern_printf("[kern] '%s' stops the machine with status %llu\n", t->name,
+                (unsigned long long)a[1]);
+    arch_halt((int)a[1]);
+}
+
 static const kern_syscall_fn ipc_table[IPC_SYS_IPC_END_ - IPC_SYS_IPC_FIRST] = {
     [IPC_SYS_SEND - IPC_SYS_IPC_FIRST] = sys_send,
     [IPC_SYS_RECV - IPC_SYS_IPC_FIRST] = sys_recv,
@@ -278,6 +284,7 @@ static const kern_syscall_fn ipc_table[IPC_SYS_IPC_END_ - IPC_SYS_IPC_FIRST] = {
     [IPC_SYS_THREAD_SET_PRIORITY - IPC_SYS_IPC_FIRST] = sys_thread_set_priority,
     [IPC_SYS_SET_IPC_BUFFER - IPC_SYS_IPC_FIRST] = sys_set_ipc_buffer,
     [IPC_SYS_NULL - IPC_SYS_IPC_FIRST] = sys_null,
+    [IPC_SYS_HALT - IPC_SYS_IPC_FIRST] = sys_halt,
 };
 
 /* See kern.h. */
@@ -288,31 +295,10 @@ kern_syscall_fn kern_ipc_syscall(uint64_t nr) {
     return ipc_table[nr - IPC_SYS_IPC_FIRST];
 }
 
-/* ---- faults and start-up capabilities ---- */
+/* ---- faults ---- */
 
 /* See kern.h. */
 bool kern_ipc_send_fault(kern_thread_t *t, const arch_fault_t *f) {
     kern_ipc_fault_msg(&t->tcb.msg, f->kind, f->access, f->vector, f->addr, f->pc, f->code);
     return kern_ipc_fault(&t->tcb);
-}
-
-/* See kern.h. The root (KERN_ROOT_NAME) may receive on the boot endpoint, unbadged; every
- * other process may send and grant, badged with its first thread's id, which the root
- * reads as the sender's identity. */
-void kern_ipc_spawn_caps(kern_thread_t *t) {
-    if (kernel_caps.slots[BOOT_EP_SLOT].kind == IPC_CAP_NONE &&
-        kern_ep_create(&kernel_caps, BOOT_EP_SLOT) != IPC_OK) {
-        kern_panic("no endpoint for the boot endpoint");
-    }
-    kern_cap_t self = kern_cap_thread(&t->tcb);
-    kern_cap_t boot = kernel_caps.slots[BOOT_EP_SLOT];
-    t->root = strcmp(t->name, KERN_ROOT_NAME) == 0;
-    if (!t->root) {
-        boot.rights = IPC_RIGHT_SEND | IPC_RIGHT_GRANT;
-        boot.badge = t->id;
-    }
-    if (kern_cap_insert(&t->space->caps, IPC_SLOT_SELF, &self) != IPC_OK ||
-        kern_cap_insert(&t->space->caps, IPC_SLOT_BOOT, &boot) != IPC_OK) {
-        kern_panic("start-up capabilities of '%s'", t->name);
-    }
 }

@@ -1,7 +1,7 @@
 /*
- * Generic kernel internals: frames, address spaces, threads, the boot archive, the ELF
- * loader, the syscall table and the outcome report. Architecture-neutral: the machine is
- * reached only through <arch/arch.h>.
+ * Generic kernel internals: frames, address spaces, threads, the syscall table, mmserver's
+ * privileged calls and its boot. Architecture-neutral: the machine is reached only through
+ * <arch/arch.h>.
  */
 #pragma once
 
@@ -11,7 +11,7 @@
 
 #include <arch/arch.h>
 #include <ipc/abi.h>
-#include <ipc/cpio.h>
+#include <ipc/mmpriv.h>
 #include <ipc/string.h>
 #include <pt/pt.h>
 
@@ -21,9 +21,7 @@
 #define KERN_MAX_SPACES  32u
 #define KERN_NAME_MAX    32u
 #define KERN_TIMER_HZ    100u
-#define KERN_SLICE_TICKS 2u            /* a thread runs at most 20 ms before others */
-#define KERN_USER_STACK  (16u * 1024u) /* mapped below ARCH_USER_STACK_TOP */
-#define KERN_ROOT_NAME   "init"        /* the program that receives on the boot endpoint */
+#define KERN_SLICE_TICKS 2u /* a thread runs at most 20 ms before others */
 
 /* ---- frames (frame.c) ---- */
 
@@ -68,11 +66,6 @@ pt_space_t *kern_kernel_space(void);
 arch_root_t *kern_kernel_root(void);
 /* A new user address space whose upper half is the kernel's; NULL when out of memory. */
 kern_space_t *kern_space_create(void);
-/* Maps [va, va + len) in s to fresh zeroed frames with perm (PT_U added). */
-pt_err_t kern_space_map_zeroed(kern_space_t *s, uint64_t va, uint64_t len, uint8_t perm);
-/* Copies len bytes of kernel memory src to user address va of s, through the direct map.
- * => [va, va + len) is mapped in s. */
-void kern_space_poke(kern_space_t *s, uint64_t va, const void *src, size_t len);
 /* A space over the user tables mmserver built at root_pa (managed): the kernel's upper
  * half is copied into that root, the only kernel write into a user table. NULL when no
  * space record is left. => root_pa is a frame of mmserver's pool (kern_mm_check_root). */
@@ -104,29 +97,28 @@ typedef struct kern_thread {
     kern_space_t *space;
     kern_thread_state_t state;
     unsigned id;
-    char name[KERN_NAME_MAX];
-    uint32_t expect_fault;  /* ipc_fault_kind_t the thread said it will die of (tests) */
-    uint32_t expect_access; /* and for a page fault, its IPC_ACCESS_* (0: any) */
-    bool root;              /* KERN_ROOT_NAME: may wait forever without failing a test */
-    uint64_t ipc_buffer;    /* user address of its ipc_buffer_t, 0: none */
-    uint64_t exit_status;   /* IPC_SYS_EXIT's status, for the end notice */
-    bool mm_destroyed;      /* ended by MMPRIV_SYS_THREAD_DESTROY: no end notice */
-    bool mm_server;         /* mmserver's thread: a fault in it is fatal to the system */
-    kern_tcb_t tcb;         /* scheduling and IPC state (kernel/ipc.h) */
+    char name[KERN_NAME_MAX]; /* console lines: its archive member (MMPRIV_SYS_THREAD_NAME) */
+    uint64_t ipc_buffer;      /* user address of its ipc_buffer_t, 0: none */
+    uint64_t exit_status;     /* IPC_SYS_EXIT's status, for the end notice */
+    uint32_t end_how;         /* MMPRIV_END_EXIT or MMPRIV_END_KILLED, for the end notice */
+    bool mm_destroyed;        /* ended by MMPRIV_SYS_THREAD_DESTROY: no end notice */
+    bool mm_server;           /* mmserver's thread: a fault in it is fatal to the system */
+    kern_tcb_t tcb;           /* scheduling and IPC state (kernel/ipc.h) */
 } kern_thread_t;
 
-/* A ready thread in s starting at pc with stack sp; NULL when no slot is free. */
+_Static_assert(KERN_NAME_MAX == MMPRIV_NAME_MAX + 1, "a thread holds any name mmserver gives");
+
+/* A thread in s starting at pc with stack sp, not started: suspended (KERN_TCB_SUSPENDED)
+ * until kern_sched_ready; NULL when no slot is free. */
 kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc, uint64_t sp);
-/* The same, not started: suspended (KERN_TCB_SUSPENDED) until kern_sched_ready. */
-kern_thread_t *kern_thread_create_suspended(kern_space_t *s, const char *name, uint64_t pc,
-                                            uint64_t sp);
 /* The thread running now (the one whose registers the last entry saved). */
 kern_thread_t *kern_current(void);
 /* Asks the scheduler to pick another thread at the next return to user mode. */
 void kern_yield(void);
-/* Ends t wherever it is (kern_tcb_stop); frees its space and capabilities when t was the
- * last thread in it. */
-void kern_thread_end(kern_thread_t *t);
+/* Ends t wherever it is (kern_tcb_stop) the way how says (MMPRIV_END_EXIT with t's
+ * exit_status, or MMPRIV_END_KILLED); frees its capabilities when t was the last thread of
+ * its space, and then its space, or for a space mmserver manages sends the end notice. */
+void kern_thread_end(kern_thread_t *t, uint32_t how);
 /* The thread that embeds tcb. */
 kern_thread_t *kern_thread_of(kern_tcb_t *tcb);
 /* Runs t now (the fast path): t is READY and not queued, its registers are final. */
@@ -151,9 +143,6 @@ void kern_ipc_writeback(kern_thread_t *t);
 void kern_ipc_fastpath(kern_thread_t *t, const uint64_t a[6], uint64_t nr);
 /* Sends fault f of t as a message to t's fault endpoint; false when it has none. */
 bool kern_ipc_send_fault(kern_thread_t *t, const arch_fault_t *f);
-/* Gives t, the first thread of a new process, its start-up capabilities: its own thread
- * (IPC_SLOT_SELF) and the boot endpoint (IPC_SLOT_BOOT). */
-void kern_ipc_spawn_caps(kern_thread_t *t);
 
 /* ---- mmserver's privileged calls (mm_priv.c) ---- */
 
@@ -166,52 +155,22 @@ void kern_mm_set_pool(uint64_t pa, uint64_t frames);
 bool kern_mm_pool_has(pt_paddr_t pa);
 /* Puts the memory capability into empty slot of s's table (mmserver, at boot). */
 ipc_err_t kern_mm_give_memory_cap(kern_space_t *s, uint64_t slot);
-/* Boots through mmserver (mm_boot.c): builds only its first space from the archive member
- * MMBOOT_SELF_NAME (image, stack, IPC buffer, archive view, the pool window, the boot-info
- * block), gives it its capabilities and starts it; panics when it cannot. */
+/* Boots through mmserver (mm_boot.c), the only way the kernel starts user code: builds
+ * only its first space from the archive member MMBOOT_SELF_NAME (image, stack, IPC buffer,
+ * archive view, the pool window, the boot-info block), gives it its capabilities (the
+ * memory and the halt capability among them) and starts it; panics when it cannot. */
 void kern_mm_boot(const arch_boot_info_t *bi);
 /* The last thread of managed space s ended (t); unless mmserver destroyed it, sends the
- * end notice on ep, t's fault endpoint as it was before t stopped. */
+ * end notice (t's exit status and end_how) on ep, t's fault endpoint as it was before t
+ * stopped. */
 void kern_mm_process_ended(kern_thread_t *t, const kern_cap_t *ep);
 
-/* ---- boot archive and programs (cpio.c, elf.c) ---- */
+/* ---- the boot check (boot_check.c) ---- */
 
-/* Calls visit for each regular file of the newc archive [base, base + len) (ipc/cpio.h: a
- * leading "./" is stripped from names); returns the number of files, or -1 when the
- * archive is malformed (files visited before the fault were visited). */
-int kern_cpio_each(const uint8_t *base, size_t len, void (*visit)(void *ctx, const cpio_file_t *f),
-                   void *ctx);
-
-/* Loads ELF image [elf, elf + size) into s; *entry receives the entry point. Checks
- * everything against the file and the user half; refuses W+X segments. */
-const char *kern_elf_load(kern_space_t *s, const uint8_t *elf, size_t size, uint64_t *entry);
-
-/* Creates a process (space, image, stack, thread) from an ELF file; reports errors. */
-bool kern_process_spawn(const char *name, const uint8_t *elf, size_t size);
-
-/* ---- outcome report (report.c) ---- */
-
-/* Turns test mode on: each program's end is judged and the run ends with a summary. */
-void kern_report_test_mode(void);
-/* t exited with status. */
-void kern_report_exit(kern_thread_t *t, uint64_t status);
-/* t was killed by fault f. */
-void kern_report_fault(kern_thread_t *t, const arch_fault_t *f);
-/* t was stopped through its thread capability (by its fault handler, in the tests). */
-void kern_report_killed(kern_thread_t *t);
-/* t still waits (how) when no thread can run any more. */
-void kern_report_blocked(kern_thread_t *t, const char *how);
-/* Program name could not be started (why). */
-void kern_report_spawn_failed(const char *name, const char *why);
-/* A kernel self-check named name passed (why == NULL) or failed. */
-void kern_report_check(const char *name, const char *why);
-/* Every program has ended: prints the summary and stops the machine. */
-_Noreturn void kern_report_finish(void);
-
-/* ---- self-checks (selftest.c) ---- */
-
-/* Runs the kernel's own checks and reports each as a test (test mode only). */
-void kern_selftest(void);
+/* Checks libpt on the live kernel tables and arch_tlb_flush before any user code runs:
+ * remaps scratch kernel pages and reads them back through the TLB; panics when a stale
+ * translation survives (a missing or wrong flush). Gives its frames back. */
+void kern_boot_check_tlb(void);
 
 /* ---- misc ---- */
 

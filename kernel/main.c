@@ -1,10 +1,8 @@
 /*
  * The boot sequence, generic part: report what the boot loader gave, take the free RAM,
- * build and load the kernel's tables with libpt, start every program of the boot archive
- * in its own address space, start the timer, and leave for user mode.
- *
- * With the command-line word "mmserver" the kernel starts only mmserver, giving it the
- * archive and the remaining RAM, and mmserver starts the others (mm_boot.c).
+ * build and load the kernel's tables with libpt, check the TLB flush, start mmserver alone
+ * with the archive and the remaining RAM (mm_boot.c; mmserver starts every other program),
+ * start the timer, and leave for user mode.
  */
 #include "kern.h"
 
@@ -54,28 +52,6 @@ static void boot_report(const arch_boot_info_t *bi) {
                 (unsigned long long)bi->archive.len);
 }
 
-/* cpio visitor: starts one program. */
-static void spawn_file(void *ctx, const cpio_file_t *f) {
-    unsigned *started = ctx;
-    char name[KERN_NAME_MAX];
-    kern_copy_name(name, f->name, f->name_len);
-    if (kern_process_spawn(name, f->data, f->size)) {
-        (*started)++;
-    }
-}
-
-/* Starts every program of the boot archive, each in its own space (the images that do not
- * boot through mmserver). */
-static void spawn_all(const arch_boot_info_t *bi) {
-    const uint8_t *archive = kern_phys_to_virt(bi->archive.base);
-    unsigned started = 0;
-    int files = kern_cpio_each(archive, bi->archive.len, spawn_file, &started);
-    if (files < 0) {
-        kern_panic("the boot archive is not a valid cpio (newc) archive");
-    }
-    kern_printf("[boot] archive: %d files, %u programs started\n", files, started);
-}
-
 /* The command-line word "selftest-kernel-fault" makes the kernel touch an unmapped kernel
  * address once its tables are loaded, to prove that a kernel exception ends in a clear
  * panic (tests/qemu, kernel_panic). */
@@ -93,21 +69,11 @@ static void selftest_kernel_fault(const char *cmdline) {
 _Noreturn void kern_main(arch_boot_info_t *bi) {
     kern_printf("\nmmk: kernel starting on %s\n", ARCH_NAME);
     boot_report(bi);
-    bool test_mode = cmdline_has(bi->cmdline, "test");
-    if (test_mode) {
-        kern_report_test_mode();
-    }
     kern_frame_init(bi);
     kern_vm_init(bi);
     selftest_kernel_fault(bi->cmdline);
-    if (test_mode) {
-        kern_selftest();
-    }
-    if (cmdline_has(bi->cmdline, "mmserver")) {
-        kern_mm_boot(bi);
-    } else {
-        spawn_all(bi);
-    }
+    kern_boot_check_tlb();
+    kern_mm_boot(bi);
     arch_user_counters_allow();
     arch_timer_start(KERN_TIMER_HZ);
     kern_return_to_user();

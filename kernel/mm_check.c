@@ -1,5 +1,6 @@
 /*
- * The argument checks of the privileged calls (kernel/mm_check.h): plain C, host-tested.
+ * The argument checks of the privileged calls and the end notice's layout
+ * (kernel/mm_check.h): plain C, host-tested.
  */
 #include <ipc/ipc.h>
 #include <ipc/mmpriv.h>
@@ -56,4 +57,35 @@ ipc_err_t kern_mm_check_thread(uint64_t pc, uint64_t ipc_buffer, uint64_t user_t
 /* See mm_check.h. */
 ipc_err_t kern_mm_check_prio(uint64_t prio, uint8_t caller_prio) {
     return prio < IPC_PRIO_COUNT && prio <= caller_prio ? IPC_OK : IPC_ERR_INVALID_ARGUMENT;
+}
+
+/* Byte i of a name packed into w (MMPRIV_SYS_THREAD_NAME's packing). */
+static unsigned char name_byte(const uint64_t w[4], size_t i) {
+    return (unsigned char)(w[i / 8] >> (i % 8 * 8));
+}
+
+/* See mm_check.h. */
+ipc_err_t kern_mm_check_name(const uint64_t w[4], char name[MMPRIV_NAME_MAX + 1]) {
+    const size_t bytes = MMPRIV_NAME_MAX + 1;
+    size_t len = 0;
+    while (len < bytes && name_byte(w, len) != 0) {
+        len++;
+    }
+    bool ok = len >= 1 && len <= MMPRIV_NAME_MAX;
+    for (size_t i = 0; ok && i < bytes; i++) {
+        unsigned char c = name_byte(w, i);
+        ok = i < len ? (c >= 0x20 && c <= 0x7e) : c == 0;
+    }
+    for (size_t i = 0; ok && i < len; i++) {
+        name[i] = (char)name_byte(w, i);
+    }
+    name[ok ? len : 0] = 0;
+    return ok ? IPC_OK : IPC_ERR_INVALID_ARGUMENT;
+}
+
+/* See mm_check.h. */
+void kern_mm_end_msg(kern_msg_t *m, uint64_t status, uint32_t how) {
+    kern_ipc_fault_msg(m, MMPRIV_END_KIND, 0, 0, 0, 0, 0);
+    m->words[MMPRIV_END_W_STATUS] = status;
+    m->words[MMPRIV_END_W_HOW] = how;
 }

@@ -10,7 +10,10 @@
 #include <stdint.h>
 
 #include <ipc/abi.h>
+#include <ipc/mmpriv.h>
 #include <pt/pt.h>
+
+#include "ipc.h"
 
 /* The RAM window mmserver was given at boot: its pool. frames == 0: none (no boot through
  * mmserver), so no root can be registered. */
@@ -44,3 +47,16 @@ ipc_err_t kern_mm_check_thread(uint64_t pc, uint64_t ipc_buffer, uint64_t user_t
 
 /* IPC_OK if priority prio exists and is at most the caller's own. */
 ipc_err_t kern_mm_check_prio(uint64_t prio, uint8_t caller_prio);
+
+/* Unpacks the name MMPRIV_SYS_THREAD_NAME carries in w[0..3] (byte i is byte i % 8 of
+ * w[i / 8]) into name, NUL-terminated, if it is one: 1 .. MMPRIV_NAME_MAX bytes of
+ * printable ASCII (0x20..0x7e), then NULs to the end of the 32 bytes. Anything else (an
+ * empty name, a control or non-ASCII byte, a byte after the first NUL, a 32nd byte) is
+ * IPC_ERR_INVALID_ARGUMENT and name is left empty: a name is never cut or cleaned. */
+ipc_err_t kern_mm_check_name(const uint64_t w[4], char name[MMPRIV_NAME_MAX + 1]);
+
+/* Fills m with the end notice of a process whose last thread ended the way how says
+ * (MMPRIV_END_EXIT with its exit status, or MMPRIV_END_KILLED, status 0): label
+ * IPC_LABEL_FAULT, kind MMPRIV_END_KIND, status in MMPRIV_END_W_STATUS, how in
+ * MMPRIV_END_W_HOW. */
+void kern_mm_end_msg(kern_msg_t *m, uint64_t status, uint32_t how);

@@ -1,8 +1,8 @@
 /*
  * mmserver's privileged calls (ipc/mmpriv.h, mmserver/BOOT.md section 5): register and
  * unregister the roots of the spaces mmserver builds, flush their TLB entries, and create,
- * equip, start and destroy the threads bound to them; and the end notice that tells
- * mmserver a process ended by itself.
+ * name, equip, start and destroy the threads bound to them; and the end notice that tells
+ * mmserver a process ended by itself (exit, or killed through its thread capability).
  *
  * Every call takes the memory capability's slot first (only mmserver holds it: the kernel
  * gives it at boot and never copies it) and checks every other word (kernel/mm_check.c)
@@ -142,7 +142,8 @@ static ipc_err_t mm_flush(kern_thread_t *t, const uint64_t a[6], uint64_t *value
     return IPC_OK;
 }
 
-/* A thread name for client id space ("client 7"). */
+/* A thread's name until mmserver names it (MMPRIV_SYS_THREAD_NAME): its client id
+ * ("client 7"). */
 static void client_name(char *name, uint64_t space) {
     static const char prefix[] = "client ";
     memcpy(name, prefix, sizeof(prefix) - 1);
@@ -186,7 +187,7 @@ static ipc_err_t mm_thread_create(kern_thread_t *t, const uint64_t a[6], uint64_
     }
     char name[KERN_NAME_MAX];
     client_name(name, a[1]);
-    kern_thread_t *n = kern_thread_create_suspended(s, name, a[3], a[4]);
+    kern_thread_t *n = kern_thread_create(s, name, a[3], a[4]);
     if (!n) {
         return IPC_ERR_NO_MEMORY;
     }
@@ -239,12 +240,23 @@ static ipc_err_t mm_thread_destroy(kern_thread_t *t, const uint64_t a[6], uint64
     }
     kern_printf("[kern] mmserver destroys '%s'\n", n->name);
     n->mm_destroyed = true;
-    if (n->tcb.state != KERN_TCB_SUSPENDED) {
-        kern_report_killed(n); /* judged by the fault it sent, like IPC_SYS_THREAD_KILL */
-    }
-    kern_thread_end(n);
+    kern_thread_end(n, MMPRIV_END_KILLED);
     kern_cap_delete(&t->space->caps, a[1]);
     return IPC_OK;
+}
+
+/* thread_name (mem, thread slot, n0, n1, n2, n3): the name the console lines give it. A
+ * name that is not one (kern_mm_check_name) changes nothing. */
+static ipc_err_t mm_thread_name(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+    (void)value;
+    kern_thread_t *n;
+    char name[KERN_NAME_MAX];
+    ipc_err_t e = thread_door(t, a, &n);
+    e = e != IPC_OK ? e : kern_mm_check_name(&a[2], name);
+    if (e == IPC_OK) {
+        kern_copy_name(n->name, name, KERN_NAME_MAX);
+    }
+    return e;
 }
 
 static const kern_syscall_fn mm_table[MMPRIV_SYS_END_ - MMPRIV_SYS_FIRST] = {
@@ -255,6 +267,7 @@ static const kern_syscall_fn mm_table[MMPRIV_SYS_END_ - MMPRIV_SYS_FIRST] = {
     [MMPRIV_SYS_THREAD_GIVE - MMPRIV_SYS_FIRST] = mm_thread_give,
     [MMPRIV_SYS_THREAD_START - MMPRIV_SYS_FIRST] = mm_thread_start,
     [MMPRIV_SYS_THREAD_DESTROY - MMPRIV_SYS_FIRST] = mm_thread_destroy,
+    [MMPRIV_SYS_THREAD_NAME - MMPRIV_SYS_FIRST] = mm_thread_name,
 };
 
 /* See kern.h. */
@@ -273,7 +286,7 @@ void kern_mm_process_ended(kern_thread_t *t, const kern_cap_t *ep) {
         return;
     }
     kern_msg_t m;
-    kern_ipc_fault_msg(&m, MMPRIV_END_KIND, 0, 0, t->exit_status, 0, 0);
+    kern_mm_end_msg(&m, t->end_how == MMPRIV_END_EXIT ? t->exit_status : 0, t->end_how);
     if (!kern_ipc_notify(ep, &m)) {
         kern_printf("[kern] end notice of '%s' lost: nobody receives on its fault endpoint\n",
                     t->name);

@@ -7,8 +7,8 @@
  */
 #include "kern.h"
 
-/* Writes a user buffer to the console, prefixed with the program's name at line starts
- * so interleaved output stays readable. */
+/* Writes a user buffer (at most IPC_DEBUG_WRITE_MAX bytes, all mapped user-readable) to
+ * the console as it is. */
 static ipc_err_t sys_debug_write(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
     static char buf[IPC_DEBUG_WRITE_MAX];
     uint64_t len = a[1];
@@ -30,8 +30,8 @@ static ipc_err_t sys_debug_write(kern_thread_t *t, const uint64_t a[6], uint64_t
 static ipc_err_t sys_exit(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
     (void)value;
     t->exit_status = a[0];
-    kern_report_exit(t, a[0]);
-    kern_thread_end(t);
+    kern_printf("[kern] '%s' exited with status %lld\n", t->name, (long long)a[0]);
+    kern_thread_end(t, MMPRIV_END_EXIT);
     return IPC_OK;
 }
 
@@ -44,24 +44,10 @@ static ipc_err_t sys_yield(kern_thread_t *t, const uint64_t a[6], uint64_t *valu
     return IPC_OK;
 }
 
-/* Records the fault kind a[0] (and for page faults the access bits a[1], 0: any) the
- * caller expects to die of; the report compares (tests). */
-static ipc_err_t sys_test_expect(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
-    (void)value;
-    const uint64_t access_all = IPC_ACCESS_READ | IPC_ACCESS_WRITE | IPC_ACCESS_EXEC;
-    if (a[0] == IPC_FAULT_NONE || a[0] >= IPC_FAULT_COUNT_ || (a[1] & ~access_all)) {
-        return IPC_ERR_INVALID_ARGUMENT;
-    }
-    t->expect_fault = (uint32_t)a[0];
-    t->expect_access = (uint32_t)a[1];
-    return IPC_OK;
-}
-
 static const kern_syscall_fn syscall_table[] = {
     [IPC_SYS_DEBUG_WRITE] = sys_debug_write,
     [IPC_SYS_EXIT] = sys_exit,
     [IPC_SYS_YIELD] = sys_yield,
-    [IPC_SYS_TEST_EXPECT] = sys_test_expect,
 };
 
 #define SYSCALL_COUNT (sizeof(syscall_table) / sizeof(syscall_table[0]))

@@ -25,8 +25,7 @@ void kern_copy_name(char *dst, const char *src, size_t n) {
 }
 
 /* See kern.h. */
-kern_thread_t *kern_thread_create_suspended(kern_space_t *s, const char *name, uint64_t pc,
-                                            uint64_t sp) {
+kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc, uint64_t sp) {
     for (unsigned i = 0; i < KERN_MAX_THREADS; i++) {
         kern_thread_t *t = &threads[i];
         if (t->state == KERN_THREAD_READY) {
@@ -49,15 +48,6 @@ kern_thread_t *kern_thread_create_suspended(kern_space_t *s, const char *name, u
 }
 
 /* See kern.h. */
-kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc, uint64_t sp) {
-    kern_thread_t *t = kern_thread_create_suspended(s, name, pc, sp);
-    if (t) {
-        kern_sched_ready(&t->tcb);
-    }
-    return t;
-}
-
-/* See kern.h. */
 kern_thread_t *kern_current(void) {
     return current;
 }
@@ -70,10 +60,11 @@ void kern_yield(void) {
 /* See kern.h. A dead thread will never run again; its record waits for the next thread
  * created (its generation goes on, so its old capabilities stay stale). Its capabilities go with
  * its process: deleting them may wake threads waiting on endpoints nobody else names. */
-void kern_thread_end(kern_thread_t *t) {
+void kern_thread_end(kern_thread_t *t, uint32_t how) {
     if (t->state != KERN_THREAD_READY) {
         return;
     }
+    t->end_how = how;
     kern_cap_t ep = t->tcb.fault_ep; /* stopping drops it; the end notice needs it */
     kern_cap_retain(&ep);
     kern_tcb_stop(&t->tcb);
@@ -98,7 +89,7 @@ void kern_timer_tick(void) {
     }
 }
 
-/* How a blocked thread waits, for the report. */
+/* How a blocked thread waits, for the last lines. */
 static const char *blocked_how(const kern_tcb_t *t) {
     switch (t->state) {
         case KERN_TCB_BLOCKED_SEND:
@@ -113,15 +104,22 @@ static const char *blocked_how(const kern_tcb_t *t) {
 }
 
 /* Nothing is ready. Only IPC wakes a thread (no interrupt reaches user mode yet), so
- * nothing ever will be: report who still waits and stop. Idling (arch_idle) belongs here
- * once something else can wake a thread (notifications, timeouts). */
+ * nothing ever will be: list who still waits and stop with status 1. That is a fact, not a
+ * verdict: a run ends well only through IPC_SYS_HALT, asked by the holder of the halt
+ * capability (the root program). Idling (arch_idle) belongs here once something else can
+ * wake a thread (notifications, timeouts). */
 static _Noreturn void no_thread_ready(void) {
+    unsigned waiting = 0;
     for (unsigned i = 0; i < KERN_MAX_THREADS; i++) {
         if (threads[i].state == KERN_THREAD_READY) {
-            kern_report_blocked(&threads[i], blocked_how(&threads[i].tcb));
+            kern_printf("[kern] '%s' still %s\n", threads[i].name, blocked_how(&threads[i].tcb));
+            waiting++;
         }
     }
-    kern_report_finish();
+    kern_printf("[kern] no thread can run any more (%u waiting, %llu preemptions by the timer): "
+                "stopping with status 1\n",
+                waiting, (unsigned long long)kern_preemptions());
+    arch_halt(1);
 }
 
 /* See kern.h. */
@@ -154,29 +152,4 @@ _Noreturn void kern_return_to_user(void) {
     }
     kern_ipc_writeback(t);
     kern_switch_to(t);
-}
-
-/* See kern.h. */
-bool kern_process_spawn(const char *name, const uint8_t *elf, size_t size) {
-    kern_space_t *s = kern_space_create();
-    if (!s) {
-        kern_report_spawn_failed(name, "no address space left");
-        return false;
-    }
-    uint64_t entry;
-    const char *why = kern_elf_load(s, elf, size, &entry);
-    if (!why && kern_space_map_zeroed(s, ARCH_USER_STACK_TOP - KERN_USER_STACK, KERN_USER_STACK,
-                                      PT_R | PT_W) != PT_OK) {
-        why = "no memory for the stack";
-    }
-    kern_thread_t *t = why ? NULL : kern_thread_create(s, name, entry, ARCH_USER_STACK_TOP);
-    if (!t) {
-        kern_report_spawn_failed(name, why ? why : "no thread left");
-        kern_space_destroy(s);
-        return false;
-    }
-    kern_ipc_spawn_caps(t);
-    kern_printf("[kern] started '%s' (thread %u, address space %u, entry 0x%llx)\n", t->name, t->id,
-                s->id, (unsigned long long)entry);
-    return true;
 }

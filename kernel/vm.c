@@ -218,26 +218,6 @@ kern_space_t *kern_space_attach(pt_paddr_t root_pa) {
     return space_start(s, true);
 }
 
-/* See kern.h. Page by page: each frame is zeroed before it becomes reachable. A failure
- * part-way leaves the pages mapped so far in s; the caller destroys s. */
-pt_err_t kern_space_map_zeroed(kern_space_t *s, uint64_t va, uint64_t len, uint8_t perm) {
-    pt_attr_t attr = {.perm = (uint8_t)(perm | PT_U), .memtype = PT_MEM_NORMAL};
-    for (uint64_t off = 0; off < len; off += PT_PAGE_SIZE) {
-        pt_paddr_t pa;
-        if (!kern_frame_alloc_zeroed(&pa)) {
-            return PT_ERR_NOMEM;
-        }
-        pt_frames_t src = {.list = NULL, .base = pa};
-        pt_result_t res;
-        pt_err_t e = pt_map(&s->pt, va + off, PT_PAGE_SIZE, &src, attr, 0, &res);
-        if (e != PT_OK) {
-            kern_frame_free(pa);
-            return e;
-        }
-    }
-    return PT_OK;
-}
-
 /* The kernel pointer to user address va of s and how many bytes of its page follow, or
  * NULL when va is not mapped with all of need (PT_* bits). */
 static uint8_t *user_page(kern_space_t *s, uint64_t va, uint8_t need, size_t *room) {
@@ -255,23 +235,6 @@ static uint8_t *user_page(kern_space_t *s, uint64_t va, uint8_t need, size_t *ro
     uint64_t off = va & (PT_PAGE_SIZE - 1);
     *room = PT_PAGE_SIZE - off;
     return (uint8_t *)kern_phys_to_virt(m.pa & ~(PT_PAGE_SIZE - 1)) + off;
-}
-
-/* See kern.h. The kernel writes whatever the rights (it is loading the image). */
-void kern_space_poke(kern_space_t *s, uint64_t va, const void *src, size_t len) {
-    const uint8_t *from = src;
-    while (len) {
-        size_t room;
-        uint8_t *to = user_page(s, va, PT_U, &room);
-        if (!to) {
-            kern_panic("poke: 0x%llx not mapped", (unsigned long long)va);
-        }
-        size_t n = len < room ? len : room;
-        memcpy(to, from, n);
-        from += n;
-        va += n;
-        len -= n;
-    }
 }
 
 /* Whether every page of [va, va + len) is user memory of s mapped with all of need:

@@ -162,21 +162,3 @@ Test(fault, fault_endpoint_keeps_the_endpoint_alive) {
     kern_tcb_stop(&x.client);
     cr_assert_eq(kern_ep_live(), 0, "stopping the thread drops its fault endpoint");
 }
-
-/* Issue 14, hole 3: a kill is judged by the fault pending at that moment, never by one the
- * handler answered earlier. */
-Test(fault, an_answered_fault_is_not_pending) {
-    kt_pair_t x;
-    kt_pair_init(&x, IPC_RIGHT_SEND, 11);
-    uint32_t kind = 0, access = 0;
-    cr_assert_not(kern_tcb_pending_fault(&x.client, &kind, &access), "no fault yet");
-    cr_assert_eq(kern_ipc_recv(&x.server, 3), IPC_OK);
-    fault_client(&x);
-    cr_assert(kern_tcb_pending_fault(&x.client, &kind, &access), "waiting for the handler");
-    cr_assert_eq(kind, IPC_FAULT_PAGE);
-    cr_assert_eq(access, IPC_ACCESS_WRITE);
-    kt_msg(&x.server, 0, 0, NULL);
-    cr_assert_eq(kern_ipc_reply(&x.server), IPC_OK);
-    cr_assert_not(kern_tcb_pending_fault(&x.client, &kind, &access),
-                  "the answered fault is over: a later kill is not its doing");
-}

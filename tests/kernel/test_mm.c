@@ -1,10 +1,12 @@
 /*
  * mmserver's privileged calls, the plain-C part: the argument checks (kernel/mm_check.c)
- * at and around every boundary, the memory capability that never moves (copy, copy to
- * another table, message transfer), the cross-table copy of MMPRIV_SYS_THREAD_GIVE, and
- * the end notice's delivery (kern_ipc_notify).
+ * at and around every boundary, thread names (MMPRIV_SYS_THREAD_NAME), the memory
+ * capability that never moves (copy, copy to another table, message transfer), the
+ * cross-table copy of MMPRIV_SYS_THREAD_GIVE, and the end notice: its layout
+ * (kern_mm_end_msg) and its delivery (kern_ipc_notify).
  */
 #include <ipc/mmpriv.h>
+#include <string.h>
 
 #include "kt.h"
 #include "mm_check.h"
@@ -124,14 +126,15 @@ Test(mm_notice, reaches_a_waiting_receiver_with_the_badge_and_no_reply_right) {
     kt_pair_init(&x, IPC_RIGHT_SEND, 9);
     cr_assert_eq(kern_ipc_recv(&x.server, 3), IPC_OK);
     kern_msg_t m;
-    kern_ipc_fault_msg(&m, MMPRIV_END_KIND, 0, 0, 5, 0, 0);
+    kern_mm_end_msg(&m, 5, MMPRIV_END_EXIT);
     cr_assert(kern_ipc_notify(&x.cp.cs.slots[3], &m));
     cr_assert_eq(x.server.state, KERN_TCB_READY);
     cr_assert_eq(x.server.out, KERN_OUT_MSG);
     cr_assert_eq(x.server.msg.badge, 9);
     cr_assert_eq(ipc_info_label(x.server.msg.info), IPC_LABEL_FAULT);
-    cr_assert_eq(ipc_fault_kind(x.server.msg.words[IPC_FAULT_W_INFO]), IPC_FAULT_NONE);
-    cr_assert_eq(x.server.msg.words[IPC_FAULT_W_ADDR], 5, "w1: the exit status");
+    cr_assert_eq(ipc_fault_kind(x.server.msg.words[IPC_FAULT_W_INFO]), MMPRIV_END_KIND);
+    cr_assert_eq(x.server.msg.words[MMPRIV_END_W_STATUS], 5, "w1: the exit status");
+    cr_assert_eq(x.server.msg.words[MMPRIV_END_W_HOW], MMPRIV_END_EXIT, "w2: it exited");
     cr_assert_null(x.server.reply_to);
     x.server.msg.info = ipc_info(0, 0);
     cr_assert_eq(kern_ipc_reply(&x.server), IPC_ERR_NO_REPLY);
@@ -141,11 +144,78 @@ Test(mm_notice, without_a_receiver_nothing_changes) {
     kt_pair_t x;
     kt_pair_init(&x, IPC_RIGHT_SEND, 9);
     kern_msg_t m;
-    kern_ipc_fault_msg(&m, MMPRIV_END_KIND, 0, 0, 0, 0, 0);
+    kern_mm_end_msg(&m, 0, MMPRIV_END_KILLED);
     cr_assert_not(kern_ipc_notify(&x.cp.cs.slots[3], &m));
     cr_assert_eq(x.server.out, KERN_OUT_NONE);
     cr_assert_not(kern_ipc_notify(&x.cp.cs.slots[7], &m), "not an endpoint");
     /* A receiver that comes later finds no message queued. */
     cr_assert_eq(kern_ipc_recv(&x.server, 3), IPC_OK);
     cr_assert_eq(x.server.state, KERN_TCB_BLOCKED_RECV);
+}
+
+Test(mm_notice, says_how_the_process_ended) {
+    kern_msg_t exited, killed;
+    kern_mm_end_msg(&exited, 0, MMPRIV_END_EXIT);
+    kern_mm_end_msg(&killed, 0, MMPRIV_END_KILLED);
+    cr_assert_neq(MMPRIV_END_EXIT, MMPRIV_END_KILLED, "the two ends read apart");
+    cr_assert_eq(exited.words[MMPRIV_END_W_HOW], MMPRIV_END_EXIT);
+    cr_assert_eq(killed.words[MMPRIV_END_W_HOW], MMPRIV_END_KILLED);
+    cr_assert_eq(ipc_info_length(killed.info), IPC_FAULT_LENGTH);
+    cr_assert_eq(ipc_fault_access(killed.words[IPC_FAULT_W_INFO]), 0, "no fault, no access");
+    kern_msg_t big;
+    kern_mm_end_msg(&big, ~0ull, MMPRIV_END_EXIT);
+    cr_assert_eq(big.words[MMPRIV_END_W_STATUS], ~0ull, "the status word as the program gave it");
+}
+
+/* Packs the first n bytes of s into w as MMPRIV_SYS_THREAD_NAME carries a name, the rest
+ * of the 32 bytes zero. */
+static void pack(uint64_t w[4], const char *s, size_t n) {
+    for (unsigned i = 0; i < 4; i++) {
+        w[i] = 0;
+    }
+    for (size_t i = 0; i < n && i < 32; i++) {
+        w[i / 8] |= (uint64_t)(unsigned char)s[i] << (i % 8 * 8);
+    }
+}
+
+/* Asserts that the first n bytes of s are refused as a name, and leave name empty. */
+static void expect_refused(const char *s, size_t n, const char *why) {
+    uint64_t w[4];
+    char name[MMPRIV_NAME_MAX + 1];
+    memset(name, 'x', sizeof(name));
+    pack(w, s, n);
+    cr_assert_eq(kern_mm_check_name(w, name), IPC_ERR_INVALID_ARGUMENT, "%s", why);
+    cr_assert_eq(name[0], 0, "%s: nothing half-written", why);
+}
+
+Test(mm_name, printable_names_of_1_to_31_bytes) {
+    uint64_t w[4];
+    char name[MMPRIV_NAME_MAX + 1];
+    pack(w, "ping", 4);
+    cr_assert_eq(kern_mm_check_name(w, name), IPC_OK);
+    cr_assert_str_eq(name, "ping");
+    pack(w, "a", 1);
+    cr_assert_eq(kern_mm_check_name(w, name), IPC_OK);
+    cr_assert_str_eq(name, "a");
+    const char *longest = "ipc_many_clients-0123456789 ~!x"; /* 31 bytes, ' ' and '~' too */
+    cr_assert_eq(strlen(longest), MMPRIV_NAME_MAX);
+    pack(w, longest, MMPRIV_NAME_MAX);
+    cr_assert_eq(kern_mm_check_name(w, name), IPC_OK);
+    cr_assert_str_eq(name, longest);
+    pack(w, "12345678", 8);
+    cr_assert_eq(kern_mm_check_name(w, name), IPC_OK, "a name that fills exactly one word");
+    cr_assert_str_eq(name, "12345678");
+}
+
+Test(mm_name, anything_else_is_refused_never_cut) {
+    expect_refused("", 0, "empty");
+    expect_refused("0123456789abcdef0123456789abcdef", 32, "32 bytes: one too many");
+    expect_refused("ab\ncd", 5, "a control byte");
+    expect_refused("ab\x7f", 3, "DEL");
+    expect_refused("ab\x80", 3, "not ASCII");
+    expect_refused("\xff", 1, "not ASCII, first byte");
+    expect_refused("ab\0cd", 5, "a byte after the NUL");
+    expect_refused("ab\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0z", 32,
+                   "the 32nd byte after the NUL");
+    expect_refused("\0b", 2, "a NUL first, a byte after it");
 }

@@ -1,8 +1,9 @@
 /*
- * Kernel self-checks, run at boot in test mode before any program starts. They exercise
- * what no user program can reach yet (until mmserver asks for flushes): libpt on the live
- * kernel tables and arch_tlb_flush. Under QEMU's TCG the software TLB keeps stale
- * translations exactly like hardware, so a missing or wrong flush is seen.
+ * The boot check, run at every boot before mmserver starts: libpt on the live kernel
+ * tables and arch_tlb_flush, which every later flush of mmserver's relies on. Under QEMU's
+ * TCG the software TLB keeps stale translations exactly like hardware, so a missing or
+ * wrong flush is seen. A failure is a panic: the kernel's TLB handling cannot be trusted,
+ * so nothing may run. It is a fact about the kernel, not a test verdict.
  */
 #include "kern.h"
 
@@ -40,8 +41,8 @@ static const char *remap_and_read(const pt_paddr_t *list, unsigned pages, uint64
     return NULL;
 }
 
-/* Takes n frames into list and fills frame i with pattern + i. (They are not given back:
- * the check runs once, at boot.) */
+/* Takes n frames into list and fills frame i with pattern + i; false when RAM ran out
+ * (the frames taken so far stay in list, the rest are 0). */
 static bool take_frames(pt_paddr_t *list, unsigned n, uint64_t pattern) {
     for (unsigned i = 0; i < n; i++) {
         if (!kern_frame_alloc(&list[i])) {
@@ -52,13 +53,18 @@ static bool take_frames(pt_paddr_t *list, unsigned n, uint64_t pattern) {
     return true;
 }
 
-/* Remaps a scratch range from one set of frames to another: first one page (per-page
- * invalidation), then CHECK_PAGES pages (full flush), then unmaps it. */
-static const char *check_tlb_flush(void) {
-    static pt_paddr_t a[CHECK_PAGES], b[CHECK_PAGES];
-    if (!take_frames(a, CHECK_PAGES, 0xa000) || !take_frames(b, CHECK_PAGES, 0xb000)) {
-        return "out of frames";
+/* Gives back the frames of list taken by take_frames (0: never taken). => nothing maps
+ * them and the TLB holds no translation to them. */
+static void give_frames(const pt_paddr_t *list, unsigned n) {
+    for (unsigned i = 0; i < n && list[i]; i++) {
+        kern_frame_free(list[i]);
     }
+}
+
+/* Remaps a scratch range between two sets of frames a and b: first one page (per-page
+ * invalidation), then CHECK_PAGES pages (full flush), then unmaps it. NULL when every read
+ * saw its new frame, else why not. */
+static const char *check_tlb_flush(const pt_paddr_t *a, const pt_paddr_t *b) {
     const char *why = remap_and_read(a, 1, 0xa000);
     why = why ? why : remap_and_read(b, 1, 0xb000);
     why = why ? why : remap_and_read(a, CHECK_PAGES, 0xa000);
@@ -72,7 +78,17 @@ static const char *check_tlb_flush(void) {
     return why;
 }
 
-/* See kern.h. */
-void kern_selftest(void) {
-    kern_report_check("kernel_tlb_flush", check_tlb_flush());
+/* See kern.h. The frames go back only after the scratch range is unmapped and flushed. */
+void kern_boot_check_tlb(void) {
+    static pt_paddr_t a[CHECK_PAGES], b[CHECK_PAGES];
+    if (!take_frames(a, CHECK_PAGES, 0xa000) || !take_frames(b, CHECK_PAGES, 0xb000)) {
+        kern_panic("boot check of the TLB flush: out of frames");
+    }
+    const char *why = check_tlb_flush(a, b);
+    if (why) {
+        kern_panic("boot check of the TLB flush: %s", why);
+    }
+    give_frames(a, CHECK_PAGES);
+    give_frames(b, CHECK_PAGES);
+    kern_printf("[vm] TLB flush checked: 1 and %u pages remapped and read back\n", CHECK_PAGES);
 }
