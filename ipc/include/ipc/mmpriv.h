@@ -48,8 +48,9 @@ enum mmpriv_sys {
     /* (mem, thread slot, n0, n1, n2, n3): names the thread (console lines, reports): up to
      * MMPRIV_NAME_MAX bytes packed little-endian into n0..n3 (byte i of the name is byte
      * i % 8 of word i / 8), ending at the first NUL or after 31 bytes. A name with a byte
-     * outside printable ASCII (0x20..0x7e) is IPC_ERR_INVALID_ARGUMENT. mmserver names
-     * each program after its archive member, before it starts it. */
+     * outside printable ASCII (0x20..0x7e), an empty one, or one with a byte other than
+     * NUL after its end (the 32nd byte included) is IPC_ERR_INVALID_ARGUMENT and changes
+     * nothing. mmserver names each program after its archive member, before it starts it. */
     MMPRIV_SYS_THREAD_NAME = 55,
     MMPRIV_SYS_END_
 };
