@@ -3,7 +3,7 @@
  * tables and arch_tlb_flush, which every later flush of mmserver's relies on. Under QEMU's
  * TCG the software TLB keeps stale translations exactly like hardware, so a missing or
  * wrong flush is seen. A failure is a panic: the kernel's TLB handling cannot be trusted,
- * so nothing may run. It is a fact about the kernel, not a test verdict.
+ * so nothing may run. It prints no test line: tests are the runner's (tests/qemu).
  */
 #include "kern.h"
 

@@ -104,8 +104,8 @@ static const char *blocked_how(const kern_tcb_t *t) {
 }
 
 /* Nothing is ready. Only IPC wakes a thread (no interrupt reaches user mode yet), so
- * nothing ever will be: list who still waits and stop with status 1. That is a fact, not a
- * verdict: a run ends well only through IPC_SYS_HALT, asked by the holder of the halt
+ * nothing ever will be: list who still waits and stop with status 1. The kernel judges no
+ * program: a run ends well only through IPC_SYS_HALT, asked by the holder of the halt
  * capability (the root program). Idling (arch_idle) belongs here once something else can
  * wake a thread (notifications, timeouts). */
 static _Noreturn void no_thread_ready(void) {
