@@ -33,6 +33,7 @@ enum mm_label {
     MM_STATS = 9,        /* the caller's quota and use, and the pool's free frames */
     MM_SPAWN = 10,       /* root program only: start a program of the boot archive */
     MM_CHILD = 11,       /* root program only: how a program it started is doing, or ended */
+    MM_PROGRAM = 12,     /* root program only: the name of an archive program, not started */
     MM_LABEL_COUNT_
 };
 
@@ -234,13 +235,23 @@ typedef enum mm_kill_reason {
  * otherwise the error of the load (MM_ERR_INVAL for a file that is not a valid program,
  * MM_ERR_NOMEM, MM_ERR_QUOTA, ...); nothing is left behind on an error.
  *
+ * MM_PROGRAM (index): the name of the index-th program (as MM_SPAWN counts them) without
+ * starting it, so the root can choose MM_SPAWN's flags by what the program is. Reply as
+ * MM_SPAWN's with client id 0; MM_ERR_NO_PROGRAM past the last member.
+ *
  * MM_CHILD (client id): MM_CHILD_RUNNING, or how a program the root started ended. An
  * ended program's record is given once and then forgotten (its client id can be used
  * again only after that). MM_ERR_NO_CLIENT for an id the root did not start, or whose end
  * was already given.
  */
-#define MM_SLOT_BOOT 2u /* MM_SPAWN's endpoint in the new program's table (IPC_SLOT_BOOT) */
-#define MM_SLOT_HALT 3u /* the root program's halt capability */
+/* The slot where mmserver puts its endpoint (send only, badged with the client id; the
+ * root: send and grant) in the capability table of every program it starts (ipc/ipc.h
+ * gives slot 0 no role), and where it maps every program's IPC buffer (one page,
+ * read-write, bound to the program's first thread). */
+#define MM_SLOT_SERVER   0u
+#define MM_IPC_BUFFER_VA 0x100000ull
+#define MM_SLOT_BOOT     2u /* MM_SPAWN's endpoint in the new program's table (IPC_SLOT_BOOT) */
+#define MM_SLOT_HALT     3u /* the root program's halt capability */
 
 /* MM_SPAWN request words and flags */
 #define MM_A_SPAWN_INDEX 0
