@@ -23,19 +23,20 @@ target_include_directories(mm_client PUBLIC ${CMAKE_SOURCE_DIR}/ipc/include)
 target_compile_options(mm_client PRIVATE ${MM_STRICT})
 set_target_properties(mm_client PROPERTIES C_EXTENSIONS OFF)
 
-# Like the core: the process side and the client stubs, with the core and libpt, need no
-# outside symbol.
-mm_freestanding_check(mmproc ${MMP_SOURCES} ${MM_CLIENT_SOURCES} ${MM_SOURCES} ${PT_SOURCES})
+# Like the core: the process side, with the core and libpt, needs no outside symbol; nor do
+# the client stubs, alone.
+mm_freestanding_check(mmproc ${MMP_SOURCES} ${MM_SOURCES} ${PT_SOURCES})
+mm_freestanding_check(mm_client ${MM_CLIENT_SOURCES})
 
 # mmserver as a user program (build/<arch>/user/mmserver): the user runtime (message stubs
-# included), the core, libpt, mmproc and the client stubs (mm_ipc.c: built and linked here
-# so the IPC transport of ipc/mm_client.h is compiled against the real stubs). Defined
+# included), the core, libpt and mmproc -- not the client stubs: mmserver is the other end
+# of the protocol and shares with them only the message packing (ipc/mm_msg.h). Defined
 # once the arch's config.cmake has brought kernel/kernel.cmake in (it comes after this
 # directory), hence the deferred call. Packed into the archives that boot through mmserver
 # (entry "mmserver|-", tests/qemu/CMakeLists.txt; mmserver/BOOT.md).
 set_property(GLOBAL PROPERTY MMP_PROGRAM_SOURCES
     ${CMAKE_CURRENT_SOURCE_DIR}/main.c ${CMAKE_CURRENT_SOURCE_DIR}/sys.c ${MMP_SOURCES}
-    ${MM_CLIENT_SOURCES} ${CMAKE_SOURCE_DIR}/ipc/user/mm_ipc.c ${MM_SOURCES} ${PT_SOURCES})
+    ${MM_SOURCES} ${PT_SOURCES})
 set_property(GLOBAL PROPERTY MMP_PROGRAM_INCLUDES ${MM_INCLUDE})
 function(mmp_user_program)
     if(NOT COMMAND mmk_user_program)

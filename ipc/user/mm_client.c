@@ -6,18 +6,19 @@
 #include <ipc/mm_client.h>
 #include <ipc/mmpriv.h>
 
-/* Sends label with w (and the capability in slot cap unless IPC_SLOT_NONE) through c; on
- * return w holds the reply words. Returns the reply's label as an mm_err_t, MM_ERR_IPC
- * when the transport failed or cannot pass a capability, or the label is none of
- * mm_err_t's; on an error c->where gets the reply's MM_R_WHERE. */
+/* Sends label with w (and the capability in slot cap unless IPC_SLOT_NONE, which must
+ * be a slot: MM_CALL_CAP) through c; on return w holds the reply words. Returns the reply's
+ * label as an mm_err_t, MM_ERR_IPC when the transport failed (or cap names no slot: ipc_err
+ * IPC_ERR_INVALID_ARGUMENT) or the label is none of mm_err_t's; on an error c->where gets
+ * the reply's MM_R_WHERE. */
 static mm_err_t call_with(mm_conn_t *c, uint64_t label, uint64_t w[MM_CLIENT_WORDS], uint64_t cap) {
     c->where = 0;
-    if (cap != IPC_SLOT_NONE && !c->call_cap) {
+    if (cap != IPC_SLOT_NONE && cap >= IPC_CAP_SLOTS) {
         c->ipc_err = IPC_ERR_INVALID_ARGUMENT;
         return MM_ERR_IPC;
     }
-    c->ipc_err =
-        cap != IPC_SLOT_NONE ? c->call_cap(c->ctx, &label, w, cap) : c->call(c->ctx, &label, w);
+    label |= cap != IPC_SLOT_NONE ? MM_CALL_CAP(cap) : 0;
+    c->ipc_err = c->call(c->ctx, &label, w);
     if (c->ipc_err != 0 || label >= MM_ERR_COUNT_) {
         return MM_ERR_IPC;
     }
@@ -183,6 +184,17 @@ mm_err_t mm_stats(mm_conn_t *c, mm_stats_result_t *out) {
 
 _Static_assert(MM_NAME_MAX == MMPRIV_NAME_MAX, "the name MM_SPAWN replies with is the kernel's");
 _Static_assert(MM_R_SPAWN_NAME + (MM_NAME_MAX + 1) / 8 <= MM_CLIENT_WORDS, "the name fits");
+_Static_assert(MM_LABEL_COUNT_ <= MM_CALL_LABEL(~0ull), "protocol labels leave the cap bits free");
+
+/* MM_SPAWN's and MM_PROGRAM's reply: client id and name (byte i % 8 of word i / 8). */
+static void name_result(const uint64_t *w, mm_spawn_result_t *out) {
+    out->client = (uint32_t)w[MM_R_SPAWN_CLIENT];
+    uint64_t n = w[MM_R_SPAWN_NAME_LEN] < MM_NAME_MAX ? w[MM_R_SPAWN_NAME_LEN] : MM_NAME_MAX;
+    out->name_len = (uint32_t)n;
+    for (unsigned i = 0; i <= MM_NAME_MAX; i++) {
+        out->name[i] = i < n ? (char)(w[MM_R_SPAWN_NAME + i / 8] >> (8 * (i % 8))) : 0;
+    }
+}
 
 /* See ipc/mm_client.h. */
 mm_err_t mm_spawn(mm_conn_t *c, uint32_t index, uint32_t flags, uint64_t cap,
@@ -195,12 +207,17 @@ mm_err_t mm_spawn(mm_conn_t *c, uint32_t index, uint32_t flags, uint64_t cap,
     w[MM_A_SPAWN_FLAGS] = flags;
     mm_err_t err = call_with(c, MM_SPAWN, w, cap);
     if (err == MM_OK && out) {
-        out->client = (uint32_t)w[MM_R_SPAWN_CLIENT];
-        uint64_t n = w[MM_R_SPAWN_NAME_LEN] < MM_NAME_MAX ? w[MM_R_SPAWN_NAME_LEN] : MM_NAME_MAX;
-        out->name_len = (uint32_t)n;
-        for (unsigned i = 0; i <= MM_NAME_MAX; i++) { /* byte i % 8 of word i / 8 */
-            out->name[i] = i < n ? (char)(w[MM_R_SPAWN_NAME + i / 8] >> (8 * (i % 8))) : 0;
-        }
+        name_result(w, out);
+    }
+    return err;
+}
+
+/* See ipc/mm_client.h. */
+mm_err_t mm_program(mm_conn_t *c, uint32_t index, mm_spawn_result_t *out) {
+    uint64_t w[MM_CLIENT_WORDS];
+    mm_err_t err = call4(c, MM_PROGRAM, index, 0, 0, 0, w);
+    if (err == MM_OK && out) {
+        name_result(w, out);
     }
     return err;
 }
@@ -218,32 +235,4 @@ mm_err_t mm_child(mm_conn_t *c, uint32_t client, mm_child_result_t *out) {
         out->pc = w[MM_R_CHILD_PC];
     }
     return err;
-}
-
-/* See ipc/mm_client.h. */
-void mm_msg_pack(uint64_t label, const uint64_t w[MM_CLIENT_WORDS], uint64_t *info,
-                 uint64_t regs[IPC_MSG_REGS], ipc_buffer_t *buf) {
-    uint64_t n = MM_CLIENT_WORDS;
-    while (n && !w[n - 1]) {
-        n--; /* trailing zero words need not travel: the receiver reads them as zero */
-    }
-    for (unsigned i = 0; i < MM_CLIENT_WORDS; i++) {
-        if (i < IPC_MSG_REGS) {
-            regs[i] = w[i];
-        } else if (i < n) {
-            buf->words[i] = w[i];
-        }
-    }
-    *info = ipc_info(label, n);
-}
-
-/* See ipc/mm_client.h. */
-uint64_t mm_msg_unpack(uint64_t info, const uint64_t regs[IPC_MSG_REGS], const ipc_buffer_t *buf,
-                       uint64_t *label, uint64_t w[MM_CLIENT_WORDS]) {
-    uint64_t n = ipc_info_length(info);
-    for (unsigned i = 0; i < MM_CLIENT_WORDS; i++) {
-        w[i] = i >= n ? 0 : i < IPC_MSG_REGS ? regs[i] : buf->words[i]; /* buf only if used */
-    }
-    *label = ipc_info_label(info);
-    return n;
 }

@@ -7,17 +7,13 @@
 
 /* See ipc/mm_client.h. */
 uint64_t mm_ipc_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]) {
-    return mm_ipc_call_cap(ctx, label, w, IPC_SLOT_NONE);
-}
-
-/* See ipc/mm_client.h. */
-uint64_t mm_ipc_call_cap(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS], uint64_t cap) {
     const mm_ipc_t *t = ctx;
     ipc_msg_t m;
     m.badge = 0;
-    mm_msg_pack(*label, w, &m.info, m.w, t->buffer);
-    if (cap != IPC_SLOT_NONE) {
-        m.info = ipc_info_cap(ipc_info_label(m.info), ipc_info_length(m.info), cap);
+    mm_msg_pack(MM_CALL_LABEL(*label), w, &m.info, m.w, t->buffer);
+    if (*label & MM_CALL_CAP_FLAG) {
+        m.info =
+            ipc_info_cap(ipc_info_label(m.info), ipc_info_length(m.info), MM_CALL_SLOT(*label));
     }
     ipc_err_t err = ipc_call(t->slot, &m);
     if (err != IPC_OK) {

@@ -44,7 +44,7 @@ mm_err_t mm_handle(mm_server_t *srv, uint32_t client, uint64_t label, const uint
         reply[i] = 0;
     }
     if (label == 0 || label >= MM_LABEL_COUNT_ || !handlers[label]) {
-        return MM_ERR_INVAL; /* MM_SPAWN and MM_CHILD are the process side's (mmproc) */
+        return MM_ERR_INVAL; /* MM_SPAWN, MM_CHILD, MM_PROGRAM: the process side's */
     }
     mm_client_t *c = mm_client(srv, client);
     if (!c) {

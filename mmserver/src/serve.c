@@ -29,6 +29,24 @@ static uint64_t used_words(const uint64_t *w, unsigned n) {
     return n;
 }
 
+/* The index-th program after the root (MM_SPAWN's and MM_PROGRAM's count) into *f; false
+ * past the last member (a malformed tail ends the list). */
+static bool program_at(const mmp_t *p, uint64_t index, cpio_file_t *f) {
+    return index < UINT32_MAX &&
+           mmp_program(p->archive, p->archive_len, (uint32_t)index + 1u, f) == CPIO_FILE;
+}
+
+/* The reply words of MM_SPAWN and MM_PROGRAM: client id, then the name as the kernel takes
+ * it (length, packed words). */
+static void reply_name(uint64_t *reply, uint32_t client, const char *name, size_t len) {
+    uint64_t words[MMP_NAME_WORDS];
+    reply[MM_R_SPAWN_CLIENT] = client;
+    reply[MM_R_SPAWN_NAME_LEN] = mmp_name_pack(name, len, words);
+    for (unsigned i = 0; i < MMP_NAME_WORDS; i++) {
+        reply[MM_R_SPAWN_NAME + i] = words[i];
+    }
+}
+
 /* MM_SPAWN from the root: the index-th program after the root, with the endpoint that came
  * with the request (if any) for its MM_SLOT_BOOT. Reply: client id, name length, name. */
 static mm_err_t spawn(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64_t *reply) {
@@ -38,11 +56,9 @@ static mm_err_t spawn(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64
         (serve && !in->cap)) {
         return MM_ERR_INVAL;
     }
-    uint64_t index = req[MM_A_SPAWN_INDEX];
     cpio_file_t f;
-    if (index >= UINT32_MAX ||
-        mmp_program(p->archive, p->archive_len, (uint32_t)index + 1u, &f) != CPIO_FILE) {
-        return MM_ERR_NO_PROGRAM; /* past the last member (a malformed tail ends the list) */
+    if (!program_at(p, req[MM_A_SPAWN_INDEX], &f)) {
+        return MM_ERR_NO_PROGRAM;
     }
     mmp_give_t give = !in->cap ? MMP_GIVE_NONE : serve ? MMP_GIVE_SERVE : MMP_GIVE_CLIENT;
     mmp_spawn_t s;
@@ -59,11 +75,17 @@ static mm_err_t spawn(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64
     p->child[id].state = MM_CHILD_RUNNING;
     p->started++;
     p->spawned = true;
-    reply[MM_R_SPAWN_CLIENT] = id;
-    reply[MM_R_SPAWN_NAME_LEN] = s.thread.name_len;
-    for (unsigned i = 0; i < MMP_NAME_WORDS; i++) {
-        reply[MM_R_SPAWN_NAME + i] = s.thread.name_words[i];
+    reply_name(reply, id, f.name, f.name_len);
+    return MM_OK;
+}
+
+/* MM_PROGRAM from the root: the index-th program's name, nothing started (client id 0). */
+static mm_err_t program(const mmp_t *p, const uint64_t *req, uint64_t *reply) {
+    cpio_file_t f;
+    if (!program_at(p, req[MM_A_SPAWN_INDEX], &f)) {
+        return MM_ERR_NO_PROGRAM;
     }
+    reply_name(reply, 0, f.name, f.name_len);
     return MM_OK;
 }
 
@@ -87,12 +109,15 @@ static mm_err_t child(mmp_t *p, const uint64_t *req, uint64_t *reply) {
     return MM_OK;
 }
 
-/* The root's own requests; DENIED to anybody else (the badge says who asks). */
+/* The root's own requests (MM_SPAWN, MM_PROGRAM, MM_CHILD); DENIED to anybody else (the badge says
+ * who asks). */
 static mm_err_t serve_root(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64_t *reply) {
     if (!p->root || in->badge != p->root || !p->srv->client[p->root].active) {
         return MM_ERR_DENIED;
     }
-    return in->label == MM_SPAWN ? spawn(p, in, req, reply) : child(p, req, reply);
+    return in->label == MM_SPAWN     ? spawn(p, in, req, reply)
+           : in->label == MM_PROGRAM ? program(p, req, reply)
+                                     : child(p, req, reply);
 }
 
 /* A request of ipc/mm.h: words past the message's length are zero; a longer message than a
@@ -108,7 +133,7 @@ static mmp_answer_t serve_request(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out)
     }
     uint32_t client = in->badge < MM_MAX_CLIENTS ? (uint32_t)in->badge : MM_MAX_CLIENTS;
     answer(out, 0);
-    if (in->label == MM_SPAWN || in->label == MM_CHILD) {
+    if (in->label == MM_SPAWN || in->label == MM_CHILD || in->label == MM_PROGRAM) {
         out->label = serve_root(p, in, req, out->w);
         if (out->label != MM_OK) {
             answer(out, out->label); /* an error carries no words */

@@ -23,6 +23,7 @@ typedef struct mpt mpt_t;
 typedef struct mpt_link {
     mpt_t *t;
     uint64_t badge;
+    bool caps; /* may pass a capability along (the root's grant right) */
 } mpt_link_t;
 
 struct mpt {
@@ -50,8 +51,9 @@ void mpt_fini(mpt_t *t);
 /* A connection whose messages carry badge (a client id, or anything, to test the door). */
 mm_conn_t *mpt_conn(mpt_t *t, uint64_t badge);
 
-/* The same as mpt_conn, able to pass a capability: the fake transport takes the cap
- * argument as the IPC_CAP_* kind of what came with the message (mmp_msg_t.cap). */
+/* The same as mpt_conn, able to pass a capability (the root's grant right): the fake
+ * transport takes the slot passed as the IPC_CAP_* kind of what came with the message
+ * (mmp_msg_t.cap). */
 mm_conn_t *mpt_conn_cap(mpt_t *t, uint64_t badge);
 
 /* Sends the adapter an end notice (ipc/mmpriv.h) from badge: status, how (MMPRIV_END_*). */

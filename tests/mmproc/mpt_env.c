@@ -62,18 +62,21 @@ static void through_ipc(uint64_t label, const uint64_t *w, uint64_t *out_label, 
     *length = mm_msg_unpack(info, regs, &buf, out_label, out_w);
 }
 
-/* The fake transport (mm_call_cap_fn): client stubs -> IPC words -> adapter -> IPC words;
- * cap is the kind of capability that comes along (IPC_SLOT_NONE: none). */
-static uint64_t fake_call_cap(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS],
-                              uint64_t cap) {
+/* The fake transport (mm_call_fn): client stubs -> IPC words -> adapter -> IPC words. A
+ * capability passed along (MM_CALL_CAP) arrives as its slot number, which the tests use as
+ * the kind of capability it is (mmp_msg_t.cap); a link without caps refuses one. */
+static uint64_t fake_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]) {
     mpt_link_t *l = ctx;
     if (l->t->fail_transport) {
         return IPC_ERR_INVALID_CAP;
     }
+    if ((*label & MM_CALL_CAP_FLAG) && !l->caps) {
+        return IPC_ERR_NO_RIGHTS; /* as the kernel: the capability used has no grant right */
+    }
     mmp_msg_t in, out;
     in.badge = l->badge;
-    in.cap = cap == IPC_SLOT_NONE ? 0 : (uint32_t)cap;
-    through_ipc(*label, w, &in.label, in.w, &in.length);
+    in.cap = *label & MM_CALL_CAP_FLAG ? (uint32_t)MM_CALL_SLOT(*label) : 0;
+    through_ipc(MM_CALL_LABEL(*label), w, &in.label, in.w, &in.length);
     l->t->answer = mmp_serve(&l->t->p, &in, &out);
     if (l->t->answer != MMP_REPLY) {
         return IPC_ERR_ABORTED; /* a caller that gets no reply never returns */
@@ -87,14 +90,9 @@ static uint64_t fake_call_cap(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_W
     return IPC_OK;
 }
 
-/* The fake transport (mm_call_fn): fake_call_cap without a capability. */
-static uint64_t fake_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]) {
-    return fake_call_cap(ctx, label, w, IPC_SLOT_NONE);
-}
-
 mm_conn_t *mpt_conn_cap(mpt_t *t, uint64_t badge) {
     mm_conn_t *c = mpt_conn(t, badge);
-    c->call_cap = fake_call_cap;
+    ((mpt_link_t *)c->ctx)->caps = true;
     return c;
 }
 
@@ -116,7 +114,7 @@ mm_conn_t *mpt_conn(mpt_t *t, uint64_t badge) {
     t->link[i].badge = badge;
     t->conn[i].call = fake_call;
     t->conn[i].ctx = &t->link[i];
-    t->conn[i].call_cap = NULL;
+    t->link[i].caps = false;
     return &t->conn[i];
 }
 

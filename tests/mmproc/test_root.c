@@ -80,7 +80,9 @@ Test(root, spawn) {
     cr_assert_eq(mm_spawn(root, 2, 0, IPC_SLOT_NONE, NULL), MM_ERR_NOMEM, "kernel refuses");
     t.refuse_thread = false;
     cr_assert_eq(mm_spawn(mpt_conn(&t, 1), 2, 0, IPC_CAP_ENDPOINT, NULL), MM_ERR_IPC,
-                 "a connection that cannot pass a capability");
+                 "an endpoint without the grant right");
+    cr_assert_eq(mm_spawn(root, 2, 0, IPC_CAP_SLOTS, NULL), MM_ERR_IPC, "no such slot");
+    cr_assert_eq(root->ipc_err, IPC_ERR_INVALID_ARGUMENT);
     cr_assert(mm_pool_available(&t.e.srv->pool) == avail && t.threads == threads);
     cr_assert(!t.e.srv->client[3].active && !t.p.child[3].watched, "nothing left behind");
     cr_assert_eq(t.p.failed, 2u, "plain and the refused thread: loads that failed");
@@ -94,6 +96,34 @@ Test(root, spawn) {
     mmt_said("MM_SPAWN: ping, pong by index with names and endpoints; INVAL (not ELF, flags, "
              "SERVE without endpoint, not an endpoint), NO_PROGRAM, NOMEM (thread), nothing "
              "left");
+    mpt_fini(&t);
+    free(archive);
+}
+
+/* MM_PROGRAM: a program's name by index, nothing started; root only. */
+Test(root, program_names) {
+    static mpt_t t;
+    uint8_t *archive;
+    root_init(&t, &archive);
+    mm_conn_t *root = mpt_conn(&t, 1);
+    uint64_t avail = mm_pool_available(&t.e.srv->pool);
+    mm_spawn_result_t r;
+    const char *want[] = {"ping", "plain", "pong"};
+    for (uint32_t i = 0; i < 3; i++) {
+        memset(&r, 0x55, sizeof(r));
+        cr_assert_eq(mm_program(root, i, &r), MM_OK);
+        cr_assert(r.client == 0 && r.name_len == strlen(want[i]) && !strcmp(r.name, want[i]),
+                  "program %u: %s", i, r.name);
+    }
+    cr_assert_eq(mm_program(root, 3, NULL), MM_ERR_NO_PROGRAM);
+    cr_assert_eq(mm_program(root, 0xffffffffu, NULL), MM_ERR_NO_PROGRAM);
+    cr_assert_eq(mm_pool_available(&t.e.srv->pool), avail, "no frame taken");
+    mmt_client(&t.e, 5, MMT_QUOTA, false);
+    cr_assert_eq(mm_program(mpt_conn(&t, 5), 0, NULL), MM_ERR_DENIED);
+    cr_assert_eq(t.threads, 1u, "the root's thread only");
+    cr_assert_eq(t.p.started, 0u, "nothing started");
+    mmt_said("MM_PROGRAM: ping, plain, pong by index without starting them; NO_PROGRAM past "
+             "the last; DENIED to another client");
     mpt_fini(&t);
     free(archive);
 }

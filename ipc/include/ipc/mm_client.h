@@ -13,41 +13,37 @@
 
 #include <ipc/ipc.h>
 #include <ipc/mm.h>
-
-/* The slot where mmserver puts its endpoint (send only, badged with the client id) in the
- * capability table of every program it starts. Proposed (mmserver/BOOT.md): ipc/ipc.h
- * gives slot 0 no role. */
-#define MM_SLOT_SERVER 0u
-/* Where mmserver maps every program's IPC buffer (one page, read-write) and binds it to
- * the program's first thread. */
-#define MM_IPC_BUFFER_VA 0x100000ull
+#include <ipc/mm_msg.h> /* mm_msg_pack / mm_msg_unpack; MM_SLOT_SERVER is in ipc/mm.h */
 
 /* Not a protocol error: the IPC call itself failed (mm_conn_t.ipc_err says how) or the
  * reply was not a reply of this protocol. Outside mm_err_t's numbers on purpose. */
 #define MM_ERR_IPC ((mm_err_t)0x100)
 
 /* Words either way. */
-#define MM_CLIENT_WORDS 6u
-_Static_assert(MM_CLIENT_WORDS == MM_REQ_WORDS && MM_CLIENT_WORDS == MM_REPLY_WORDS,
-               "one buffer holds a request and its reply");
+#define MM_CLIENT_WORDS MM_MSG_WORDS
 
 /* A transport: sends label and the request words w, waits for the reply, and puts its
- * label in *label and its words in w (unsent words zero). Returns an ipc_err_t. */
+ * label in *label and its words in w (unsent words zero). Returns an ipc_err_t. A label
+ * with MM_CALL_CAP set asks the transport to pass the capability in the slot it names
+ * along with the message (IPC_INFO_CAP; the endpoint capability used needs the grant
+ * right) and to send the label without those bits; only MM_SPAWN does. */
 typedef uint64_t (*mm_call_fn)(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]);
 
-/* The same, passing along the capability in slot cap (IPC_INFO_CAP: the endpoint the
- * caller uses needs the grant right). Only MM_SPAWN carries one. */
-typedef uint64_t (*mm_call_cap_fn)(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS],
-                                   uint64_t cap);
+/* The transport's label bits that say "pass the capability in slot along". Protocol labels
+ * are below 2^32; a transport that does not know these bits sends a label mmserver refuses
+ * (INVAL), never a silent request without the capability. */
+#define MM_CALL_CAP_FLAG     (1ull << 63)
+#define MM_CALL_CAP_SHIFT    32u
+#define MM_CALL_CAP(slot)    (MM_CALL_CAP_FLAG | ((uint64_t)(slot)&0xffu) << MM_CALL_CAP_SHIFT)
+#define MM_CALL_LABEL(label) ((label)&0xffffffffull)
+#define MM_CALL_SLOT(label)  (((label) >> MM_CALL_CAP_SHIFT) & 0xffu)
 
 /* A connection to mmserver. */
 typedef struct mm_conn {
     mm_call_fn call;
     void *ctx;
-    uint64_t where;          /* after an mm_err_t other than MM_OK: the reply's MM_R_WHERE */
-    uint64_t ipc_err;        /* after MM_ERR_IPC: the transport's error (0: a malformed reply) */
-    mm_call_cap_fn call_cap; /* NULL: this connection passes no capability (mm_spawn
-                              * with one gives MM_ERR_IPC, ipc_err IPC_ERR_INVALID_ARGUMENT) */
+    uint64_t where;   /* after an mm_err_t other than MM_OK: the reply's MM_R_WHERE */
+    uint64_t ipc_err; /* after MM_ERR_IPC: the transport's error (0: a malformed reply) */
 } mm_conn_t;
 
 /* The results of each request (ipc/mm.h, "reply words"). */
@@ -122,6 +118,9 @@ mm_err_t mm_stats(mm_conn_t *c, mm_stats_result_t *out);
  * MM_SPAWN_SERVE gives it every right there. */
 mm_err_t mm_spawn(mm_conn_t *c, uint32_t index, uint32_t flags, uint64_t cap,
                   mm_spawn_result_t *out);
+/* Root program only: the name of program index (as mm_spawn counts), not started (client
+ * 0 in *out). */
+mm_err_t mm_program(mm_conn_t *c, uint32_t index, mm_spawn_result_t *out);
 /* Root program only: how the program with client id is doing; an end is told once. */
 mm_err_t mm_child(mm_conn_t *c, uint32_t client, mm_child_result_t *out);
 
@@ -133,19 +132,5 @@ typedef struct mm_ipc {
     ipc_buffer_t *buffer;
 } mm_ipc_t;
 
-/* mm_call_fn over ipc_call; ctx is an mm_ipc_t. */
+/* mm_call_fn over ipc_call (MM_CALL_CAP understood); ctx is an mm_ipc_t. */
 uint64_t mm_ipc_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]);
-
-/* mm_call_cap_fn over ipc_call (the root's connection: {mm_ipc_call, &ipc, 0, 0,
- * mm_ipc_call_cap}); ctx is an mm_ipc_t. */
-uint64_t mm_ipc_call_cap(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS], uint64_t cap);
-
-/* The IPC message carrying label and the words w (the shortest length that carries every
- * non-zero word; words past IPC_MSG_REGS go to buf). Used by both ends. */
-void mm_msg_pack(uint64_t label, const uint64_t w[MM_CLIENT_WORDS], uint64_t *info,
-                 uint64_t regs[IPC_MSG_REGS], ipc_buffer_t *buf);
-
-/* The label and words of a received message (words past its length zero, past
- * MM_CLIENT_WORDS ignored). Returns its length. */
-uint64_t mm_msg_unpack(uint64_t info, const uint64_t regs[IPC_MSG_REGS], const ipc_buffer_t *buf,
-                       uint64_t *label, uint64_t w[MM_CLIENT_WORDS]);

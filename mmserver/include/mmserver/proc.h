@@ -12,7 +12,7 @@
 #include <ipc/cpio.h>
 #include <ipc/elf64.h>
 #include <ipc/ipc.h>
-#include <ipc/mm_client.h>
+#include <ipc/mm_msg.h>
 #include <ipc/mmboot.h>
 #include <ipc/mmpriv.h>
 #include <mmserver/mm.h>
