@@ -15,7 +15,6 @@ static struct {
     unsigned range;       /* RAM range the cursor is in */
     uint64_t next;        /* next never-used frame in that range */
     pt_paddr_t free_head; /* returned frames, linked through their first word (0: none) */
-    uint64_t free_count;
     uint64_t phys_offset; /* virtual = physical + phys_offset */
     uint64_t limit;       /* frames must end below this (early window), else ~0 */
     arch_range_t given;   /* mmserver's pool: never handed out (kern_frame_give_largest) */
@@ -137,7 +136,6 @@ bool kern_frame_alloc(pt_paddr_t *pa) {
     if (fa.free_head) {
         *pa = fa.free_head;
         fa.free_head = *(pt_paddr_t *)kern_phys_to_virt(fa.free_head);
-        fa.free_count--;
         return true;
     }
     return cursor_alloc(pa);
@@ -159,10 +157,4 @@ void kern_frame_free(pt_paddr_t pa) {
     }
     *(pt_paddr_t *)kern_phys_to_virt(pa) = fa.free_head;
     fa.free_head = pa;
-    fa.free_count++;
-}
-
-/* See kern.h. */
-uint64_t kern_frame_free_count(void) {
-    return fa.free_count;
 }

@@ -41,8 +41,6 @@ void kern_frame_use_direct_map(void);
  * >= 4 KiB), out of the allocator for good: mmserver's pool. false when none is left or a
  * pool was already taken. */
 bool kern_frame_give_largest(uint64_t align, arch_range_t *out);
-/* Frames handed out and still free, for the boot report. */
-uint64_t kern_frame_free_count(void);
 
 /* ---- address spaces (vm.c) ---- */
 
