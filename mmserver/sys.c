@@ -77,7 +77,7 @@ static void k_kill(void *ctx, uint32_t client, mm_kill_reason_t reason) {
  * endpoint and in MM_SLOT_SERVER of its table (send; the root also grant, to pass an
  * endpoint with MM_SPAWN). */
 static uint64_t give_endpoint(mmp_sys_t *s, uint64_t slot, const mmp_thread_t *t) {
-    uint32_t rights = IPC_RIGHT_SEND | (t->root ? IPC_RIGHT_GRANT : 0);
+    uint32_t rights = t->server_rights;
     uint64_t err = ipc_cap_copy(s->boot->slot_endpoint, s->scratch, rights, t->client);
     if (err != IPC_OK) {
         return err;
@@ -95,11 +95,9 @@ static uint64_t give_endpoint(mmp_sys_t *s, uint64_t slot, const mmp_thread_t *t
 static uint64_t give_more(mmp_sys_t *s, uint64_t slot, const mmp_thread_t *t) {
     uint64_t err = IPC_OK;
     if (t->give != MMP_GIVE_NONE) {
-        bool serve = t->give == MMP_GIVE_SERVE;
         err = !s->carrying ? IPC_ERR_INVALID_CAP
                            : priv(s, MMPRIV_SYS_THREAD_GIVE, slot, s->carry, MM_SLOT_BOOT,
-                                  serve ? IPC_RIGHTS_ALL : IPC_RIGHT_SEND | IPC_RIGHT_GRANT,
-                                  serve ? 0 : t->client);
+                                  t->boot_rights, t->boot_badge);
     }
     if (err == IPC_OK && t->root) {
         err = priv(s, MMPRIV_SYS_THREAD_GIVE, slot, s->boot->slot_halt, MM_SLOT_HALT,

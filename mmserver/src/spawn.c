@@ -145,6 +145,9 @@ void mmp_spawn(mmp_t *p, const char *name, size_t name_len, const uint8_t *elf, 
     t->name_len = mmp_name_pack(name, name_len, t->name_words);
     t->give = give;
     t->root = root;
+    t->server_rights = IPC_RIGHT_SEND | (root ? IPC_RIGHT_GRANT : 0);
+    t->boot_rights = give == MMP_GIVE_SERVE ? IPC_RIGHTS_ALL : IPC_RIGHT_SEND | IPC_RIGHT_GRANT;
+    t->boot_badge = give == MMP_GIVE_SERVE ? 0 : id;
     if (!p->kernel.thread_start(p->kernel.core.ctx, t)) {
         fail(p->srv, id, out, MMP_SPAWN_THREAD, MM_ERR_NOMEM);
         return;

@@ -23,6 +23,7 @@ static void root_init(mpt_t *t, uint8_t **archive) {
     cr_assert_eq(s.err, MMP_SPAWN_OK);
     cr_assert_eq(t->p.root, MMP_FIRST_CLIENT);
     cr_assert(t->thread.root && t->thread.give == MMP_GIVE_NONE, "the root's thread");
+    cr_assert_eq(t->thread.server_rights, IPC_RIGHT_SEND | IPC_RIGHT_GRANT, "the root: grant");
     cr_assert_str_eq(mmp_name(&t->p, t->p.root), "mroot");
 }
 
@@ -65,6 +66,10 @@ Test(root, spawn) {
     cr_assert(r.client == 2 && r.name_len == 4 && strcmp(r.name, "ping") == 0, "%u %s", r.client,
               r.name);
     cr_assert(t.thread.give == MMP_GIVE_CLIENT && !t.thread.root);
+    cr_assert_eq(t.thread.server_rights, IPC_RIGHT_SEND, "others: send only");
+    cr_assert(t.thread.boot_rights == (IPC_RIGHT_SEND | IPC_RIGHT_GRANT) &&
+                  t.thread.boot_badge == 2,
+              "the endpoint badged with the client id, send and grant");
     cr_assert_str_eq(mmp_name(&t.p, 2), "ping");
 
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
@@ -91,6 +96,8 @@ Test(root, spawn) {
     cr_assert_eq(mm_spawn(root, 2, MM_SPAWN_SERVE, IPC_CAP_ENDPOINT, &r), MM_OK);
     cr_assert(r.client == 3 && strcmp(r.name, "pong") == 0);
     cr_assert(t.thread.give == MMP_GIVE_SERVE);
+    cr_assert(t.thread.boot_rights == IPC_RIGHTS_ALL && t.thread.boot_badge == 0,
+              "a server gets every right, no badge");
     cr_assert_eq(mm_spawn(root, 0, 0, IPC_SLOT_NONE, &r), MM_OK, "a program twice");
     cr_assert(r.client == 4 && t.thread.give == MMP_GIVE_NONE);
     mmt_said("MM_SPAWN: ping, pong by index with names and endpoints; INVAL (not ELF, flags, "

@@ -123,6 +123,10 @@ typedef struct mmp_thread {
     uint64_t name_words[MMP_NAME_WORDS]; /* the same, packed for MMPRIV_SYS_THREAD_NAME */
     mmp_give_t give;
     bool root; /* the root program: MM_SLOT_SERVER with grant, the halt capability */
+    /* What the kernel hook gives, decided here (host-tested), applied by sys.c: */
+    uint32_t server_rights; /* MM_SLOT_SERVER: send, and grant for the root */
+    uint32_t boot_rights;   /* MM_SLOT_BOOT (give != NONE): send + grant, or every right */
+    uint64_t boot_badge;    /* its badge: the client id, or 0 (SERVE: it receives there) */
 } mmp_thread_t;
 
 /* What the kernel does for mmserver as a process: the core's four hooks, plus starting a
