@@ -74,7 +74,7 @@ static mm_err_t spawn(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64
     p->child[id].serve = serve;
     p->child[id].state = MM_CHILD_RUNNING;
     p->started++;
-    p->spawned = true;
+    p->spawned |= !serve; /* a server alone does not arm the frame check: it never ends */
     reply_name(reply, id, f.name, f.name_len);
     return MM_OK;
 }

@@ -168,7 +168,7 @@ typedef struct mmp {
     uint32_t root;            /* the root program's client id; 0 until it started */
     uint32_t started, failed; /* MM_SPAWN requests that started a program, or did not */
     uint64_t pool_start;      /* frames available before the root started */
-    bool spawned;             /* a program started since the last pool check */
+    bool spawned;             /* a program (not a server) started since the last check */
     mmp_child_t child[MM_MAX_CLIENTS];
     char name[MM_MAX_CLIENTS][MMP_NAME_SIZE]; /* each active client's program name */
     mmp_ended_fn ended;                       /* may be NULL */
@@ -238,8 +238,9 @@ typedef enum mmp_pool_verdict {
     MMP_POOL_LEAK,     /* some are not */
 } mmp_pool_verdict_t;
 
-/* Checks, when the root has started programs since the last check and every one of them
- * has ended and had its end given (MM_CHILD) but servers (MM_SPAWN_SERVE) still running,
+/* Checks, when the root has started programs (servers do not count) since the last check
+ * and every one of them has ended and had its end given (MM_CHILD) but servers
+ * (MM_SPAWN_SERVE) still running,
  * that the frames available now plus the charge of every client still active (the root,
  * servers) equal p->pool_start. *now and *want get both sides (want: pool_start minus
  * those charges). Exact while the clients still running share no frames with each other. */
