@@ -45,6 +45,9 @@ MMT_FOR_ALL_FORMATS(errors, door) {
     mmt_expect(mmt_map(e, 1, 0x20000000, PG, MM_PERM_X, 0), xonly, "execute-only");
     refuse(e, 0, 0, 0, 0, 0, MM_ERR_INVAL, "label 0");
     refuse(e, MM_LABEL_COUNT_, 0, 0, 0, 0, MM_ERR_INVAL, "unknown label");
+    refuse(e, MM_SPAWN, 0, 0, 0, 0, MM_ERR_INVAL, "MM_SPAWN: the process side's");
+    refuse(e, MM_CHILD, 1, 0, 0, 0, MM_ERR_INVAL, "MM_CHILD: the process side's");
+    refuse(e, MM_PROGRAM, 0, 0, 0, 0, MM_ERR_INVAL, "MM_PROGRAM: the process side's");
     refuse(e, MM_PROTECT, MMT_VA, PG, MM_PERM_W | MM_PERM_X, 0, MM_ERR_WX, "W+X protect");
     mmt_expect(mmt_req(e, 9, MM_MAP, MMT_VA, PG, RW, 0, 0, 0), MM_ERR_NO_CLIENT, "no client");
     mmt_said("%s: zero length, misalignment, overflow, null area, user top, kernel half, "
