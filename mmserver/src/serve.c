@@ -109,8 +109,8 @@ static mm_err_t child(mmp_t *p, const uint64_t *req, uint64_t *reply) {
     return MM_OK;
 }
 
-/* The root's own requests (MM_SPAWN, MM_PROGRAM, MM_CHILD); DENIED to anybody else (the badge says
- * who asks). */
+/* The root's own requests (MM_SPAWN, MM_PROGRAM, MM_CHILD); DENIED to anybody else (the
+ * badge says who asks). */
 static mm_err_t serve_root(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64_t *reply) {
     if (!p->root || in->badge != p->root || !p->srv->client[p->root].active) {
         return MM_ERR_DENIED;
