@@ -111,39 +111,81 @@ function(mmk_archive name property)
     set(MMK_ARCHIVE_${name} ${archive} PARENT_SCOPE)
 endfunction()
 
+# mmk_scenario_images(IMAGE_FUNCTION): one image and one ctest per scenario registered by
+# tests/qemu (mmk_scenario): the archive holds mmserver, the runner and the scenario's
+# programs; the ctest qemu_<scenario> passes when the runner judged every program it must
+# start OK (tools/qemu-test.sh --expect-count) and mmserver reported its pool restored.
+# Also the image `scenarios`, every scenario program at once (the old single test image),
+# which the arch may boot once more on other CPU models (MMK_SCENARIOS_ALL_COUNT: how many
+# programs its runner must judge).
+function(mmk_scenario_images image_fn)
+    get_property(scenarios GLOBAL PROPERTY MMK_SCENARIOS)
+    get_property(runner GLOBAL PROPERTY MMK_PROGRAM_runner)
+    set(all_progs)
+    foreach(scn ${scenarios})
+        string(REPLACE "|" ";" parts "${scn}")
+        list(GET parts 0 id)
+        list(GET parts 1 progs)
+        string(REPLACE "," ";" progs "${progs}")
+        set(prop MMK_SCN_${id}_PROGRAMS)
+        set_property(GLOBAL PROPERTY ${prop} "mmserver|-" "${runner}")
+        foreach(p ${progs})
+            get_property(entry GLOBAL PROPERTY MMK_PROGRAM_${p})
+            set_property(GLOBAL APPEND PROPERTY ${prop} "${entry}")
+            list(APPEND all_progs ${p})
+        endforeach()
+        list(LENGTH progs count)
+        mmk_archive(scn_${id} ${prop})
+        cmake_language(CALL ${image_fn} scn_${id} scn_${id})
+        add_test(NAME qemu_${id}
+            COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-test.sh --expect-count ${count}
+                    --require "test mm_pool_restored: OK"
+                    ${CMAKE_SOURCE_DIR}/arch/${ARCH}/qemu.sh ${CMAKE_BINARY_DIR}/images/scn_${id})
+        set_tests_properties(qemu_${id} PROPERTIES TIMEOUT 120 LABELS qemu)
+    endforeach()
+    list(REMOVE_DUPLICATES all_progs)
+    set_property(GLOBAL PROPERTY MMK_SCN_ALL_PROGRAMS "mmserver|-" "${runner}")
+    foreach(p ${all_progs})
+        get_property(entry GLOBAL PROPERTY MMK_PROGRAM_${p})
+        set_property(GLOBAL APPEND PROPERTY MMK_SCN_ALL_PROGRAMS "${entry}")
+    endforeach()
+    list(LENGTH all_progs all_count)
+    mmk_archive(scenarios MMK_SCN_ALL_PROGRAMS)
+    set(MMK_ARCHIVE_scenarios ${MMK_ARCHIVE_scenarios} PARENT_SCOPE)
+    set(MMK_SCENARIOS_ALL_COUNT ${all_count} PARENT_SCOPE)
+endfunction()
+
 # mmk_standard_images(IMAGE_FUNCTION): what every architecture boots, made with the arch's
-# IMAGE_FUNCTION(NAME ARCHIVE CMDLINE...), which must define the target image_NAME:
-#   run   the demo programs, booted through mmserver, which prints its map of each
+# IMAGE_FUNCTION(NAME ARCHIVE CMDLINE...), which must define the target image_NAME. Every
+# image boots the one way: the kernel starts mmserver, mmserver the archive's root program.
+#   run   the demo: the runner starts the demo programs; mmserver prints its map of each
 #         (`mmdump` lines for tools/mmviz) (`make run`, `make debug`)
-#   test  the scenario programs, kernel command line "test" (tests/qemu)
+#   scn_<scenario>  one per scenario, each with its ctest (mmk_scenario_images)
+#   scenarios  every scenario program at once (MMK_ARCHIVE_scenarios, for the arch's extra
+#         runs on other CPU models)
 #   panic a kernel that faults on purpose, "selftest-kernel-fault" (tests/qemu)
-#   mm    mmserver and the memory scenarios, booted through mmserver ("test mmserver")
-#   mm_hostile  a hostile program booted in mmserver's place ("test mmserver")
-#   mm_chaos  mmserver, the seeded hostile mm_chaos and its witness ("test mmserver")
+#   mm_hostile  a hostile program booted in mmserver's place
+#   mm_chaos  mmserver, the runner, the seeded hostile mm_chaos and its witness
 #   bench the IPC benchmark programs (tests/bench/qemu), run by `make bench`
-#   mm_bench  mmserver and the memory benchmark (tests/bench/qemu/mm_bench.c), booted
-#         through mmserver, run by `make bench`
+#   mm_bench  the memory benchmark (tests/bench/qemu/mm_bench.c), run by `make bench`
 # and the `run` / `debug` targets, which boot `run` with arch/<arch>/qemu.sh [--debug]
 # (`run` through tools/run-demo.sh: console copied to run.log, drawn by mmviz into
 # address-spaces.svg),
 # and `bench_qemu` (a dependency of `bench`): tools/qemu-bench.sh on the bench image.
-# MMK_ARCHIVE_run and MMK_ARCHIVE_test are set in the caller for further images.
 function(mmk_standard_images image_fn)
     mmk_archive(run MMK_DEMO_PROGRAMS)
-    mmk_archive(test MMK_TEST_PROGRAMS)
-    cmake_language(CALL ${image_fn} run run mmserver)
-    cmake_language(CALL ${image_fn} test test test)
+    cmake_language(CALL ${image_fn} run run)
     cmake_language(CALL ${image_fn} panic run selftest-kernel-fault)
-    mmk_archive(mm MMK_MM_PROGRAMS)
-    cmake_language(CALL ${image_fn} mm mm test mmserver)
+    mmk_scenario_images(${image_fn})
+    cmake_language(CALL ${image_fn} scenarios scenarios)
     mmk_archive(mm_hostile MMK_MM_HOSTILE_PROGRAMS)
-    cmake_language(CALL ${image_fn} mm_hostile mm_hostile test mmserver)
+    cmake_language(CALL ${image_fn} mm_hostile mm_hostile)
     mmk_archive(mm_chaos MMK_MM_CHAOS_PROGRAMS)
-    cmake_language(CALL ${image_fn} mm_chaos mm_chaos test mmserver)
+    cmake_language(CALL ${image_fn} mm_chaos mm_chaos)
     mmk_archive(bench MMK_BENCH_PROGRAMS)
     cmake_language(CALL ${image_fn} bench bench)
     mmk_archive(mm_bench MMK_MM_BENCH_PROGRAMS)
-    cmake_language(CALL ${image_fn} mm_bench mm_bench mmserver)
+    cmake_language(CALL ${image_fn} mm_bench mm_bench)
     set(qemu_sh ${CMAKE_SOURCE_DIR}/arch/${ARCH}/qemu.sh)
     add_custom_target(run
         COMMAND ${CMAKE_SOURCE_DIR}/tools/run-demo.sh ${qemu_sh} ${CMAKE_BINARY_DIR}/images/run
@@ -167,5 +209,6 @@ function(mmk_standard_images image_fn)
         add_dependencies(bench bench_qemu)
     endif()
     set(MMK_ARCHIVE_run ${MMK_ARCHIVE_run} PARENT_SCOPE)
-    set(MMK_ARCHIVE_test ${MMK_ARCHIVE_test} PARENT_SCOPE)
+    set(MMK_ARCHIVE_scenarios ${MMK_ARCHIVE_scenarios} PARENT_SCOPE)
+    set(MMK_SCENARIOS_ALL_COUNT ${MMK_SCENARIOS_ALL_COUNT} PARENT_SCOPE)
 endfunction()

@@ -38,10 +38,12 @@ mmk_standard_images(mmk_rv_image)
 # The scenarios once more with the fallbacks QEMU's harts (all with Sv48 and 16-bit ASIDs)
 # would otherwise never run: Sv39, and every user root sharing hardware ASID 0; on a hart
 # with Svpbmt.
-mmk_rv_image(test_sv39 test test sv39 noasid)
+# Every scenario program at once (the `scenarios` archive, kernel.cmake).
+mmk_rv_image(scenarios_sv39 scenarios sv39 noasid)
 
 add_test(NAME qemu_scenarios_sv39_svpbmt
-    COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-test.sh
-            ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/test_sv39)
+    COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-test.sh --expect-count ${MMK_SCENARIOS_ALL_COUNT}
+            --require "test mm_pool_restored: OK"
+            ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/scenarios_sv39)
 set_tests_properties(qemu_scenarios_sv39_svpbmt PROPERTIES TIMEOUT 120
     ENVIRONMENT "MMK_QEMU_CPU=rv64,svpbmt=on" LABELS qemu)

@@ -31,12 +31,13 @@ endfunction()
 # The run, test and panic images as ISOs, and the `run` / `debug` targets (kernel.cmake).
 mmk_standard_images(mmk_x86_iso)
 
-# The scenario run once more on a CPU with PCID, INVPCID, 1 GiB pages, SMEP and SMAP
-# (tests/qemu runs it on QEMU's default qemu64, which has none of them).
-if(TARGET image_test)
+# Every scenario program at once, on a CPU with PCID, INVPCID, 1 GiB pages, SMEP and SMAP
+# (tests/qemu runs each scenario on QEMU's default qemu64, which has none of them).
+if(TARGET image_scenarios)
     add_test(NAME qemu_scenarios_cpu_max
-        COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-test.sh
-                ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/test)
+        COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-test.sh --expect-count ${MMK_SCENARIOS_ALL_COUNT}
+                --require "test mm_pool_restored: OK"
+                ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/scenarios)
     set_tests_properties(qemu_scenarios_cpu_max PROPERTIES TIMEOUT 120
         ENVIRONMENT "MMK_QEMU_CPU=max" LABELS qemu)
 endif()

@@ -78,3 +78,8 @@ ipc_err_t ipc_set_ipc_buffer(ipc_buffer_t *b) {
 ipc_err_t ipc_null(void) {
     return sys(IPC_SYS_NULL, 0, 0, 0, 0);
 }
+
+/* See ipc/ipc_user.h. */
+ipc_err_t ipc_halt(uint64_t slot, uint64_t status) {
+    return sys(IPC_SYS_HALT, slot, status, 0, 0);
+}

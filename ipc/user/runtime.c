@@ -27,11 +27,6 @@ void ipc_yield(void) {
 }
 
 /* See ipc/user.h. */
-ipc_err_t ipc_test_expect(ipc_fault_kind_t kind, uint32_t access) {
-    return (ipc_err_t)ipc_syscall(IPC_SYS_TEST_EXPECT, kind, access, 0, 0, 0, 0).err;
-}
-
-/* See ipc/user.h. */
 void ipc_puts(const char *s) {
     ipc_debug_write(s, strlen(s));
 }

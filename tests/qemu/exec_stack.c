@@ -3,7 +3,6 @@
 
 /* Declares the expected fault, then commits it; reaching the end is a failure. */
 int main(void) {
-    test_expect_page(IPC_ACCESS_EXEC);
     uint8_t code[16];
     volatile uint8_t *p = code;
     p[0] = TEST_RET_INSTRUCTION;

@@ -1,10 +1,10 @@
 /*
- * Helpers of the IPC scenarios: the name service that the root program `init` runs on the
- * boot endpoint (every other program holds IPC_SLOT_BOOT: send + grant, badged with its
- * thread id), and checks.
+ * Helpers of the IPC scenarios: the name service that the program `names` runs on the test
+ * runner's endpoint (every other program holds it in IPC_SLOT_BOOT: send + grant, badged
+ * with its client id), and checks.
  *
  * Protocol (labels of calls on IPC_SLOT_BOOT):
- *   NS_REGISTER  w0 = name, carries a capability: init keeps it under that name
+ *   NS_REGISTER  w0 = name, carries a capability: names keeps it under that name
  *   NS_LOOKUP    w0 = name: the reply carries a send + grant copy of the registered
  *                capability badged with the caller's own boot badge, or has label
  *                NS_NOT_FOUND and no capability
@@ -37,12 +37,12 @@ static inline _Noreturn void ipc_test_die(const char *what, uint64_t err) {
     ipc_exit(3);
 }
 
-/* Registers the capability in slot under name with init, or dies. */
+/* Registers the capability in slot under name with names, or dies. */
 static inline void ns_register(const char *name, uint64_t slot) {
     ipc_msg_t m = {.info = ipc_info_cap(NS_REGISTER, 1, slot), .w = {ns_name(name)}};
     ipc_err_t e = ipc_call(IPC_SLOT_BOOT, &m);
     if (e != IPC_OK || ipc_info_label(m.info) != NS_OK) {
-        ipc_test_die("registering with init", e);
+        ipc_test_die("registering with names", e);
     }
 }
 

@@ -17,6 +17,7 @@
 
 static const mmboot_t *boot = (const mmboot_t *)(uintptr_t)MMBOOT_VA;
 static int failures;
+static unsigned groups_run, groups_failed; /* verdict() lines printed, and how many FAILED */
 
 /* Privileged call nr with the memory capability and up to five words; its error. */
 static ipc_err_t priv(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
@@ -34,6 +35,8 @@ static void expect(const char *what, ipc_err_t got, ipc_err_t want) {
 static void verdict(const char *group, int before) {
     ipc_printf(failures == before ? "test mm_hostile_%s: OK\n" : "test mm_hostile_%s: FAILED\n",
                group);
+    groups_failed += failures != before;
+    groups_run++;
 }
 
 /* Pool frame i: its physical address, and zeroed through the window. */
@@ -114,7 +117,7 @@ static void threads(void) {
            ipc_cap_copy(boot->slot_memory, boot->slot_free, IPC_RIGHTS_ALL, 0),
            IPC_ERR_INVALID_ARGUMENT);
     expect("unknown rights",
-           priv(MMPRIV_SYS_THREAD_GIVE, THREAD_SLOT, boot->slot_endpoint, 0, 8, 0),
+           priv(MMPRIV_SYS_THREAD_GIVE, THREAD_SLOT, boot->slot_endpoint, 0, IPC_RIGHTS_ALL + 1, 0),
            IPC_ERR_INVALID_ARGUMENT);
     expect("give", priv(MMPRIV_SYS_THREAD_GIVE, THREAD_SLOT, boot->slot_endpoint, 0, 1, 7), IPC_OK);
     expect("give again", priv(MMPRIV_SYS_THREAD_GIVE, THREAD_SLOT, boot->slot_endpoint, 0, 1, 7),
@@ -160,12 +163,15 @@ static void reuse(void) {
 int main(void) {
     if (boot->magic != MMBOOT_MAGIC || boot->size != sizeof(mmboot_t)) {
         ipc_printf("test mm_hostile: FAILED no boot-info block\n");
-        return 1;
+        return 1; /* the kernel then finds nothing to run and stops with status 1 */
     }
     roots();
     flushes();
     creates();
     threads();
     reuse();
+    /* In mmserver's place this program holds the halt capability: the verdict is its own. */
+    ipc_printf("%u passed, %u failed\n", groups_run - groups_failed, groups_failed);
+    ipc_halt(boot->slot_halt, failures ? 1 : 0);
     return failures;
 }

@@ -9,7 +9,6 @@
 
 /* Declares the write fault, then takes it. */
 int main(void) {
-    test_expect_page(IPC_ACCESS_WRITE);
     *(volatile uint64_t *)(uintptr_t)UNMAPPED = 1;
     ipc_puts("test mm_kill: FAILED the write to an unmapped range returned\n");
     return 1;

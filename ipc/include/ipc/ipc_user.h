@@ -59,3 +59,6 @@ ipc_err_t ipc_thread_set_priority(uint64_t slot, uint32_t prio);
 ipc_err_t ipc_set_ipc_buffer(ipc_buffer_t *b);
 /* Does nothing in the kernel: the cost of a syscall (benchmarks). */
 ipc_err_t ipc_null(void);
+/* Stops the machine with status through the halt capability in slot (only the root program
+ * of the boot archive is given one); returns only with the kernel's error. */
+ipc_err_t ipc_halt(uint64_t slot, uint64_t status);

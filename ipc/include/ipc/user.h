@@ -31,10 +31,6 @@ _Noreturn void ipc_exit(int status);
 /* Lets other threads run. */
 void ipc_yield(void);
 
-/* Declares that this process is about to die of a fault of kind and, for a page fault,
- * with access (IPC_ACCESS_*; 0: any) (test programs). */
-ipc_err_t ipc_test_expect(ipc_fault_kind_t kind, uint32_t access);
-
 /* Prints a string, or printf-style text (ipc/fmt.h conversions), on the debug console. */
 void ipc_puts(const char *s);
 void ipc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

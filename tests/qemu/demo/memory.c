@@ -92,6 +92,43 @@ static void protect(void) {
                (void *)(uintptr_t) * (volatile uint64_t *)(uintptr_t)VA_EAGER);
 }
 
+/* Decommit the lazy range: its frame goes back to the pool, the range stays reserved, and
+ * the next touch reads a fresh zeroed page. */
+static void decommit(void) {
+    mm_release_result_t r;
+    mm_err_t e = mm_decommit(&demo_conn, VA_LAZY, LEN, &r);
+    if (e != MM_OK) {
+        fail("decommit", e);
+        return;
+    }
+    uint64_t again = *(volatile uint64_t *)(uintptr_t)VA_LAZY;
+    ipc_printf("memory: mm_decommit(%p, %u pages) -> OK, %llu pages lost their frame; touched "
+               "again it reads %llu (a fresh zeroed page)\n",
+               (void *)(uintptr_t)VA_LAZY, PAGES, (unsigned long long)r.pages,
+               (unsigned long long)again);
+    if (again != 0) {
+        fail("decommitted page not zero", MM_OK);
+    }
+}
+
+/* Unmap the lazy range: reservation and charge go back; mmserver's map shows it gone. */
+static void unmap(void) {
+    mm_release_result_t r;
+    mm_err_t e = mm_unmap(&demo_conn, VA_LAZY, LEN, &r);
+    if (e != MM_OK) {
+        fail("unmap", e);
+        return;
+    }
+    mm_query_result_t q;
+    e = mm_query(&demo_conn, VA_LAZY, &q);
+    ipc_printf("memory: mm_unmap(%p, %u pages) -> OK, %llu frames back in the pool; mm_query "
+               "there now: %s\n",
+               (void *)(uintptr_t)VA_LAZY, PAGES, (unsigned long long)r.freed, demo_err(e));
+    if (e != MM_ERR_NOT_MAPPED) {
+        fail("query after unmap", e);
+    }
+}
+
 /* Bad requests: refused with their typed errors, nothing changed. */
 static void bad(void) {
     mm_err_t e = mm_map(&demo_conn, 0x30000000ull, LEN, MM_PERM_R | MM_PERM_W | MM_PERM_X, 0, NULL);
@@ -114,6 +151,10 @@ int main(void) {
     lazy();
     ipc_yield();
     protect();
+    ipc_yield();
+    decommit();
+    ipc_yield();
+    unmap();
     ipc_yield();
     bad();
     ipc_printf("memory: done (%d failed), mappings left for mmserver's map\n", failed);

@@ -1,10 +1,10 @@
 /*
- * init: the root program. The kernel gives it the boot endpoint with the right to
- * receive (everybody else may only send to it, badged with their thread id), and it runs
- * the name service of ipc_test.h there: servers register an endpoint under a name,
- * clients look it up and get a copy badged with their own identity, so a server can tell
- * its clients apart by badge. It never ends; the kernel expects it to be the one thread
- * still waiting when everything else is done (issue 6 puts mmserver here).
+ * names: the name service of ipc_test.h, an ordinary program. The test runner starts it
+ * with MM_SPAWN_SERVE, so its MM_SLOT_BOOT holds the runner's endpoint with every right and
+ * no badge, while every other program of the image holds it with send + grant, badged with
+ * its client id. Servers register an endpoint under a name, clients look it up and get a
+ * copy badged with their own identity, so a server can tell its clients apart by badge. It
+ * never ends; the runner expects it to be still serving when the others are done.
  */
 #include "ipc_test.h"
 
@@ -47,7 +47,7 @@ int main(void) {
         ipc_msg_t m;
         ipc_err_t e = ipc_recv(IPC_SLOT_BOOT, &m);
         if (e != IPC_OK) {
-            ipc_printf("  init: recv: %s\n", ipc_strerror(e));
+            ipc_printf("  names: recv: %s\n", ipc_strerror(e));
             continue;
         }
         uint64_t label = ipc_info_label(m.info);
