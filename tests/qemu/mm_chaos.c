@@ -491,7 +491,9 @@ static void check_reply(uint64_t label, uint64_t err, const uint64_t w[MM_REPLY_
 /* A request with a valid label (or, now and then, an unknown one) and random words, through
  * the client transport. */
 static void request(void) {
-    uint64_t label = one_in(8) ? word() & LABEL_MASK : 1 + below(MM_LABEL_COUNT_ - 1);
+    /* The client transport carries a 32-bit label (MM_CALL_LABEL; its high bits ask it to
+     * pass a capability): labels the kernel reserves are tried by message() instead. */
+    uint64_t label = one_in(8) ? MM_CALL_LABEL(word()) : 1 + below(MM_LABEL_COUNT_ - 1);
     uint64_t w[MM_REQ_WORDS];
     request_words(label, w);
     spare_self(label, w);
