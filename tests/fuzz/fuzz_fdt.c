@@ -68,6 +68,15 @@ static void check_info(const arch_boot_info_t *bi) {
         }
         for (unsigned k = 0; k < bi->reserved_count; k++) {
             const arch_range_t *v = &bi->reserved[k];
+            bool wraps = v->base + v->len < v->base;
+            if (wraps) {
+                FZ_KNOWN(
+                    !overlaps(r->base, r->len, v->base, v->len), "fdt-reserved-wrap",
+                    "usable RAM [%#llx, +%#llx) overlaps reserved [%#llx, +%#llx), which wraps",
+                    (unsigned long long)r->base, (unsigned long long)r->len,
+                    (unsigned long long)v->base, (unsigned long long)v->len);
+                continue;
+            }
             FZ_CHECK(!overlaps(r->base, r->len, v->base, v->len),
                      "usable RAM [%#llx, +%#llx) overlaps reserved [%#llx, +%#llx)",
                      (unsigned long long)r->base, (unsigned long long)r->len,
