@@ -28,12 +28,14 @@ one() {
     for line in "${required[@]}"; do
         grep -aq -- "^$line" "$log" || missing+="${missing:+, }'$line'" # no pipe: grep -q ends early
     done
-    local summary seed calls verdict=OK
+    local summary seed calls preempt verdict=OK
     summary=$(tr -d '\r' <"$log" | grep -o 'seed=[0-9]* steps=[0-9]* syscalls=[0-9]*.*' | tail -n 1)
     seed=$(sed -nE 's/^seed=([0-9]+).*/\1/p' <<<"$summary")
     calls=$(sed -nE 's/.* syscalls=([0-9]+).*/\1/p' <<<"$summary")
+    preempt=$(tr -d '\r' <"$log" | sed -nE 's/.* ([0-9]+) preemptions by the timer$/\1/p' | tail -n 1)
     ((rc == 0)) && [[ -z "$missing" ]] || verdict=FAILED
-    echo "seed ${seed:-?} $arch: ${calls:-?} syscalls (${summary:-no summary line}), $verdict"
+    echo "seed ${seed:-?} $arch: ${calls:-?} syscalls (${summary:-no summary line};" \
+         "${preempt:-?} timer preemptions), $verdict"
     [[ -n "$missing" ]] && echo "stress: missing $missing" >&2
     [[ $verdict == OK ]]
 }

@@ -55,7 +55,8 @@
 #define WORDS        (MM_PAGE_SIZE / sizeof(uint64_t))
 #define NR_BUCKETS   64u /* syscall numbers counted one by one; the rest together */
 #define MAX_FAILURES 20u
-#define RECENT       8u /* ranges remembered for later random requests to aim at */
+#define SPIN_ROUNDS  2000u /* of spin(): about 4M reads, some tens of ms under QEMU */
+#define RECENT       8u    /* ranges remembered for later random requests to aim at */
 #define LABEL_MASK   (~0ull >> IPC_INFO_LABEL_SHIFT) /* the label bits an info word carries */
 
 /* Where a capability in a slot came from: what may be done with it without blocking. */
@@ -82,6 +83,7 @@ static bool shared_to[MM_SHARE_IDS];
 static uint64_t taken[MM_LABEL_COUNT_]; /* random requests mmserver carried out, by label */
 static uint64_t recent_va[RECENT], recent_pages[RECENT]; /* ranges random requests created */
 static unsigned recent_next;
+static uint64_t spins;
 static uint64_t hazards[4]; /* buffer_hazard runs: unmap, decommit, protect, none */
 static uint64_t by_nr[NR_BUCKETS + 1], excluded, redirected, touches, failures, quota_refusals;
 
@@ -1011,6 +1013,20 @@ static void buffer_hazard(void) {
     CHAOS_CHECK(e == IPC_OK, "set_ipc_buffer back: %s", ipc_strerror(e));
 }
 
+/* Reads its pattern pages over and over without a syscall, for longer than a time slice,
+ * so the timer preempts it wherever it is (the witness runs meanwhile); the words must hold. */
+static void spin(void) {
+    const volatile uint64_t *src = (const volatile uint64_t *)(uintptr_t)SOURCE_VA;
+    uint64_t bad = 0;
+    for (uint64_t round = 0; round < SPIN_ROUNDS; round++) {
+        for (uint64_t i = 0; i < SOURCE_PAGES * WORDS; i++) {
+            bad += src[i] != CHAOS_SHARE_WORD(i % WORDS);
+        }
+    }
+    spins++;
+    CHAOS_CHECK(bad == 0, "spin: %llu pattern words changed", (unsigned long long)bad);
+}
+
 /* ---- set-up, end, report ---------------------------------------------------------------- */
 
 /* Learns its stack, maps and fills the pattern pages (then read-only), learns its own id
@@ -1093,9 +1109,10 @@ static void report(void) {
     ipc_printf(" other=%llu\n", (unsigned long long)by_nr[NR_BUCKETS]);
     chaos_conn_print(&cc, "[chaos] memory requests:");
     ipc_printf("[chaos] IPC buffer pulled away: unmapped %llu, decommitted %llu, read-only %llu, "
-               "kept %llu\n",
+               "kept %llu; spins %llu\n",
                (unsigned long long)hazards[0], (unsigned long long)hazards[1],
-               (unsigned long long)hazards[2], (unsigned long long)hazards[3]);
+               (unsigned long long)hazards[2], (unsigned long long)hazards[3],
+               (unsigned long long)spins);
     ipc_printf("[chaos] random requests mmserver carried out:");
     for (unsigned i = 1; i < MM_LABEL_COUNT_; i++) {
         ipc_printf(" %u=%llu", i, (unsigned long long)taken[i]);
@@ -1125,7 +1142,7 @@ static void chaos_step(void) {
     } else if (r < 97) {
         share();
     } else if (r < 99) {
-        buffer_hazard();
+        one_in(4) ? spin() : buffer_hazard();
     } else {
         yield();
     }
