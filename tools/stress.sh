@@ -8,8 +8,8 @@
 #       OK lines; prints `seed S ARCH: N syscalls, OK|FAILED`.
 #   stress.sh [ARCH...]
 #       Seeds SEED, SEED+1, ... (SEED: default the current time) on every ARCH (default: every
-#       arch/*/config.cmake), each in its own build tree build/stress-ARCH configured with
-#       -DMMK_CHAOS_SEED, until STRESS_SECONDS (default 600) have passed (at least one seed).
+#       arch/*/config.cmake), each in its own build tree $STRESS_BUILD-ARCH (default
+#       build/stress-ARCH) configured with -DMMK_CHAOS_SEED, until STRESS_SECONDS (default 600) have passed (at least one seed).
 #       STRESS_STEPS (default 20000) steps per run. Prints one line per seed and arch; stops at
 #       the first failure with its console log and the command that reproduces it.
 set -uo pipefail
@@ -60,12 +60,13 @@ fi
 seconds=${STRESS_SECONDS:-600}
 seed=${SEED:-$(date +%s)}
 steps=${STRESS_STEPS:-20000}
-logdir="$root/build/stress-logs"
+prefix=${STRESS_BUILD:-build/stress}
+logdir="$root/$prefix-logs"
 mkdir -p "$logdir"
 
 # Configures build/stress-ARCH for seed $1 and builds the image; quiet unless it fails.
 build() {
-    local arch=$1 s=$2 dir="$root/build/stress-$1" out
+    local arch=$1 s=$2 dir="$root/$prefix-$1" out
     out=$(cmake -S "$root" -B "$dir" -G Ninja -DARCH="$arch" -DCMAKE_C_COMPILER=clang \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMK_CHAOS_SEED="$s" -DMMK_CHAOS_STEPS="$steps" 2>&1 &&
         cmake --build "$dir" --target image_mm_chaos 2>&1) || { echo "$out" >&2; return 1; }
@@ -77,13 +78,13 @@ while :; do
     for arch in "${arches[@]}"; do
         build "$arch" "$seed" || { echo "stress: build of seed $seed for $arch failed"; exit 2; }
         log="$logdir/seed-$seed-$arch.log"
-        if ! one "$root/arch/$arch/qemu.sh" "$root/build/stress-$arch/images/mm_chaos" "$log"; then
+        if ! one "$root/arch/$arch/qemu.sh" "$root/$prefix-$arch/images/mm_chaos" "$log"; then
             echo "stress: seed $seed FAILED on $arch; console: $log"
             echo "stress: reproduce with: make stress SEED=$seed STRESS_SECONDS=0 STRESS_STEPS=$steps"
-            echo "stress:   or: cmake -S . -B build/stress-$arch -DARCH=$arch -DMMK_CHAOS_SEED=$seed" \
+            echo "stress:   or: cmake -S . -B $prefix-$arch -DARCH=$arch -DMMK_CHAOS_SEED=$seed" \
                  "-DMMK_CHAOS_STEPS=$steps (-DMMK_CHAOS_TRACE=1 prints every step) &&" \
-                 "cmake --build build/stress-$arch --target image_mm_chaos &&" \
-                 "tools/stress.sh --one arch/$arch/qemu.sh build/stress-$arch/images/mm_chaos"
+                 "cmake --build $prefix-$arch --target image_mm_chaos &&" \
+                 "tools/stress.sh --one arch/$arch/qemu.sh $prefix-$arch/images/mm_chaos"
             exit 1
         fi
         rm -f "$log"

@@ -577,12 +577,9 @@ static void request(void) {
 
 /* ---- raw syscalls ----------------------------------------------------------------------- */
 
-/* What send or call through slot s with info must answer before anything is delivered
- * (kernel/ipc.c: the length, then the capability, then label and grant). */
+/* What send or call through slot s with info must answer once the words are taken
+ * (kernel/ipc.c: the capability, then label and grant). */
 static ipc_err_t send_rule(uint64_t s, uint64_t info) {
-    if (ipc_info_length(info) > IPC_MSG_MAX_WORDS) {
-        return IPC_ERR_INVALID_ARGUMENT;
-    }
     ipc_err_t e = lookup(s, IPC_CAP_ENDPOINT, IPC_RIGHT_SEND);
     if (e != IPC_OK) {
         return e;
@@ -594,13 +591,21 @@ static ipc_err_t send_rule(uint64_t s, uint64_t info) {
                                                                         : IPC_OK;
 }
 
-/* What the message syscall nr (16..20) must answer; *blocks when the kernel would accept it
- * on an endpoint nobody else holds (the caller would wait for ever). This program never
- * receives a call, so it never holds a reply right. */
-static ipc_err_t message_rule(uint64_t nr, uint64_t s, uint64_t info, bool *blocks) {
-    bool too_long = ipc_info_length(info) > IPC_MSG_MAX_WORDS;
+/* What the message syscall nr (16..20) must answer, with or without an IPC buffer; *blocks
+ * when the kernel would accept it on an endpoint nobody else holds (the caller would wait for
+ * ever). All but recv take the words first (kernel/ipc_sys.c, msg_in): too many, or more than
+ * the registers without a buffer, fail before anything else. This program never receives a
+ * call, so it never holds a reply right. */
+static ipc_err_t message_rule(uint64_t nr, uint64_t s, uint64_t info, bool buffered, bool *blocks) {
+    uint64_t len = ipc_info_length(info);
     ipc_err_t e;
     *blocks = false;
+    if (nr != IPC_SYS_RECV && len > IPC_MSG_MAX_WORDS) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    if (nr != IPC_SYS_RECV && len > IPC_MSG_REGS && !buffered) {
+        return IPC_ERR_BAD_ADDRESS;
+    }
     switch (nr) {
         case IPC_SYS_SEND:
         case IPC_SYS_CALL:
@@ -608,19 +613,18 @@ static ipc_err_t message_rule(uint64_t nr, uint64_t s, uint64_t info, bool *bloc
             *blocks = e == IPC_OK && caps[s].origin != FROM_SERVER;
             return e;
         case IPC_SYS_REPLY:
-            return too_long || (ipc_info_label(info) & IPC_LABEL_FAULT) ? IPC_ERR_INVALID_ARGUMENT
-                                                                        : IPC_ERR_NO_REPLY;
+            return ipc_info_label(info) & IPC_LABEL_FAULT ? IPC_ERR_INVALID_ARGUMENT
+                                                          : IPC_ERR_NO_REPLY;
         default: /* recv, reply_recv: only its own endpoints can receive, and nobody sends there */
-            e = too_long && nr == IPC_SYS_REPLY_RECV ? IPC_ERR_INVALID_ARGUMENT
-                                                     : lookup(s, IPC_CAP_ENDPOINT, IPC_RIGHT_RECV);
+            e = lookup(s, IPC_CAP_ENDPOINT, IPC_RIGHT_RECV);
             *blocks = e == IPC_OK;
             return e;
     }
 }
 
 /* A random message syscall on a random slot (mmserver's half the time): random label,
- * length (up to past the IPC buffer), capability bit and words; a request mmserver will
- * read is spared like any other (spare_self). */
+ * length (up to past the IPC buffer), capability bit and words, now and then with no IPC
+ * buffer set; a request mmserver will read is spared like any other (spare_self). */
 static void message(uint64_t nr) {
     ipc_buffer_t *buf = cc.ipc.buffer;
     uint64_t s = one_in(2) ? MM_SLOT_SERVER : slot();
@@ -634,8 +638,8 @@ static void message(uint64_t nr) {
     spare_self(label, w);
     uint64_t info = ipc_info(label, len);
     info |= one_in(8) ? ipc_info_cap(0, 0, below(IPC_INFO_SLOT_MASK + 1)) : 0;
-    bool blocks;
-    ipc_err_t want = message_rule(nr, s, info, &blocks);
+    bool blocks, buffered = !one_in(16);
+    ipc_err_t want = message_rule(nr, s, info, buffered, &blocks);
     if (blocks) {
         excluded++;
         return;
@@ -644,7 +648,18 @@ static void message(uint64_t nr) {
     for (unsigned i = IPC_MSG_REGS; i < IPC_MSG_MAX_WORDS; i++) {
         buf->words[i] = w[i];
     }
-    uint64_t e = sys_msg(nr, s, &m);
+    uint64_t e = buffered ? IPC_OK : sys(IPC_SYS_SET_IPC_BUFFER, 0, 0, 0, 0, 0, 0).err;
+    CHAOS_CHECK(e == IPC_OK, "set_ipc_buffer 0: %s", ipc_strerror(e));
+    if (!buffered) {
+        for (unsigned i = IPC_MSG_REGS; i < IPC_MSG_MAX_WORDS; i++) {
+            buf->words[i] = 0; /* a reply cut to the registers leaves these as they are */
+        }
+    }
+    e = sys_msg(nr, s, &m);
+    if (!buffered) {
+        uint64_t back = sys(IPC_SYS_SET_IPC_BUFFER, MM_IPC_BUFFER_VA, 0, 0, 0, 0, 0).err;
+        CHAOS_CHECK(back == IPC_OK, "set_ipc_buffer back: %s", ipc_strerror(back));
+    }
     CHAOS_CHECK(e == want, "message %llu slot %llx info %llx: %s, wanted %s",
                 (unsigned long long)nr, (unsigned long long)s, (unsigned long long)info,
                 ipc_strerror(e), ipc_strerror(want));
