@@ -5,15 +5,18 @@
  *     (kernel, non-canonical, null-area, never-mapped, misaligned), the privileged 48..54 of
  *     ipc/mmpriv.h included, which must fail for it;
  *   - raw IPC messages on random slots, mmserver's among them: random labels, lengths,
- *     capability bits and words;
- *   - memory requests with valid labels and random words, and valid requests on a model it
- *     keeps of a few ranges of its own (map, unmap, protect, decommit, query, touch);
+ *     capability bits and words, now and then with no IPC buffer set;
+ *   - memory requests with valid labels and random words (half of them tame: aimed at
+ *     ranges earlier ones created), and valid requests on a model it keeps of a few ranges
+ *     of its own (map, unmap, protect, decommit, query, touch);
+ *   - its IPC buffer unmapped, decommitted or made read-only under a reply that needs it;
  *   - shares of its pattern page toward every live client (the witness accepts one window);
- *   - touches of addresses its own regions allow (filled by mmserver's fault path).
+ *   - touches of addresses its own regions allow (filled by mmserver's fault path), and
+ *     spins longer than a time slice (the timer preempts it mid-step).
  * Each result is compared with what the kernel's and mmserver's rules say it must be: the
  * exact typed error where the rules decide it, at least a typed one where they leave a
  * choice (quota, pool). The seed and the step count come from mm_chaos_seed.h, written by
- * the build (-DMMK_CHAOS_SEED, -DMMK_CHAOS_STEPS; tools/stress.sh).
+ * the build (-DMMK_CHAOS_SEED, -DMMK_CHAOS_STEPS, -DMMK_CHAOS_TRACE; tools/stress.sh).
  *
  * Left out of the mix, because they would end this program early or block it for ever
  * rather than test anything: IPC_SYS_EXIT; killing its own thread; lowering its own
@@ -22,9 +25,9 @@
  * else holds it, so nothing ever comes); deleting MM_SLOT_SERVER (every later memory check
  * would only see INVALID_CAP); IPC_SYS_TEST_EXPECT with valid words (the judge would wait for a
  * fault). IPC_SYS_THREAD_SET_FAULT on its own thread is in the mix: it must be refused (the
- * fault endpoint binding, see set_fault). Memory requests that could unmap or
- * overwrite what this program runs on (image, stack, IPC buffer, its model, its pattern page)
- * are moved to its play area first; wrapping ranges are sent as they are.
+ * fault endpoint binding, see set_fault). Memory requests that could unmap or overwrite what
+ * this program runs on (image, stack, IPC buffer, its model, its pattern page) are moved to
+ * its play area first; wrapping ranges are sent as they are.
  *
  * With an odd seed it ends with a declared write to a never-mapped page, so mmserver's kill
  * path tears its space down; with an even one it exits. Prints its counts per syscall number
@@ -67,7 +70,7 @@ typedef struct shadow_slot {
 } shadow_slot_t;
 
 typedef struct model_slot {
-    bool mapped, lazy;
+    bool mapped;
     uint32_t pages, perm;
     uint64_t word[SLOT_PAGES]; /* first word of each page: what a read must find */
 } model_slot_t;
@@ -838,7 +841,7 @@ static void model_map(model_slot_t *m, unsigned i) {
                     r.pages == (lazy ? 0 : pages) && r.perm == perm,
                 "map of slot %u: error %u", i, (unsigned)e);
     if (e == MM_OK) {
-        *m = (model_slot_t){true, lazy, pages, perm, {0}};
+        *m = (model_slot_t){true, pages, perm, {0}};
     }
 }
 
