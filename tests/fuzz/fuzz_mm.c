@@ -53,6 +53,14 @@ typedef struct page {
     uint8_t perm; /* MM_PERM_* of the leaf */
 } page_t;
 
+/* A window client t accepted from client s (both in their incarnation then). */
+typedef struct window {
+    uint32_t t, s, tgen, sgen;
+    uint64_t base, len, max;
+} window_t;
+
+#define MAX_WINDOWS 64u
+
 /* The model and the state of one input. */
 typedef struct fuzz {
     mmt_env_t env, *e;
@@ -60,11 +68,16 @@ typedef struct fuzz {
     uint8_t allowed[FRAMES][CLIENTS]; /* MM_PERM_* each client may hold on each frame */
     uint8_t reach[FRAMES];            /* clients (bits) reaching each frame as data, last walk */
     uint8_t reach_perm[FRAMES][CLIENTS];
-    uint32_t prev_ref[FRAMES]; /* pool refs after the last operation */
-    uint8_t table_of[FRAMES];  /* 1 + client holding the frame as a table, this walk */
-    uint64_t digest;           /* of every table entry of every client, this walk */
-    uint64_t ops, requests, ok, faults, kills, shares, known;
+    uint32_t prev_ref[FRAMES];    /* pool refs after the last operation */
+    uint8_t table_of[FRAMES];     /* 1 + client holding the frame as a table, this walk */
+    uint64_t digest;              /* of every table entry of every client, this walk */
+    uint32_t gen[CLIENTS];        /* incarnation of each client id (one more at every end) */
+    window_t window[MAX_WINDOWS]; /* every accept that succeeded */
+    unsigned windows;
 } fuzz_t;
+
+/* What the whole run did, printed at exit (are all kinds of operations reached?). */
+static struct { uint64_t inputs, ops, requests, ok, faults, kills, shares, recreated; } total;
 
 /* What a failed request or a RETRY fault must leave exactly as it was: every table entry
  * (as a digest of the walk), every client's account and regions, the pool. */
@@ -250,6 +263,7 @@ static void check_gone(uint32_t id, const uint8_t *before) {
                  (unsigned long long)f, id, pool->frame[f].ref);
         fz.allowed[f][id] = 0;
     }
+    fz.gen[id]++;
 }
 
 /* ---- drawing words from the input ------------------------------------------------------------ */
@@ -397,7 +411,7 @@ static mm_err_t request(uint32_t c, uint64_t label, const uint64_t *w) {
     static snap_t before;
     snap_take(&before);
     mm_err_t err = mmt_req(fz.e, c, label, w[0], w[1], w[2], w[3], w[4], w[5]);
-    fz.requests++;
+    total.requests++;
     fz.e->srv->pool.fail_at = 0;
     if (fz_trace()) {
         const uint64_t *r = fz.e->reply;
@@ -412,8 +426,13 @@ static mm_err_t request(uint32_t c, uint64_t label, const uint64_t *w) {
     }
     if (err != MM_OK) {
         snap_expect(&before, "a failed request");
-    } else {
-        fz.ok++;
+        return err;
+    }
+    total.ok++;
+    if (label == MM_SHARE_ACCEPT && fz.windows < MAX_WINDOWS) {
+        uint32_t s = (uint32_t)w[MM_A_ACC_FROM];
+        fz.window[fz.windows++] = (window_t){
+            c, s, fz.gen[c], fz.gen[s], w[MM_A_ACC_VA], w[MM_A_ACC_LEN], w[MM_A_ACC_MAX]};
     }
     return err;
 }
@@ -422,7 +441,19 @@ static mm_err_t request(uint32_t c, uint64_t label, const uint64_t *w) {
  * share's permissions, no more than the sender could. */
 static void grant_share(uint32_t s, const uint64_t *w) {
     uint32_t t = (uint32_t)w[MM_A_SHR_TO];
-    fz.shares++;
+    uint64_t dst = w[MM_A_SHR_DST_VA], len = w[MM_A_SHR_LEN];
+    bool accepted = fz.windows == MAX_WINDOWS; /* the list is full: cannot tell */
+    for (unsigned i = 0; i < fz.windows && !accepted; i++) {
+        const window_t *x = &fz.window[i];
+        accepted = x->t == t && x->s == s && x->tgen == fz.gen[t] && x->sgen == fz.gen[s] &&
+                   dst >= x->base && dst - x->base + len <= x->len && !(w[MM_A_SHR_PERM] & ~x->max);
+    }
+    FZ_CHECK(accepted,
+             "client %u shared [%#llx, +%#llx) into client %u at %#llx with perm %#llx: "
+             "no window of this client accepted it",
+             s, (unsigned long long)w[MM_A_SHR_VA], (unsigned long long)len, t,
+             (unsigned long long)dst, (unsigned long long)w[MM_A_SHR_PERM]);
+    total.shares++;
     for (uint64_t off = 0; off < w[MM_A_SHR_LEN]; off += PG) {
         pt_paddr_t pa;
         uint8_t perm;
@@ -463,7 +494,7 @@ static void fault(uint32_t c, uint64_t addr, uint32_t access) {
     mm_fault_answer_t a = mm_fault(fz.e->srv, c, addr, access, &why);
     bool armed = fz.e->srv->pool.fail_at != 0;
     fz.e->srv->pool.fail_at = 0;
-    fz.faults++;
+    total.faults++;
     if (fz_trace()) {
         fprintf(stderr, "fault c%u %#llx access %#x -> %d (reason %d)\n", c,
                 (unsigned long long)addr, access, (int)a, (int)why);
@@ -485,7 +516,7 @@ static void fault(uint32_t c, uint64_t addr, uint32_t access) {
                      fz.e->k.last_kill == why,
                  "client %u: fault at %#llx access %#x answered %d reason %d, want kill %u", c,
                  (unsigned long long)addr, access, (int)a, (int)why, want);
-        fz.kills++;
+        total.kills++;
     }
     mmt_check(fz.e);
     check_model(c);
@@ -501,19 +532,43 @@ static void accept_and_share(uint32_t t) {
     if (!src->active || !src->nregions || t == s) {
         return;
     }
-    const mm_region_t *r = &src->region[fz_u8(&fz.in) % src->nregions];
-    uint64_t first = fz_below(&fz.in, r->len / PG), n = 1 + fz_below(&fz.in, 16);
-    n = n < r->len / PG - first ? n : r->len / PG - first;
+    mm_region_t r = src->region[fz_u8(&fz.in) % src->nregions];
+    uint64_t first = fz_below(&fz.in, r.len / PG), n = 1 + fz_below(&fz.in, 16);
+    n = n < r.len / PG - first ? n : r.len / PG - first;
     uint64_t dst = SHR_WIN + fz_below(&fz.in, 32) * 16 * PG;
-    uint64_t max = pick_perm(), perm = pick_perm();
+    uint8_t how = fz_u8(&fz.in);
+    /* Mostly a share that can work: a max without W+X, a perm inside it and inside what the
+     * sender has, its pages touched first; else the input's own words. */
+    uint64_t max = how & 1 ? pick_perm() : r.perm & MM_PERM_X ? MM_PERM_R | MM_PERM_X : ALL & ~4u;
+    uint64_t perm = how & 2 ? pick_perm() : (r.perm & max) & (how & 4 ? ALL : MM_PERM_R);
     uint64_t acc[MM_REQ_WORDS] = {s, dst, (n + fz_below(&fz.in, 4)) * PG, max, 0, 0};
     request(t, MM_SHARE_ACCEPT, acc);
     check_model(t);
-    uint64_t shr[MM_REQ_WORDS] = {r->base + first * PG, n * PG, t, dst, perm, 0};
+    for (uint64_t i = 0; i < n && !(how & 8) && (r.perm & MM_PERM_R); i++) {
+        fault(s, r.base + (first + i) * PG, IPC_ACCESS_READ);
+    }
+    uint64_t shr[MM_REQ_WORDS] = {r.base + first * PG, n * PG, t, dst, perm, 0};
     if (request(s, MM_SHARE, shr) == MM_OK) {
         grant_share(s, shr);
     }
     check_model(s);
+}
+
+/* Client c touches up to four pages: mostly of one of its regions with an access the
+ * region allows (a program using its memory), else anywhere with any access. */
+static void touch(uint32_t c) {
+    const mm_client_t *cl = &fz.e->srv->client[c];
+    uint8_t how = fz_u8(&fz.in);
+    uint64_t va = pick_va(c);
+    uint32_t access = 1u << (fz_u8(&fz.in) % 3);
+    if (how < 224 && cl->nregions) {
+        const mm_region_t *r = &cl->region[how % cl->nregions];
+        va = r->base + fz_below(&fz.in, r->len / PG) * PG;
+        access = r->perm & MM_PERM_W ? IPC_ACCESS_WRITE : IPC_ACCESS_READ;
+    }
+    for (unsigned n = 1 + fz_u8(&fz.in) % 4; n > 0; n--, va += PG) {
+        fault(c, va, access);
+    }
 }
 
 /* One request with words drawn for its label (or an unknown label). */
@@ -609,6 +664,7 @@ static void recreate(uint32_t c) {
         check_model(c);
         check_gone(c, before);
     }
+    total.recreated++;
     mm_err_t err = mm_client_create(fz.e->srv, c, quotas[fz_u8(&fz.in) % 4], c == 0);
     FZ_CHECK(err == MM_OK || err == MM_ERR_NOMEM, "create: %s", mm_strerror(err));
     mmt_check(fz.e);
@@ -619,16 +675,15 @@ static void recreate(uint32_t c) {
 static void operation(void) {
     uint8_t op = fz_u8(&fz.in), who = fz_u8(&fz.in);
     uint32_t c = who < 248 ? who % CLIENTS : who % 8 + CLIENTS; /* sometimes nobody */
-    fz.ops++;
+    total.ops++;
+    if (c < CLIENTS && !fz.e->srv->client[c].active && (who & 0x40)) {
+        recreate(c); /* killed: mostly it comes back (its parent starts it again) */
+    }
     switch (op % 16) {
         case 10:
-        case 11: { /* touch: fault pages of a region of c with a plausible access */
-            uint64_t va = pick_va(c % CLIENTS);
-            for (unsigned n = 1 + fz_u8(&fz.in) % 4; n > 0; n--, va += PG) {
-                fault(c % CLIENTS, va, 1u << (fz_u8(&fz.in) % 3));
-            }
+        case 11:
+            touch(c % CLIENTS);
             break;
-        }
         case 12:
             fault(c % CLIENTS, pick_va(c % CLIENTS) + fz_u8(&fz.in), fz_u8(&fz.in));
             break;
@@ -648,12 +703,26 @@ static void operation(void) {
     }
 }
 
+/* Prints total. */
+static void print_total(void) {
+    fprintf(stderr,
+            "fuzz_mm: %llu inputs, %llu operations: %llu requests (%llu succeeded), %llu "
+            "faults (%llu kills), %llu shares, %llu clients created again\n",
+            (unsigned long long)total.inputs, (unsigned long long)total.ops,
+            (unsigned long long)total.requests, (unsigned long long)total.ok,
+            (unsigned long long)total.faults, (unsigned long long)total.kills,
+            (unsigned long long)total.shares, (unsigned long long)total.recreated);
+}
+
 /* The harness: a server of the format the first byte picks, four clients, the operations. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const pt_format_t *const formats[] = {&pt_format_x86_64, &pt_format_sv48,
                                                  &pt_format_sv39, &pt_format_aarch64};
     if (size < 2) {
         return 0;
+    }
+    if (total.inputs++ == 0) {
+        atexit(print_total);
     }
     memset(&fz, 0, sizeof(fz));
     fz.in = fz_in(data, size);

@@ -129,3 +129,12 @@ for fmt in range(8):
     put("fuzz_pt", "format-%d" % fmt, bytes([fmt]) + bytes(rng.randrange(256) for _ in range(96)))
 for k in range(6):
     put("fuzz_mm", "ops-%d" % k, bytes(rng.randrange(256) for _ in range(32 + 48 * k)))
+# x86_64; client 2 maps 4 pages RW at 0x10000000; client 1 accepts a window from 2 at
+# 0x40000000 (max RW) and 2 shares them read-only (its pages touched first); 1 then asks for
+# RW on the window (refused: the share's perm is its ceiling); 1 touches, 2 is re-created.
+put("fuzz_mm", "share-then-protect",
+    bytes([0, 0, 2, 6, 0, 0, 0, 3, 1, 0,
+           13, 1, 0, 0, 0, 3, 0, 0, 0,
+           2, 1, 0, 0, 0, 0, 3, 1,
+           10, 1, 0, 0, 0, 3,
+           0x8e, 2, 1]))
