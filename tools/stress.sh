@@ -28,13 +28,16 @@ one() {
     for line in "${required[@]}"; do
         grep -aq -- "^$line" "$log" || missing+="${missing:+, }'$line'" # no pipe: grep -q ends early
     done
-    local summary seed calls preempt verdict=OK
-    summary=$(tr -d '\r' <"$log" | grep -o 'seed=[0-9]* steps=[0-9]* syscalls=[0-9]*.*' | tail -n 1)
-    seed=$(sed -nE 's/^seed=([0-9]+).*/\1/p' <<<"$summary")
-    calls=$(sed -nE 's/.* syscalls=([0-9]+).*/\1/p' <<<"$summary")
+    local lines seed calls each preempt verdict=OK
+    # one summary line per mm_chaos instance: seed=S steps=N syscalls=M raw=R mm=Q ... client=C
+    lines=$(tr -d '\r' <"$log" | grep -ao 'seed=[0-9]* steps=[0-9]* syscalls=[0-9]*.*')
+    seed=$(sed -nE '1s/^seed=([0-9]+).*/\1/p' <<<"$lines")
+    calls=$(sed -nE 's/.* syscalls=([0-9]+).*/\1/p' <<<"$lines" | awk '{n += $1} END {print n}')
+    each=$(sed -nE 's/.* steps=([0-9]+) syscalls=([0-9]+) raw=([0-9]+) mm=([0-9]+).* client=([0-9]+).*/client \5: \1 steps, \2 syscalls (\3 raw, \4 memory requests)/p' \
+        <<<"$lines" | paste -sd ';' | sed 's/;/; /g')
     preempt=$(tr -d '\r' <"$log" | sed -nE 's/.* ([0-9]+) preemptions by the timer$/\1/p' | tail -n 1)
     ((rc == 0)) && [[ -z "$missing" ]] || verdict=FAILED
-    echo "seed ${seed:-?} $arch: ${calls:-?} syscalls (${summary:-no summary line};" \
+    echo "seed ${seed:-?} $arch: ${calls:-?} syscalls (${each:-no summary line};" \
          "${preempt:-?} timer preemptions), $verdict"
     [[ -n "$missing" ]] && echo "stress: missing $missing" >&2
     [[ $verdict == OK ]]

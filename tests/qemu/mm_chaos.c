@@ -15,7 +15,9 @@
  *     spins longer than a time slice (the timer preempts it mid-step).
  * Each result is compared with what the kernel's and mmserver's rules say it must be: the
  * exact typed error where the rules decide it, at least a typed one where they leave a
- * choice (quota, pool). The seed and the step count come from mm_chaos_seed.h, written by
+ * choice (quota, pool). The image holds it twice (mm_chaos, mm_chaos_b), each instance with its
+ * own stream, so two hostile processes also meet each other. The seed and the step count come
+ * from mm_chaos_seed.h, written by
  * the build (-DMMK_CHAOS_SEED, -DMMK_CHAOS_STEPS, -DMMK_CHAOS_TRACE; tools/stress.sh).
  *
  * Left out of the mix, because they would end this program early or block it for ever
@@ -41,26 +43,28 @@
 #include "test.h"
 
 /* The address plan (all below 2^38, so it holds with Sv39 too). */
-#define VITAL_LO     MM_IPC_BUFFER_VA /* the IPC buffer (one page) and, from IMAGE_VA, the image */
-#define IMAGE_VA     0x400000ull      /* where programs are linked (ipc/user/user.ld) */
-#define VITAL_HI     0x1000000ull
-#define PLAY_VA      0x2000000ull /* where redirected requests go: 32..64 MiB */
-#define PLAY_LEN     0x2000000ull
-#define SLOT_VA      0x1000000000ull /* the model's ranges, 64 KiB apart */
-#define SLOTS        8u
-#define SLOT_SPAN    0x10000ull
-#define SLOT_PAGES   8u
-#define SOURCE_PAGES 2u /* the pattern pages, read-only, then a hole that is never mapped */
-#define SOURCE_VA    (HOLE_VA - SOURCE_PAGES * MM_PAGE_SIZE)
-#define HOLE_VA      0x1100000000ull
-#define HOLE_LEN     0x100000ull
-#define RW           (MM_PERM_R | MM_PERM_W)
-#define WORDS        (MM_PAGE_SIZE / sizeof(uint64_t))
-#define NR_BUCKETS   64u /* syscall numbers counted one by one; the rest together */
-#define MAX_FAILURES 20u
-#define SPIN_ROUNDS  2000u /* of spin(): about 4M reads, some tens of ms under QEMU */
-#define RECENT       8u    /* ranges remembered for later random requests to aim at */
-#define LABEL_MASK   (~0ull >> IPC_INFO_LABEL_SHIFT) /* the label bits an info word carries */
+#define VITAL_LO       MM_IPC_BUFFER_VA /* the IPC buffer (one page) and, from IMAGE_VA, the image */
+#define IMAGE_VA       0x400000ull      /* where programs are linked (ipc/user/user.ld) */
+#define VITAL_HI       0x1000000ull
+#define PLAY_VA        0x2000000ull /* where redirected requests go: 32..64 MiB */
+#define PLAY_LEN       0x2000000ull
+#define SLOT_VA        0x1000000000ull /* the model's ranges, 64 KiB apart */
+#define SLOTS          8u
+#define SLOT_SPAN      0x10000ull
+#define SLOT_PAGES     8u
+#define SOURCE_PAGES   2u /* the pattern pages, read-only, then a hole that is never mapped */
+#define SOURCE_VA      (HOLE_VA - SOURCE_PAGES * MM_PAGE_SIZE)
+#define HOLE_VA        0x1100000000ull
+#define HOLE_LEN       0x100000ull
+#define RW             (MM_PERM_R | MM_PERM_W)
+#define WORDS          (MM_PAGE_SIZE / sizeof(uint64_t))
+#define NR_BUCKETS     64u /* syscall numbers counted one by one; the rest together */
+#define MAX_FAILURES   20u
+#define SPIN_ROUNDS    2000u /* of spin(): about 4M reads, some tens of ms under QEMU */
+#define PEER_PAGES     16u   /* PEER_WINDOW(k): where tame requests accept shares from client k */
+#define PEER_WINDOW(k) (0x70000000ull + (uint64_t)(k)*PEER_PAGES * MM_PAGE_SIZE)
+#define RECENT         8u /* ranges remembered for later random requests to aim at */
+#define LABEL_MASK     (~0ull >> IPC_INFO_LABEL_SHIFT) /* the label bits an info word carries */
 
 /* Where a capability in a slot came from: what may be done with it without blocking. */
 enum origin { FROM_NONE, FROM_SERVER, FROM_OWN, FROM_THREAD };
@@ -76,7 +80,7 @@ typedef struct model_slot {
 } model_slot_t;
 
 static chaos_conn_t cc;
-static uint64_t rng_state = MM_CHAOS_SEED;
+static uint64_t rng_state; /* the seed, and this instance's client id (main) */
 static uint64_t step;
 static shadow_slot_t caps[IPC_CAP_SLOTS];
 static model_slot_t model[SLOTS];
@@ -486,7 +490,8 @@ static const int8_t perm_word[MM_LABEL_COUNT_] = {
 };
 
 /* A range a request could well be carried out on: part of a range an earlier random request
- * created, or pages of the play area. */
+ * created, or pages of the play area. Tame accepts and shares meet at PEER_WINDOW: each
+ * instance accepts from a peer k at PEER_WINDOW(k) and shares into PEER_WINDOW(its own id). */
 static void tame_range(uint64_t *va, uint64_t *len) {
     unsigned k = (unsigned)below(RECENT);
     if (recent_pages[k] && one_in(2)) {
@@ -530,6 +535,14 @@ static void request_words(uint64_t label, uint64_t w[MM_REQ_WORDS], bool tame) {
         tame_range(&w[va], &w[range_word[label][1]]);
     } else if (tame && label == MM_SHARE) {
         tame_range(&w[MM_A_SHR_VA], &w[MM_A_SHR_LEN]);
+    }
+    if (tame && npeers && label == MM_SHARE_ACCEPT) {
+        w[MM_A_ACC_FROM] = peer[below(npeers)];
+        w[MM_A_ACC_VA] = PEER_WINDOW(w[MM_A_ACC_FROM]) + below(PEER_PAGES / 2) * MM_PAGE_SIZE;
+        w[MM_A_ACC_LEN] = (1 + below(PEER_PAGES / 2)) * MM_PAGE_SIZE;
+    } else if (tame && npeers && label == MM_SHARE) {
+        w[MM_A_SHR_TO] = peer[below(npeers)];
+        w[MM_A_SHR_DST_VA] = PEER_WINDOW(self_id) + below(PEER_PAGES / 2) * MM_PAGE_SIZE;
     }
 }
 
@@ -957,8 +970,8 @@ static bool is_peer(uint64_t id) {
 }
 
 /* Shares the pattern pages toward a client: itself (INVAL), nobody (NO_CLIENT), or a live
- * one, which takes exactly one share (one read-only page, into the window it accepted from
- * this program, once) and refuses every other. */
+ * one; the witness takes one share (one read-only page, into the window it accepted from this
+ * program, once) and checks what it got. */
 static void share(void) {
     uint64_t to = one_in(4) ? below(MM_SHARE_IDS + 1) : npeers ? peer[below(npeers)] : self_id;
     uint32_t perm = one_in(2) ? MM_PERM_R : one_in(2) ? RW : MM_PERM_R | MM_PERM_X;
@@ -972,15 +985,12 @@ static void share(void) {
     } else if (!is_peer(to)) {
         CHAOS_CHECK(e == MM_ERR_NO_CLIENT, "share to %llu: error %u", (unsigned long long)to,
                     (unsigned)e);
-    } else if (!the_one || shared_to[to]) {
-        CHAOS_CHECK(e != MM_OK && (!the_one || e == MM_ERR_EXISTS),
-                    "share to %llu at %llx perm %u pages %llu: error %u", (unsigned long long)to,
-                    (unsigned long long)dst, perm, (unsigned long long)pages, (unsigned)e);
     } else {
-        /* DENIED: the window is not accepted yet; EXISTS: a random request took the share */
-        CHAOS_CHECK(e == MM_OK || e == MM_ERR_DENIED || e == MM_ERR_EXISTS,
-                    "share to %llu: error %u", (unsigned long long)to, (unsigned)e);
-        shared_to[to] = e == MM_OK || e == MM_ERR_EXISTS;
+        /* A live client decides with its own windows (the witness checks its side; another
+         * mm_chaos accepts at random and may have ended), so any typed answer is possible. */
+        CHAOS_CHECK(e < MM_ERR_COUNT_, "share to %llu: error %u", (unsigned long long)to,
+                    (unsigned)e);
+        shared_to[to] |= the_one && e == MM_OK;
     }
 }
 
@@ -1166,14 +1176,16 @@ static void chaos_step(void) {
     }
 }
 
-/* Sets up, runs the steps (yielding every few, so the witness runs between), checks, reports;
- * then exits, or with an odd seed ends by a declared wild write. */
+/* Sets up, draws its stream (the seed, with its client id in the top byte, so each instance of
+ * the program in the image has its own), runs the steps (yielding every few, so the witness runs
+ * between), checks, reports; then exits, or with an odd seed ends by a declared wild write. */
 int main(void) {
     chaos_conn_init(&cc);
     if (!set_up()) {
         ipc_printf("test mm_chaos_set_up: FAILED\n");
         return 1;
     }
+    rng_state = MM_CHAOS_SEED ^ (uint64_t)self_id << 56;
     for (step = 0; step < MM_CHAOS_STEPS && failures < MAX_FAILURES; step++) {
         chaos_step();
         if (step % 8 == 7) {
