@@ -90,8 +90,8 @@ static bool shared_to[MM_SHARE_IDS];
 static uint64_t taken[MM_LABEL_COUNT_]; /* random requests mmserver carried out, by label */
 static uint64_t recent_va[RECENT], recent_pages[RECENT]; /* ranges random requests created */
 static unsigned recent_next;
-static uint64_t spins;
-static uint64_t hazards[4]; /* buffer_hazard runs: unmap, decommit, protect, none */
+static uint64_t spins, huge_pages, splits; /* pages random maps put in huge leaves; splits */
+static uint64_t hazards[4];                /* buffer_hazard runs: unmap, decommit, protect, none */
 static uint64_t by_nr[NR_BUCKETS + 1], excluded, redirected, touches, failures, quota_refusals;
 
 #define CHAOS_CHECK(cond, ...)                                                                     \
@@ -536,6 +536,11 @@ static void request_words(uint64_t label, uint64_t w[MM_REQ_WORDS], bool tame) {
     } else if (tame && label == MM_SHARE) {
         tame_range(&w[MM_A_SHR_VA], &w[MM_A_SHR_LEN]);
     }
+    if (tame && label == MM_MAP && one_in(4)) { /* 2 MiB leaves, for later requests to split */
+        w[MM_A_MAP_VA] = PLAY_VA + below(PLAY_LEN / MM_HUGE_SIZE - 2) * MM_HUGE_SIZE;
+        w[MM_A_MAP_LEN] = (1 + below(2)) * MM_HUGE_SIZE;
+        w[MM_A_MAP_FLAGS] = MM_F_HUGE | (one_in(4) ? MM_F_OVERWRITE : 0);
+    }
     if (tame && npeers && label == MM_SHARE_ACCEPT) {
         w[MM_A_ACC_FROM] = peer[below(npeers)];
         w[MM_A_ACC_VA] = PEER_WINDOW(w[MM_A_ACC_FROM]) + below(PEER_PAGES / 2) * MM_PAGE_SIZE;
@@ -554,6 +559,8 @@ static void check_reply(uint64_t label, uint64_t err, const uint64_t w[MM_REPLY_
     CHAOS_CHECK(!(label == MM_MAP_DEVICE && err == MM_OK), "a device mapping was granted");
     if (err == MM_OK) {
         taken[label < MM_LABEL_COUNT_ ? label : 0]++;
+        huge_pages += label == MM_MAP ? w[MM_R_MAP_HUGE] : 0;
+        splits += label == MM_PROTECT ? w[MM_R_PROT_SPLITS] : 0;
         if (label == MM_MAP || label == MM_SHARE_ACCEPT) {
             recent_va[recent_next] = w[label == MM_MAP ? MM_R_MAP_VA : MM_R_ACC_VA];
             recent_pages[recent_next] = w[label == MM_MAP ? MM_R_MAP_RESERVED : MM_R_ACC_PAGES];
@@ -1145,7 +1152,8 @@ static void report(void) {
     for (unsigned i = 1; i < MM_LABEL_COUNT_; i++) {
         ipc_printf(" %u=%llu", i, (unsigned long long)taken[i]);
     }
-    ipc_printf("\n");
+    ipc_printf("; pages in huge leaves %llu, huge leaves split by protect %llu\n",
+               (unsigned long long)huge_pages, (unsigned long long)splits);
     ipc_printf("test mm_chaos_checks: %s (%llu failed checks)\n", failures ? "FAILED" : "OK",
                (unsigned long long)failures);
 }
