@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# The hostile-process stress run (issue 14): mm_chaos, seeded, beside its witness, booted
-# through mmserver (the `mm_chaos` image, tests/qemu/README.md).
+# The hostile-process stress run (issue 14): mm_chaos (two instances), seeded, beside its
+# witness, booted through mmserver (the `mm_chaos` image, tests/qemu/README.md).
 #
 #   stress.sh --one RUNNER IMAGE_DIR
 #       One run, for ctest: passes only when tools/qemu-test.sh passes AND the console holds
 #       mmserver's `test mm_pool_restored: OK`, `test mm_chaos_checks: OK` and the witness's
-#       OK lines; prints `seed S ARCH: N syscalls, OK|FAILED`.
+#       OK lines; prints `seed S ARCH: N syscalls (each instance's counts), OK|FAILED` first.
 #   stress.sh [ARCH...]
 #       Seeds SEED, SEED+1, ... (SEED: default the current time) on every ARCH (default: every
 #       arch/*/config.cmake), each in its own build tree $STRESS_BUILD-ARCH (default
-#       build/stress-ARCH) configured with -DMMK_CHAOS_SEED, until STRESS_SECONDS (default 600) have passed (at least one seed).
-#       STRESS_STEPS (default 20000) steps per run. Prints one line per seed and arch; stops at
-#       the first failure with its console log and the command that reproduces it.
+#       build/stress-ARCH) configured with -DMMK_CHAOS_SEED, until STRESS_SECONDS (default
+#       600) have passed (at least one seed), STRESS_STEPS (default 20000) steps per instance.
+#       Prints one line per seed and arch; stops at the first failure with its console log and
+#       the command that reproduces it.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,7 +68,7 @@ prefix=${STRESS_BUILD:-build/stress}
 logdir="$root/$prefix-logs"
 mkdir -p "$logdir"
 
-# Configures build/stress-ARCH for seed $1 and builds the image; quiet unless it fails.
+# Configures $prefix-ARCH ($1) for seed $2 and builds the image; quiet unless it fails.
 build() {
     local arch=$1 s=$2 dir="$root/$prefix-$1" out
     out=$(cmake -S "$root" -B "$dir" -G Ninja -DARCH="$arch" -DCMAKE_C_COMPILER=clang \
