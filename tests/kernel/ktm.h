@@ -59,9 +59,13 @@ extern const pt_format_t *const ktm_formats[KTM_FORMATS];
 
 /* ---- kernel set-up ---- */
 
+/* Frames [0, KTM_DATA_FRAMES) of the pool are the tests' (ktm_pool_frame); mmserver's
+ * tables take the next KTM_DATA_FRAMES. */
+#define KTM_DATA_FRAMES 16u
+
 /* Runs the kernel's own kern_vm_init on fmt (empty image sections, no RAM to map) so
- * that spaces can be created and attached, and sets mmserver's pool to frames frames of
- * host memory (0: none). Returns the pool's base. */
+ * that spaces can be created and attached, and sets mmserver's pool to frames (more than
+ * 2 * KTM_DATA_FRAMES) frames of host memory, 2 MiB-aligned. Returns the pool's base. */
 uint64_t ktm_boot(const pt_format_t *fmt, uint64_t frames);
 
 /* The thread the next syscall comes from (kern_current). */
@@ -89,8 +93,8 @@ extern kern_thread_t *ktm_switched;
 
 /* ---- mmserver's side ---- */
 
-/* A page-table tree of mmserver's, built with libpt over frames of the pool (or, while
- * outside is set, over frames from elsewhere). */
+/* A page-table tree of mmserver's, built with libpt over table frames of the pool (or,
+ * while outside is set, over frames from elsewhere). */
 typedef struct ktm_tree {
     pt_space_t pt;
     bool outside; /* new tables come from outside the pool */
@@ -98,10 +102,13 @@ typedef struct ktm_tree {
 
 /* Starts an empty tree whose root is a pool frame. */
 void ktm_tree_init(ktm_tree_t *t);
-/* Maps the 4 KiB page at va to frame pa with perm (PT_* bits). */
-void ktm_tree_map(ktm_tree_t *t, uint64_t va, uint64_t pa, uint8_t perm);
-/* The pool's frame number i (the pool was set by ktm_boot). */
-uint64_t ktm_pool_frame(unsigned i);
+/* Maps [va, va + len) to the frames from pa on with perm (PT_* bits), with huge leaves
+ * where the alignment allows. */
+void ktm_tree_map(ktm_tree_t *t, uint64_t va, uint64_t pa, uint64_t len, uint8_t perm);
+/* Frame i of the pool's memory: one of the tests' own (i < KTM_DATA_FRAMES), or one
+ * above the tables, which may lie past the pool's end (the memory goes on to the next
+ * 2 MiB boundary and 2 MiB more). */
+uint64_t ktm_pool_frame(uint64_t i);
 /* A zeroed 4 KiB frame of host memory outside the pool. */
 uint64_t ktm_outside_frame(void);
 

@@ -265,26 +265,31 @@ void kern_report_killed(kern_thread_t *t) {
 /* ---- boot, pool and mmserver's trees ---- */
 
 static uint8_t *pool;
-static uint64_t pool_frames, pool_top; /* tables come from the top down */
+static uint64_t pool_alloc;  /* frames of host memory behind pool: the pool and beyond */
+static uint64_t pool_tables; /* the next table frame, counted up from KTM_DATA_FRAMES */
 
-/* See ktm.h. */
+/* See ktm.h. The host memory runs past the pool's end to the next 2 MiB boundary and one
+ * 2 MiB more, so that a leaf aimed past the end is real memory a wrong copy could reach. */
 uint64_t ktm_boot(const pt_format_t *fmt, uint64_t frames) {
     ktm_format = fmt;
     ktm_user_top = 1ull << (fmt->va_bits - 1);
     arch_boot_info_t bi = {.cmdline = "", .loader = "host"};
     kern_vm_init(&bi);
-    pool_frames = pool_top = frames;
-    pool = frames ? aligned_alloc(PT_PAGE_SIZE, frames * PT_PAGE_SIZE) : NULL;
-    cr_assert(!frames || pool);
-    memset(pool, 0, frames * PT_PAGE_SIZE);
+    const uint64_t huge = 512; /* 4 KiB frames in 2 MiB */
+    pool_alloc = (frames + huge - 1) / huge * huge + huge;
+    pool_tables = KTM_DATA_FRAMES;
+    pool = aligned_alloc(huge * PT_PAGE_SIZE, pool_alloc * PT_PAGE_SIZE);
+    cr_assert(pool != NULL && frames > KTM_DATA_FRAMES);
+    memset(pool, 0, pool_alloc * PT_PAGE_SIZE);
     kern_mm_set_pool((uint64_t)(uintptr_t)pool, frames);
     return (uint64_t)(uintptr_t)pool;
 }
 
 /* See ktm.h. */
-uint64_t ktm_pool_frame(unsigned i) {
-    cr_assert(i < pool_top, "pool frame %u is a table or past the pool", i);
-    return (uint64_t)(uintptr_t)(pool + (uint64_t)i * PT_PAGE_SIZE);
+uint64_t ktm_pool_frame(uint64_t i) {
+    cr_assert(i < KTM_DATA_FRAMES || (i >= pool_tables && i < pool_alloc),
+              "frame %llu of the pool's memory is a table or past it", (unsigned long long)i);
+    return (uint64_t)(uintptr_t)(pool + i * PT_PAGE_SIZE);
 }
 
 /* See ktm.h. */
@@ -301,8 +306,8 @@ static bool tree_alloc(void *ctx, pt_paddr_t *pa) {
         *pa = ktm_outside_frame();
         return true;
     }
-    cr_assert(pool_top > 0, "pool out of table frames");
-    *pa = (uint64_t)(uintptr_t)(pool + --pool_top * PT_PAGE_SIZE);
+    cr_assert(pool_tables < 2 * KTM_DATA_FRAMES, "tables beyond the frames kept for them");
+    *pa = (uint64_t)(uintptr_t)(pool + pool_tables++ * PT_PAGE_SIZE);
     return true;
 }
 
@@ -330,11 +335,11 @@ void ktm_tree_init(ktm_tree_t *t) {
 }
 
 /* See ktm.h. */
-void ktm_tree_map(ktm_tree_t *t, uint64_t va, uint64_t pa, uint8_t perm) {
+void ktm_tree_map(ktm_tree_t *t, uint64_t va, uint64_t pa, uint64_t len, uint8_t perm) {
     pt_frames_t src = {.list = NULL, .base = pa};
     pt_attr_t attr = {.perm = perm, .memtype = PT_MEM_NORMAL};
     pt_result_t res;
-    cr_assert_eq(pt_map(&t->pt, va, PT_PAGE_SIZE, &src, attr, 0, &res), PT_OK,
+    cr_assert_eq(pt_map(&t->pt, va, len, &src, attr, PT_MAP_HUGE, &res), PT_OK,
                  "mmserver's map of %#llx", (unsigned long long)va);
 }
 

@@ -17,6 +17,9 @@
 #define VA_RO   (VA_IN + 2 * PG) /* pool frame 1, read-only */
 #define VA_HOLE (VA_IN + 3 * PG) /* nothing */
 #define VA_FAR  0x40000000ull    /* pool frame 2, under tables from outside the pool */
+#define VA_HUGE 0x80000000ull    /* a 2 MiB leaf whose second half lies past the pool */
+#define POOL    768u             /* frames: 3 MiB, so the leaf at 2 MiB runs 1 MiB past */
+#define MIB     0x100000ull
 #define URW     (PT_U | PT_R | PT_W)
 
 /* The space under test and what its pages hold. */
@@ -28,14 +31,15 @@ typedef struct uc {
 
 /* Boots on fmt and builds mmserver's tree as in the table above, then attaches it. */
 static void uc_init(uc_t *u, const pt_format_t *fmt) {
-    ktm_boot(fmt, 16);
+    ktm_boot(fmt, POOL);
     ktm_tree_init(&u->tree);
     uint64_t out = ktm_outside_frame();
-    ktm_tree_map(&u->tree, VA_IN, ktm_pool_frame(0), URW);
-    ktm_tree_map(&u->tree, VA_OUT, out, URW);
-    ktm_tree_map(&u->tree, VA_RO, ktm_pool_frame(1), PT_U | PT_R);
+    ktm_tree_map(&u->tree, VA_IN, ktm_pool_frame(0), PG, URW);
+    ktm_tree_map(&u->tree, VA_OUT, out, PG, URW);
+    ktm_tree_map(&u->tree, VA_RO, ktm_pool_frame(1), PG, PT_U | PT_R);
+    ktm_tree_map(&u->tree, VA_HUGE, ktm_pool_frame(512), 2 * MIB, URW);
     u->tree.outside = true;
-    ktm_tree_map(&u->tree, VA_FAR, ktm_pool_frame(2), URW);
+    ktm_tree_map(&u->tree, VA_FAR, ktm_pool_frame(2), PG, URW);
     u->tree.outside = false;
     u->in = (uint8_t *)(uintptr_t)ktm_pool_frame(0);
     u->ro = (uint8_t *)(uintptr_t)ktm_pool_frame(1);
@@ -107,12 +111,18 @@ ParameterizedTest(unsigned *format, user_copy, managed_space_rules) {
     cr_assert(all(u.out, PG, 0x5e), "the frame outside the pool is untouched");
     cr_assert(all(u.in + PG - 8, 8, 0x44), "the refused straddling copy wrote nothing");
     expect_refused(&u, UC_FROM, VA_FAR, 16, "a pool leaf under tables outside the pool");
+    cr_assert_eq(pt_query(&u.tree.pt, VA_HUGE, &m), PT_OK);
+    cr_assert_eq(m.shift, 21, "%s: VA_HUGE is one 2 MiB leaf", ktm_format->name);
+    cr_assert_eq(kern_copy_from_user(u.s, buf, VA_HUGE + MIB - 16, 16), IPC_OK,
+                 "the half of the 2 MiB leaf inside the pool");
+    expect_refused(&u, UC_FROM, VA_HUGE + MIB, 16, "the half of a 2 MiB leaf past the pool");
+    expect_refused(&u, UC_TO, VA_HUGE + MIB - 8, 16, "a copy running past the pool's end");
     expect_refused(&u, UC_TO, VA_RO, 16, "a read-only page");
     expect_refused(&u, UC_FROM, VA_HOLE, 16, "a hole");
     expect_refused(&u, UC_FROM, ktm_user_top - 8, 16, "across the top of the user half");
     expect_refused(&u, UC_FROM, ~0ull - 7, 16, "a wrapping range");
     cr_log_info("%s: managed space: copies of pool pages work; a leaf outside the pool, a "
-                "straddle into it, a table outside the pool, read-only, hole, top, wrap: "
-                "refused, nothing copied",
+                "straddle into it, a table outside the pool, the part of a 2 MiB leaf past the "
+                "pool's end, read-only, hole, top, wrap: refused, nothing copied",
                 ktm_format->name);
 }
