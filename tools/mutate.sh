@@ -250,6 +250,8 @@ if [[ -n "${MUTANTS:-}" ]]; then
     done
 fi
 mkdir -p "$out/logs"
+exec 9>"$out/lock"
+flock -n 9 || die "another mutation run holds $out/lock"
 sync_tree
 
 # Every distinct test and tree the chosen mutants need.
