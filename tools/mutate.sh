@@ -204,7 +204,7 @@ run_mutant() {
     fi
     if [[ "${m_expect[$id]}" == equivalent* ]]; then
         verdict=EQUIV
-        echo "EQUIV    $id: ${m_expect[$id]#equivalent}"
+        echo "EQUIV    $id: ${m_expect[$id]#equivalent }"
         return
     fi
     restore_file=$path restore_text=$text
@@ -240,59 +240,78 @@ run_mutant() {
 }
 
 # ---- the run ------------------------------------------------------------------------------
+# In functions, called from the last line: bash has then read the whole script before it
+# runs, so an edit to this file during a run cannot change the run.
 
-read_mutants
-chosen=("${ids[@]}")
-if [[ -n "${MUTANTS:-}" ]]; then
-    IFS=, read -ra chosen <<<"$MUTANTS"
+# The mutants of MUTANTS (every one by default) in `chosen`.
+choose() {
+    chosen=("${ids[@]}")
+    if [[ -n "${MUTANTS:-}" ]]; then
+        IFS=, read -ra chosen <<<"$MUTANTS"
+        for id in "${chosen[@]}"; do
+            [[ -n "${m_file[$id]:-}" ]] || die "no mutant '$id' in $list"
+        done
+    fi
+}
+
+# Configures every tree the chosen mutants' tests need; their distinct tests in need_spec.
+prepare() {
+    local id spec arch
+    declare -gA need_spec=()
+    declare -A need_arch=()
     for id in "${chosen[@]}"; do
-        [[ -n "${m_file[$id]:-}" ]] || die "no mutant '$id' in $list"
+        [[ "${m_expect[$id]}" == equivalent* ]] && continue
+        for spec in ${m_tests[$id]:-}; do
+            need_spec[$spec]=1
+            need_arch[${spec%%:*}]=1
+        done
     done
-fi
-mkdir -p "$out/logs"
-exec 9>"$out/lock"
-flock -n 9 || die "another mutation run holds $out/lock"
-sync_tree
-
-# Every distinct test and tree the chosen mutants need.
-declare -A need_arch=() need_spec=()
-for id in "${chosen[@]}"; do
-    [[ "${m_expect[$id]}" == equivalent* ]] && continue
-    for spec in ${m_tests[$id]:-}; do
-        need_spec[$spec]=1
-        need_arch[${spec%%:*}]=1
+    for arch in "${!need_arch[@]}"; do
+        [[ -f "$tree/arch/$arch/config.cmake" ]] || die "unknown arch '$arch'"
+        configure "$arch"
     done
-done
-for arch in "${!need_arch[@]}"; do
-    [[ -f "$tree/arch/$arch/config.cmake" ]] || die "unknown arch '$arch'"
-    configure "$arch"
-done
+}
 
-begin=$SECONDS
-if ((${#need_spec[@]})); then
+# Builds and runs every needed test once on the unchanged tree; stops the run if one fails.
+baseline() {
+    local spec rc one=$out/logs/baseline-one.log base_log=$out/logs/baseline.log
+    ((${#need_spec[@]})) || return 0
     echo "mutate: baseline: ${#need_spec[@]} tests on the unchanged tree"
-    base_log=$out/logs/baseline.log
     : >"$base_log"
     build_for "$base_log" "${!need_spec[@]}" || die "the unchanged tree does not build: $base_log"
     for spec in "${!need_spec[@]}"; do
-        one=$out/logs/baseline-one.log
         : >"$one"
         run_test "$spec" "$one"
         rc=$?
         cat "$one" >>"$base_log"
-        ((rc == 0)) || die "baseline: $spec $( ((rc == 3)) && echo selects no test || echo fails) on the unchanged tree (see $base_log)"
+        ((rc == 0)) || die "baseline: $spec $( ((rc == 3)) && echo selects no test || echo fails)" \
+            "on the unchanged tree (see $base_log)"
     done
-fi
+}
 
-killed=0 survived=0 equiv=0 invalid=0
-for id in "${chosen[@]}"; do
-    run_mutant "$id"
-    case $verdict in
-    KILLED) killed=$((killed + 1)) ;;
-    SURVIVED) survived=$((survived + 1)) ;;
-    EQUIV) equiv=$((equiv + 1)) ;;
-    *) invalid=$((invalid + 1)) ;;
-    esac
-done
-echo "mutants: $killed killed, $survived survived, $equiv equivalent$( ((invalid)) && echo ", $invalid invalid") ($((SECONDS - begin)) s)"
-((survived == 0 && invalid == 0))
+main() {
+    local id killed=0 survived=0 equiv=0 invalid=0
+    read_mutants
+    choose
+    mkdir -p "$out/logs"
+    exec 9>"$out/lock"
+    flock -n 9 || die "another mutation run holds $out/lock"
+    sync_tree
+    prepare
+    baseline
+    for id in "${chosen[@]}"; do
+        run_mutant "$id"
+        case $verdict in
+        KILLED) killed=$((killed + 1)) ;;
+        SURVIVED) survived=$((survived + 1)) ;;
+        EQUIV) equiv=$((equiv + 1)) ;;
+        *) invalid=$((invalid + 1)) ;;
+        esac
+    done
+    echo "mutants: $killed killed, $survived survived, $equiv equivalent$( ((invalid)) && echo ", $invalid invalid")" \
+        "($SECONDS s)"
+    ((survived == 0 && invalid == 0))
+}
+
+main "$@"
+exit $?
