@@ -114,7 +114,7 @@ static void threads(void) {
            ipc_cap_copy(boot->slot_memory, boot->slot_free, IPC_RIGHTS_ALL, 0),
            IPC_ERR_INVALID_ARGUMENT);
     expect("unknown rights",
-           priv(MMPRIV_SYS_THREAD_GIVE, THREAD_SLOT, boot->slot_endpoint, 0, 8, 0),
+           priv(MMPRIV_SYS_THREAD_GIVE, THREAD_SLOT, boot->slot_endpoint, 0, IPC_RIGHTS_ALL + 1, 0),
            IPC_ERR_INVALID_ARGUMENT);
     expect("give", priv(MMPRIV_SYS_THREAD_GIVE, THREAD_SLOT, boot->slot_endpoint, 0, 1, 7), IPC_OK);
     expect("give again", priv(MMPRIV_SYS_THREAD_GIVE, THREAD_SLOT, boot->slot_endpoint, 0, 1, 7),
