@@ -89,6 +89,8 @@ while :; do
                  "-DMMK_CHAOS_STEPS=$steps (-DMMK_CHAOS_TRACE=1 prints every step) &&" \
                  "cmake --build $prefix-$arch --target image_mm_chaos &&" \
                  "tools/stress.sh --one arch/$arch/qemu.sh $prefix-$arch/images/mm_chaos"
+            echo "stress: the two mm_chaos interleave as the timer has it, so a rerun may differ:" \
+                 "rerun it a few times; -DMMK_CHAOS_INSTANCES=1 replays one instance exactly"
             exit 1
         fi
         rm -f "$log"
