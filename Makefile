@@ -4,7 +4,7 @@ ARCH  ?= x86_64
 BUILD := build/$(ARCH)
 CMAKE_FLAGS := -G Ninja -DARCH=$(ARCH) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all setup configure build run test bench stress debug format clean
+.PHONY: all setup configure build run test bench stress debug format clean fuzz mutate
 
 all: build
 
@@ -52,6 +52,20 @@ bench: setup
 STRESS_SECONDS ?= 600
 stress: setup
 	@STRESS_SECONDS=$(STRESS_SECONDS) $(if $(SEED),SEED=$(SEED)) $(if $(STRESS_STEPS),STRESS_STEPS=$(STRESS_STEPS)) tools/stress.sh
+
+# Every fuzz harness of tests/fuzz for FUZZ_SECONDS each (default 180), one after the other,
+# each from its seed corpus copied to build/fuzz-corpus; prints the executions of each and
+# fails if any found something (reproducers in build/fuzz-corpus/artifacts/<harness>/).
+FUZZ_SECONDS ?= 180
+fuzz: configure
+	@cmake --build $(BUILD) --target fuzzers
+	@tools/fuzz.sh all $(BUILD) $(FUZZ_SECONDS)
+
+# The mutation run (issue 14, tools/mutate.sh): each planted bug of tests/mutate/mutants.txt
+# in turn, on the committed HEAD in build/mutate (never the working tree), with the tests
+# that should catch it; fails when one survives. MUTANTS=id1,id2 runs a subset.
+mutate: setup
+	@$(if $(MUTANTS),MUTANTS=$(MUTANTS)) tools/mutate.sh
 
 run: build
 	@cmake --build $(BUILD) --target run

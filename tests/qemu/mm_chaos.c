@@ -5,26 +5,30 @@
  *     (kernel, non-canonical, null-area, never-mapped, misaligned), the privileged 48..54 of
  *     ipc/mmpriv.h included, which must fail for it;
  *   - raw IPC messages on random slots, mmserver's among them: random labels, lengths,
- *     capability bits and words;
- *   - memory requests with valid labels and random words, and valid requests on a model it
- *     keeps of a few ranges of its own (map, unmap, protect, decommit, query, touch);
+ *     capability bits and words, now and then with no IPC buffer set;
+ *   - memory requests with valid labels and random words (half of them tame: aimed at
+ *     ranges earlier ones created), and valid requests on a model it keeps of a few ranges
+ *     of its own (map, unmap, protect, decommit, query, touch);
+ *   - its IPC buffer unmapped, decommitted or made read-only under a reply that needs it;
  *   - shares of its pattern page toward every live client (the witness accepts one window);
- *   - touches of addresses its own regions allow (filled by mmserver's fault path).
+ *   - touches of addresses its own regions allow (filled by mmserver's fault path), and
+ *     spins longer than a time slice (the timer preempts it mid-step).
  * Each result is compared with what the kernel's and mmserver's rules say it must be: the
  * exact typed error where the rules decide it, at least a typed one where they leave a
- * choice (quota, pool). The seed and the step count come from mm_chaos_seed.h, written by
- * the build (-DMMK_CHAOS_SEED, -DMMK_CHAOS_STEPS; tools/stress.sh).
+ * choice (quota, pool). The image holds it twice (mm_chaos, mm_chaos_b), each instance with its
+ * own stream, so two hostile processes also meet each other. The seed and the step count come
+ * from mm_chaos_seed.h, written by
+ * the build (-DMMK_CHAOS_SEED, -DMMK_CHAOS_STEPS, -DMMK_CHAOS_TRACE; tools/stress.sh).
  *
  * Left out of the mix, because they would end this program early or block it for ever
  * rather than test anything: IPC_SYS_EXIT; killing its own thread; lowering its own
  * priority (the witness polls with yields, which never give way to a lower priority, so it
  * would starve); receiving on, or sending or calling through, an endpoint it created (nobody
  * else holds it, so nothing ever comes); deleting MM_SLOT_SERVER (every later memory check
- * would only see INVALID_CAP). And, until the kernel binds a thread's fault endpoint for good (a
- * known hole: a process can set its own and escape mmserver), IPC_SYS_THREAD_SET_FAULT on its own
- * thread; re-enable it (see set_fault) once that fix is in. Memory requests that could unmap or
- * overwrite what this program runs on (image, stack, IPC buffer, its model, its pattern page)
- * are moved to its play area first; wrapping ranges are sent as they are.
+ * would only see INVALID_CAP). IPC_SYS_THREAD_SET_FAULT on its own thread is in the mix: it must be
+ * refused (the fault endpoint binding, see set_fault). Memory requests that could unmap or
+ * overwrite what this program runs on (image, stack, IPC buffer, its model, its pattern page) are
+ * moved to its play area first; wrapping ranges are sent as they are.
  *
  * With an odd seed it ends with a declared write to a never-mapped page, so mmserver's kill
  * path tears its space down; with an even one it exits. Prints its counts per syscall number
@@ -40,23 +44,28 @@
 #define IPC_SYS_RESERVED_3 3u /* ipc/abi.h: reserved, was the kernel's test-expect call */
 
 /* The address plan (all below 2^38, so it holds with Sv39 too). */
-#define VITAL_LO     MM_IPC_BUFFER_VA /* the IPC buffer and the image (linked at 4 MiB) */
-#define VITAL_HI     0x1000000ull
-#define PLAY_VA      0x2000000ull /* where redirected requests go: 32..64 MiB */
-#define PLAY_LEN     0x2000000ull
-#define SLOT_VA      0x1000000000ull /* the model's ranges, 64 KiB apart */
-#define SLOTS        8u
-#define SLOT_SPAN    0x10000ull
-#define SLOT_PAGES   8u
-#define SOURCE_PAGES 2u /* the pattern pages, read-only, then a hole that is never mapped */
-#define SOURCE_VA    (HOLE_VA - SOURCE_PAGES * MM_PAGE_SIZE)
-#define HOLE_VA      0x1100000000ull
-#define HOLE_LEN     0x100000ull
-#define RW           (MM_PERM_R | MM_PERM_W)
-#define WORDS        (MM_PAGE_SIZE / sizeof(uint64_t))
-#define NR_BUCKETS   64u /* syscall numbers counted one by one; the rest together */
-#define MAX_FAILURES 20u
-#define LABEL_MASK   (~0ull >> IPC_INFO_LABEL_SHIFT) /* the label bits an info word carries */
+#define VITAL_LO       MM_IPC_BUFFER_VA /* the IPC buffer (one page) and, from IMAGE_VA, the image */
+#define IMAGE_VA       0x400000ull      /* where programs are linked (ipc/user/user.ld) */
+#define VITAL_HI       0x1000000ull
+#define PLAY_VA        0x2000000ull /* where redirected requests go: 32..64 MiB */
+#define PLAY_LEN       0x2000000ull
+#define SLOT_VA        0x1000000000ull /* the model's ranges, 64 KiB apart */
+#define SLOTS          8u
+#define SLOT_SPAN      0x10000ull
+#define SLOT_PAGES     8u
+#define SOURCE_PAGES   2u /* the pattern pages, read-only, then a hole that is never mapped */
+#define SOURCE_VA      (HOLE_VA - SOURCE_PAGES * MM_PAGE_SIZE)
+#define HOLE_VA        0x1100000000ull
+#define HOLE_LEN       0x100000ull
+#define RW             (MM_PERM_R | MM_PERM_W)
+#define WORDS          (MM_PAGE_SIZE / sizeof(uint64_t))
+#define NR_BUCKETS     64u /* syscall numbers counted one by one; the rest together */
+#define MAX_FAILURES   20u
+#define SPIN_ROUNDS    2000u /* of spin(): about 4M reads, some tens of ms under QEMU */
+#define PEER_PAGES     16u   /* PEER_WINDOW(k): where tame requests accept shares from client k */
+#define PEER_WINDOW(k) (0x70000000ull + (uint64_t)(k)*PEER_PAGES * MM_PAGE_SIZE)
+#define RECENT         8u /* ranges remembered for later random requests to aim at */
+#define LABEL_MASK     (~0ull >> IPC_INFO_LABEL_SHIFT) /* the label bits an info word carries */
 
 /* Where a capability in a slot came from: what may be done with it without blocking. */
 enum origin { FROM_NONE, FROM_SERVER, FROM_OWN, FROM_THREAD };
@@ -66,19 +75,24 @@ typedef struct shadow_slot {
 } shadow_slot_t;
 
 typedef struct model_slot {
-    bool mapped, lazy;
+    bool mapped;
     uint32_t pages, perm;
     uint64_t word[SLOT_PAGES]; /* first word of each page: what a read must find */
 } model_slot_t;
 
 static chaos_conn_t cc;
-static uint64_t rng_state = MM_CHAOS_SEED;
+static uint64_t rng_state; /* the seed, and this instance's client id (main) */
 static uint64_t step;
 static shadow_slot_t caps[IPC_CAP_SLOTS];
 static model_slot_t model[SLOTS];
 static uint64_t stack_lo, stack_hi; /* the stack region and its guard page */
 static uint32_t self_id, peer[MM_SHARE_IDS], npeers;
 static bool shared_to[MM_SHARE_IDS];
+static uint64_t taken[MM_LABEL_COUNT_]; /* random requests mmserver carried out, by label */
+static uint64_t recent_va[RECENT], recent_pages[RECENT]; /* ranges random requests created */
+static unsigned recent_next;
+static uint64_t spins, huge_pages, splits; /* pages random maps put in huge leaves; splits */
+static uint64_t hazards[4];                /* buffer_hazard runs: unmap, decommit, protect, none */
 static uint64_t by_nr[NR_BUCKETS + 1], excluded, redirected, touches, failures, quota_refusals;
 
 #define CHAOS_CHECK(cond, ...)                                                                     \
@@ -121,15 +135,21 @@ static uint64_t bad_address(void) {
     return b + (b == 0 ? below(MM_USER_BASE) : below(HOLE_LEN / 2));
 }
 
-/* An address from every part of the map, sometimes misaligned. */
+/* An address from every part of the map (a range a random request created among them),
+ * sometimes misaligned. */
 static uint64_t address(void) {
     uint64_t a;
-    switch (below(8)) {
+    unsigned k = (unsigned)below(RECENT);
+    switch (below(9)) {
         case 0:
             a = bad_address();
             break;
         case 1:
-            a = PLAY_VA + below(PLAY_LEN);
+            a = PLAY_VA +
+                (one_in(4) ? below(PLAY_LEN / MM_HUGE_SIZE) * MM_HUGE_SIZE : below(PLAY_LEN));
+            break;
+        case 7:
+            a = recent_pages[k] ? recent_va[k] + below(recent_pages[k]) * MM_PAGE_SIZE : rng();
             break;
         case 2:
             a = SLOT_VA + below(SLOTS * SLOT_SPAN);
@@ -260,6 +280,9 @@ static void shadow_init(void) {
                                                             : FROM_NONE;
     }
     CHAOS_CHECK(caps[MM_SLOT_SERVER].kind == IPC_CAP_ENDPOINT, "no endpoint in MM_SLOT_SERVER");
+    CHAOS_CHECK(caps[IPC_SLOT_SELF].kind == IPC_CAP_THREAD &&
+                    !(caps[IPC_SLOT_SELF].rights & IPC_RIGHT_THREAD_BIND),
+                "its own thread capability has rights %x", caps[IPC_SLOT_SELF].rights);
 }
 
 /* Checks what the kernel says slot s holds against the shadow. */
@@ -357,12 +380,13 @@ static void thread_kill(void) {
                 ipc_strerror(e), ipc_strerror(want));
 }
 
-/* thread_set_fault on a random slot. On its own thread: left out while the kernel lets a
- * process set its own fault endpoint (a known hole, being fixed: it would escape mmserver);
- * re-enable it after that fix, expecting the kernel's refusal. */
+/* thread_set_fault on a random slot, its own thread included: mmserver gives a process its
+ * own thread capability without IPC_RIGHT_THREAD_BIND, so the kernel refuses (NO_RIGHTS) and
+ * its faults keep reaching mmserver. A capability with that right would let it escape
+ * mmserver: never held here (shadow_init checks), left out if it ever were. */
 static void set_fault(void) {
     uint64_t s = slot(), ep = one_in(3) ? IPC_SLOT_NONE : slot();
-    ipc_err_t want = lookup(s, IPC_CAP_THREAD, 0);
+    ipc_err_t want = lookup(s, IPC_CAP_THREAD, IPC_RIGHT_THREAD_BIND);
     if (want == IPC_OK) {
         excluded++;
         return;
@@ -412,7 +436,8 @@ static bool meets(uint64_t va, uint64_t len, uint64_t lo, uint64_t hi) {
  * IPC buffer and image, stack and its guard, the model's ranges, the pattern pages and the
  * hole after them. */
 static bool vital(uint64_t va, uint64_t len) {
-    return meets(va, len, VITAL_LO, VITAL_HI) || meets(va, len, stack_lo, stack_hi) ||
+    return meets(va, len, VITAL_LO, VITAL_LO + MM_PAGE_SIZE) ||
+           meets(va, len, IMAGE_VA, VITAL_HI) || meets(va, len, stack_lo, stack_hi) ||
            meets(va, len, SLOT_VA, SLOT_VA + SLOTS * SLOT_SPAN) ||
            meets(va, len, SOURCE_VA, HOLE_VA + HOLE_LEN);
 }
@@ -420,6 +445,7 @@ static bool vital(uint64_t va, uint64_t len) {
 /* Where each label keeps the range it creates or changes in this program's space (va word,
  * length word); -1: the label changes no range of its own. */
 static const int8_t range_word[MM_LABEL_COUNT_][2] = {
+    [0] = {-1, -1},
     [MM_MAP] = {MM_A_MAP_VA, MM_A_MAP_LEN},
     [MM_UNMAP] = {MM_A_VA, MM_A_LEN},
     [MM_PROTECT] = {MM_A_VA, MM_A_LEN},
@@ -450,13 +476,49 @@ static void spare_self(uint64_t label, uint64_t w[MM_REQ_WORDS]) {
     }
 }
 
+/* Where each label keeps a permission word (-1: none). */
+static const int8_t perm_word[MM_LABEL_COUNT_] = {
+    [0] = -1,
+    [MM_MAP] = MM_A_MAP_PERM,
+    [MM_UNMAP] = -1,
+    [MM_PROTECT] = MM_A_PERM,
+    [MM_QUERY] = -1,
+    [MM_SHARE_ACCEPT] = MM_A_ACC_MAX,
+    [MM_SHARE] = MM_A_SHR_PERM,
+    [MM_DECOMMIT] = -1,
+    [MM_MAP_DEVICE] = MM_A_DEV_PERM,
+    [MM_STATS] = -1,
+};
+
+/* A range a request could well be carried out on: part of a range an earlier random request
+ * created, or pages of the play area. Tame accepts and shares meet at PEER_WINDOW: each
+ * instance accepts from a peer k at PEER_WINDOW(k) and shares into PEER_WINDOW(its own id). */
+static void tame_range(uint64_t *va, uint64_t *len) {
+    unsigned k = (unsigned)below(RECENT);
+    if (recent_pages[k] && one_in(2)) {
+        uint64_t first = below(recent_pages[k]);
+        *va = recent_va[k] + first * MM_PAGE_SIZE;
+        *len = (1 + below(recent_pages[k] - first)) * MM_PAGE_SIZE;
+        return;
+    }
+    *va = PLAY_VA + below(PLAY_LEN / MM_PAGE_SIZE) * MM_PAGE_SIZE;
+    *len = (1 + below(16)) * MM_PAGE_SIZE;
+}
+
 /* Random words for a request of label: addresses and lengths where it reads them. */
-static void request_words(uint64_t label, uint64_t w[MM_REQ_WORDS]) {
+static void request_words(uint64_t label, uint64_t w[MM_REQ_WORDS], bool tame) {
     for (unsigned i = 0; i < MM_REQ_WORDS; i++) {
         w[i] = one_in(3) ? word() : below(16);
     }
     if (label == MM_SHARE_ACCEPT) {
         w[MM_A_ACC_FROM] = one_in(2) ? below(MM_SHARE_IDS + 1) : word();
+    }
+    int perm = label < MM_LABEL_COUNT_ ? perm_word[label] : -1;
+    if (perm >= 0) {
+        w[perm] = one_in(4) && !tame ? word() : one_in(3) ? MM_PERM_R : RW;
+    }
+    if (label == MM_MAP) {
+        w[MM_A_MAP_FLAGS] = one_in(4) && !tame ? word() : below(MM_F_ALL + 1);
     }
     int va = label < MM_LABEL_COUNT_ ? range_word[label][0] : -1;
     if (va >= 0) {
@@ -470,6 +532,24 @@ static void request_words(uint64_t label, uint64_t w[MM_REQ_WORDS]) {
     } else if (label == MM_QUERY) {
         w[MM_A_VA] = address();
     }
+    if (tame && va >= 0) {
+        tame_range(&w[va], &w[range_word[label][1]]);
+    } else if (tame && label == MM_SHARE) {
+        tame_range(&w[MM_A_SHR_VA], &w[MM_A_SHR_LEN]);
+    }
+    if (tame && label == MM_MAP && one_in(4)) { /* 2 MiB leaves, for later requests to split */
+        w[MM_A_MAP_VA] = PLAY_VA + below(PLAY_LEN / MM_HUGE_SIZE - 2) * MM_HUGE_SIZE;
+        w[MM_A_MAP_LEN] = (1 + below(2)) * MM_HUGE_SIZE;
+        w[MM_A_MAP_FLAGS] = MM_F_HUGE | (one_in(4) ? MM_F_OVERWRITE : 0);
+    }
+    if (tame && npeers && label == MM_SHARE_ACCEPT) {
+        w[MM_A_ACC_FROM] = peer[below(npeers)];
+        w[MM_A_ACC_VA] = PEER_WINDOW(w[MM_A_ACC_FROM]) + below(PEER_PAGES / 2) * MM_PAGE_SIZE;
+        w[MM_A_ACC_LEN] = (1 + below(PEER_PAGES / 2)) * MM_PAGE_SIZE;
+    } else if (tame && npeers && label == MM_SHARE) {
+        w[MM_A_SHR_TO] = peer[below(npeers)];
+        w[MM_A_SHR_DST_VA] = PEER_WINDOW(self_id) + below(PEER_PAGES / 2) * MM_PAGE_SIZE;
+    }
 }
 
 /* Checks a reply of mmserver to a request with a valid label: a typed error, with every word
@@ -479,6 +559,14 @@ static void check_reply(uint64_t label, uint64_t err, const uint64_t w[MM_REPLY_
                 (unsigned long long)err);
     CHAOS_CHECK(!(label == MM_MAP_DEVICE && err == MM_OK), "a device mapping was granted");
     if (err == MM_OK) {
+        taken[label < MM_LABEL_COUNT_ ? label : 0]++;
+        huge_pages += label == MM_MAP ? w[MM_R_MAP_HUGE] : 0;
+        splits += label == MM_PROTECT ? w[MM_R_PROT_SPLITS] : 0;
+        if (label == MM_MAP || label == MM_SHARE_ACCEPT) {
+            recent_va[recent_next] = w[label == MM_MAP ? MM_R_MAP_VA : MM_R_ACC_VA];
+            recent_pages[recent_next] = w[label == MM_MAP ? MM_R_MAP_RESERVED : MM_R_ACC_PAGES];
+            recent_next = (recent_next + 1) % RECENT;
+        }
         return;
     }
     for (unsigned i = 1; i < MM_REPLY_WORDS; i++) {
@@ -488,14 +576,14 @@ static void check_reply(uint64_t label, uint64_t err, const uint64_t w[MM_REPLY_
     }
 }
 
-/* A request with a valid label (or, now and then, an unknown one) and random words, through
- * the client transport. */
+/* A request with a valid label (or, now and then, an unknown one) and random words (half the
+ * time tame ones: see tame_range), through the client transport. */
 static void request(void) {
     /* The client transport carries a 32-bit label (MM_CALL_LABEL; its high bits ask it to
      * pass a capability): labels the kernel reserves are tried by message() instead. */
     uint64_t label = one_in(8) ? MM_CALL_LABEL(word()) : 1 + below(MM_LABEL_COUNT_ - 1);
     uint64_t w[MM_REQ_WORDS];
-    request_words(label, w);
+    request_words(label, w, one_in(2));
     spare_self(label, w);
     uint64_t sent = label;
     uint64_t e = cc.conn.call(cc.conn.ctx, &label, w);
@@ -515,12 +603,9 @@ static void request(void) {
 
 /* ---- raw syscalls ----------------------------------------------------------------------- */
 
-/* What send or call through slot s with info must answer before anything is delivered
- * (kernel/ipc.c: the length, then the capability, then label and grant). */
+/* What send or call through slot s with info must answer once the words are taken
+ * (kernel/ipc.c: the capability, then label and grant). */
 static ipc_err_t send_rule(uint64_t s, uint64_t info) {
-    if (ipc_info_length(info) > IPC_MSG_MAX_WORDS) {
-        return IPC_ERR_INVALID_ARGUMENT;
-    }
     ipc_err_t e = lookup(s, IPC_CAP_ENDPOINT, IPC_RIGHT_SEND);
     if (e != IPC_OK) {
         return e;
@@ -532,13 +617,21 @@ static ipc_err_t send_rule(uint64_t s, uint64_t info) {
                                                                         : IPC_OK;
 }
 
-/* What the message syscall nr (16..20) must answer; *blocks when the kernel would accept it
- * on an endpoint nobody else holds (the caller would wait for ever). This program never
- * receives a call, so it never holds a reply right. */
-static ipc_err_t message_rule(uint64_t nr, uint64_t s, uint64_t info, bool *blocks) {
-    bool too_long = ipc_info_length(info) > IPC_MSG_MAX_WORDS;
+/* What the message syscall nr (16..20) must answer, with or without an IPC buffer; *blocks
+ * when the kernel would accept it on an endpoint nobody else holds (the caller would wait for
+ * ever). All but recv take the words first (kernel/ipc_sys.c, msg_in): too many, or more than
+ * the registers without a buffer, fail before anything else. This program never receives a
+ * call, so it never holds a reply right. */
+static ipc_err_t message_rule(uint64_t nr, uint64_t s, uint64_t info, bool buffered, bool *blocks) {
+    uint64_t len = ipc_info_length(info);
     ipc_err_t e;
     *blocks = false;
+    if (nr != IPC_SYS_RECV && len > IPC_MSG_MAX_WORDS) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    if (nr != IPC_SYS_RECV && len > IPC_MSG_REGS && !buffered) {
+        return IPC_ERR_BAD_ADDRESS;
+    }
     switch (nr) {
         case IPC_SYS_SEND:
         case IPC_SYS_CALL:
@@ -546,34 +639,33 @@ static ipc_err_t message_rule(uint64_t nr, uint64_t s, uint64_t info, bool *bloc
             *blocks = e == IPC_OK && caps[s].origin != FROM_SERVER;
             return e;
         case IPC_SYS_REPLY:
-            return too_long || (ipc_info_label(info) & IPC_LABEL_FAULT) ? IPC_ERR_INVALID_ARGUMENT
-                                                                        : IPC_ERR_NO_REPLY;
+            return ipc_info_label(info) & IPC_LABEL_FAULT ? IPC_ERR_INVALID_ARGUMENT
+                                                          : IPC_ERR_NO_REPLY;
         default: /* recv, reply_recv: only its own endpoints can receive, and nobody sends there */
-            e = too_long && nr == IPC_SYS_REPLY_RECV ? IPC_ERR_INVALID_ARGUMENT
-                                                     : lookup(s, IPC_CAP_ENDPOINT, IPC_RIGHT_RECV);
+            e = lookup(s, IPC_CAP_ENDPOINT, IPC_RIGHT_RECV);
             *blocks = e == IPC_OK;
             return e;
     }
 }
 
 /* A random message syscall on a random slot (mmserver's half the time): random label,
- * length (up to past the IPC buffer), capability bit and words; a request mmserver will
- * read is spared like any other (spare_self). */
+ * length (up to past the IPC buffer), capability bit and words, now and then with no IPC
+ * buffer set; a request mmserver will read is spared like any other (spare_self). */
 static void message(uint64_t nr) {
     ipc_buffer_t *buf = cc.ipc.buffer;
     uint64_t s = one_in(2) ? MM_SLOT_SERVER : slot();
     uint64_t label = one_in(4) ? word() & LABEL_MASK : below(MM_LABEL_COUNT_ + 1);
     uint64_t len = one_in(4) ? below(IPC_INFO_LENGTH_MASK + 1) : below(MM_REQ_WORDS + 1);
     uint64_t w[IPC_MSG_MAX_WORDS], req[MM_REQ_WORDS];
-    request_words(label, req);
+    request_words(label, req, one_in(2));
     for (unsigned i = 0; i < IPC_MSG_MAX_WORDS; i++) {
         w[i] = i < MM_REQ_WORDS && i < len ? req[i] : i < MM_REQ_WORDS ? 0 : word();
     }
     spare_self(label, w);
     uint64_t info = ipc_info(label, len);
     info |= one_in(8) ? ipc_info_cap(0, 0, below(IPC_INFO_SLOT_MASK + 1)) : 0;
-    bool blocks;
-    ipc_err_t want = message_rule(nr, s, info, &blocks);
+    bool blocks, buffered = !one_in(16);
+    ipc_err_t want = message_rule(nr, s, info, buffered, &blocks);
     if (blocks) {
         excluded++;
         return;
@@ -582,7 +674,18 @@ static void message(uint64_t nr) {
     for (unsigned i = IPC_MSG_REGS; i < IPC_MSG_MAX_WORDS; i++) {
         buf->words[i] = w[i];
     }
-    uint64_t e = sys_msg(nr, s, &m);
+    uint64_t e = buffered ? IPC_OK : sys(IPC_SYS_SET_IPC_BUFFER, 0, 0, 0, 0, 0, 0).err;
+    CHAOS_CHECK(e == IPC_OK, "set_ipc_buffer 0: %s", ipc_strerror(e));
+    if (!buffered) {
+        for (unsigned i = IPC_MSG_REGS; i < IPC_MSG_MAX_WORDS; i++) {
+            buf->words[i] = 0; /* a reply cut to the registers leaves these as they are */
+        }
+    }
+    e = sys_msg(nr, s, &m);
+    if (!buffered) {
+        uint64_t back = sys(IPC_SYS_SET_IPC_BUFFER, MM_IPC_BUFFER_VA, 0, 0, 0, 0, 0).err;
+        CHAOS_CHECK(back == IPC_OK, "set_ipc_buffer back: %s", ipc_strerror(back));
+    }
     CHAOS_CHECK(e == want, "message %llu slot %llx info %llx: %s, wanted %s",
                 (unsigned long long)nr, (unsigned long long)s, (unsigned long long)info,
                 ipc_strerror(e), ipc_strerror(want));
@@ -733,6 +836,17 @@ static uint64_t slot_va(unsigned i, unsigned p) {
     return SLOT_VA + i * SLOT_SPAN + p * MM_PAGE_SIZE;
 }
 
+/* Unmaps the ranges random requests created (whatever later requests left of them: any
+ * answer will do), so the quota they took comes back for the model. */
+static void free_recent(void) {
+    for (unsigned k = 0; k < RECENT; k++) {
+        if (recent_pages[k] && !vital(recent_va[k], recent_pages[k] * MM_PAGE_SIZE)) {
+            mm_unmap(&cc.conn, recent_va[k], recent_pages[k] * MM_PAGE_SIZE, NULL);
+        }
+        recent_pages[k] = 0;
+    }
+}
+
 /* Maps a free slot (1..SLOT_PAGES pages, eager or lazy, read-write or read-only); only the
  * quota or the pool may refuse it. */
 static void model_map(model_slot_t *m, unsigned i) {
@@ -743,13 +857,14 @@ static void model_map(model_slot_t *m, unsigned i) {
         mm_map(&cc.conn, slot_va(i, 0), pages * MM_PAGE_SIZE, perm, lazy ? MM_F_LAZY : 0, &r);
     if (e == MM_ERR_QUOTA || e == MM_ERR_NOMEM) {
         quota_refusals++;
+        free_recent();
         return;
     }
     CHAOS_CHECK(e == MM_OK && r.va == slot_va(i, 0) && r.reserved == pages &&
                     r.pages == (lazy ? 0 : pages) && r.perm == perm,
                 "map of slot %u: error %u", i, (unsigned)e);
     if (e == MM_OK) {
-        *m = (model_slot_t){true, lazy, pages, perm, {0}};
+        *m = (model_slot_t){true, pages, perm, {0}};
     }
 }
 
@@ -865,8 +980,8 @@ static bool is_peer(uint64_t id) {
 }
 
 /* Shares the pattern pages toward a client: itself (INVAL), nobody (NO_CLIENT), or a live
- * one, which takes exactly one share (one read-only page, into the window it accepted from
- * this program, once) and refuses every other. */
+ * one; the witness takes one share (one read-only page, into the window it accepted from this
+ * program, once) and checks what it got. */
 static void share(void) {
     uint64_t to = one_in(4) ? below(MM_SHARE_IDS + 1) : npeers ? peer[below(npeers)] : self_id;
     uint32_t perm = one_in(2) ? MM_PERM_R : one_in(2) ? RW : MM_PERM_R | MM_PERM_X;
@@ -880,16 +995,74 @@ static void share(void) {
     } else if (!is_peer(to)) {
         CHAOS_CHECK(e == MM_ERR_NO_CLIENT, "share to %llu: error %u", (unsigned long long)to,
                     (unsigned)e);
-    } else if (!the_one || shared_to[to]) {
-        CHAOS_CHECK(e != MM_OK && (!the_one || e == MM_ERR_EXISTS),
-                    "share to %llu at %llx perm %u pages %llu: error %u", (unsigned long long)to,
-                    (unsigned long long)dst, perm, (unsigned long long)pages, (unsigned)e);
     } else {
-        /* DENIED: the window is not accepted yet; EXISTS: a random request took the share */
-        CHAOS_CHECK(e == MM_OK || e == MM_ERR_DENIED || e == MM_ERR_EXISTS,
-                    "share to %llu: error %u", (unsigned long long)to, (unsigned)e);
-        shared_to[to] = e == MM_OK || e == MM_ERR_EXISTS;
+        /* A live client decides with its own windows (the witness checks its side; another
+         * mm_chaos accepts at random and may have ended), so any typed answer is possible. */
+        CHAOS_CHECK(e < MM_ERR_COUNT_, "share to %llu: error %u", (unsigned long long)to,
+                    (unsigned)e);
+        shared_to[to] |= the_one && e == MM_OK;
     }
+}
+
+/* The IPC buffer pulled away under the kernel: moves the IPC buffer to a model page, then
+ * unmaps, decommits or write-protects that page (or leaves it: the control), then asks
+ * mmserver a query, whose reply (5 words for the pattern page) needs the buffer. The kernel
+ * must deliver only the register words when the page is gone or read-only (ipc/ipc.h: the
+ * reply's length says so) and write nothing there; into a good page it writes word 4. */
+static void buffer_hazard(void) {
+    unsigned i = (unsigned)below(SLOTS), how = (unsigned)below(4);
+    model_slot_t *m = &model[i];
+    if (!m->mapped || m->perm != RW) {
+        return;
+    }
+    volatile uint64_t *page = (volatile uint64_t *)(uintptr_t)slot_va(i, 0);
+    const uint64_t marker = 0xb0ffe2b0ffe20000ull;
+    page[0] = m->word[0] = rng() | 1; /* present and writable now */
+    page[4] = page[5] = marker;
+    uint64_t e = sys(IPC_SYS_SET_IPC_BUFFER, slot_va(i, 0), 0, 0, 0, 0, 0).err;
+    CHAOS_CHECK(e == IPC_OK, "buffer at slot %u: %s", i, ipc_strerror(e));
+    hazards[how]++;
+    uint64_t len = m->pages * MM_PAGE_SIZE;
+    mm_err_t r = how == 0   ? mm_unmap(&cc.conn, slot_va(i, 0), len, NULL)
+                 : how == 1 ? mm_decommit(&cc.conn, slot_va(i, 0), len, NULL)
+                 : how == 2 ? mm_protect(&cc.conn, slot_va(i, 0), len, MM_PERM_R, NULL)
+                            : MM_OK;
+    CHAOS_CHECK(r == MM_OK, "pulling the buffer away (%u): error %u", how, (unsigned)r);
+    m->mapped = how != 0;
+    m->perm = how == 2 ? MM_PERM_R : m->perm;
+    for (unsigned p = 0; how == 1 && p < SLOT_PAGES; p++) {
+        m->word[p] = 0;
+    }
+    ipc_msg_t q = {0, ipc_info(MM_QUERY, 1), {SOURCE_VA, 0, 0, 0}};
+    e = sys_msg(IPC_SYS_CALL, MM_SLOT_SERVER, &q);
+    uint64_t want_len = how == 3 ? MM_R_Q_SHIFT + 1 : IPC_MSG_REGS;
+    CHAOS_CHECK(e == IPC_OK && ipc_info_label(q.info) == MM_OK && q.w[0] == SOURCE_VA &&
+                    ipc_info_length(q.info) == want_len,
+                "query with the buffer pulled away (%u): %s, label %llu length %llu", how,
+                ipc_strerror(e), (unsigned long long)ipc_info_label(q.info),
+                (unsigned long long)ipc_info_length(q.info));
+    if (how != 0) {
+        uint64_t w4 = how == 1 ? 0 : how == 2 ? marker : 12; /* 12: the query's leaf shift */
+        uint64_t w5 = how == 1 ? 0 : marker;
+        CHAOS_CHECK(page[4] == w4 && page[5] == w5, "buffer page (%u) words 4, 5: %llx %llx", how,
+                    (unsigned long long)page[4], (unsigned long long)page[5]);
+    }
+    e = sys(IPC_SYS_SET_IPC_BUFFER, MM_IPC_BUFFER_VA, 0, 0, 0, 0, 0).err;
+    CHAOS_CHECK(e == IPC_OK, "set_ipc_buffer back: %s", ipc_strerror(e));
+}
+
+/* Reads its pattern pages over and over without a syscall, for longer than a time slice,
+ * so the timer preempts it wherever it is (the witness runs meanwhile); the words must hold. */
+static void spin(void) {
+    const volatile uint64_t *src = (const volatile uint64_t *)(uintptr_t)SOURCE_VA;
+    uint64_t bad = 0;
+    for (uint64_t round = 0; round < SPIN_ROUNDS; round++) {
+        for (uint64_t i = 0; i < SOURCE_PAGES * WORDS; i++) {
+            bad += src[i] != CHAOS_SHARE_WORD(i % WORDS);
+        }
+    }
+    spins++;
+    CHAOS_CHECK(bad == 0, "spin: %llu pattern words changed", (unsigned long long)bad);
 }
 
 /* ---- set-up, end, report ---------------------------------------------------------------- */
@@ -950,12 +1123,12 @@ static void final_checks(void) {
 /* Prints the seed, the counts (syscalls by number, requests by label) and the verdict. */
 static void report(void) {
     uint64_t raw = 0;
-    unsigned taken = 0;
+    unsigned shares = 0;
     for (unsigned i = 0; i <= NR_BUCKETS; i++) {
         raw += by_nr[i];
     }
     for (unsigned i = 0; i < MM_SHARE_IDS; i++) {
-        taken += shared_to[i];
+        shares += shared_to[i];
     }
     uint64_t mm = chaos_conn_total(&cc);
     ipc_printf(
@@ -964,7 +1137,7 @@ static void report(void) {
         (unsigned long long)MM_CHAOS_SEED, (unsigned long long)step, (unsigned long long)(raw + mm),
         (unsigned long long)raw, (unsigned long long)mm, (unsigned long long)excluded,
         (unsigned long long)redirected, (unsigned long long)touches,
-        (unsigned long long)quota_refusals, self_id, npeers, taken);
+        (unsigned long long)quota_refusals, self_id, npeers, shares);
     ipc_printf("[chaos] by number:");
     for (unsigned i = 0; i < NR_BUCKETS; i++) {
         if (by_nr[i]) {
@@ -973,6 +1146,17 @@ static void report(void) {
     }
     ipc_printf(" other=%llu\n", (unsigned long long)by_nr[NR_BUCKETS]);
     chaos_conn_print(&cc, "[chaos] memory requests:");
+    ipc_printf("[chaos] IPC buffer pulled away: unmapped %llu, decommitted %llu, read-only %llu, "
+               "kept %llu; spins %llu\n",
+               (unsigned long long)hazards[0], (unsigned long long)hazards[1],
+               (unsigned long long)hazards[2], (unsigned long long)hazards[3],
+               (unsigned long long)spins);
+    ipc_printf("[chaos] random requests mmserver carried out:");
+    for (unsigned i = 1; i < MM_LABEL_COUNT_; i++) {
+        ipc_printf(" %u=%llu", i, (unsigned long long)taken[i]);
+    }
+    ipc_printf("; pages in huge leaves %llu, huge leaves split by protect %llu\n",
+               (unsigned long long)huge_pages, (unsigned long long)splits);
     ipc_printf("test mm_chaos_checks: %s (%llu failed checks)\n", failures ? "FAILED" : "OK",
                (unsigned long long)failures);
 }
@@ -994,21 +1178,25 @@ static void chaos_step(void) {
         model_step();
     } else if (r < 95) {
         touch();
-    } else if (r < 98) {
+    } else if (r < 97) {
         share();
+    } else if (r < 99) {
+        one_in(4) ? spin() : buffer_hazard();
     } else {
         yield();
     }
 }
 
-/* Sets up, runs the steps (yielding every few, so the witness runs between), checks, reports;
- * then exits, or with an odd seed ends by a declared wild write. */
+/* Sets up, draws its stream (the seed, with its client id in the top byte, so each instance of
+ * the program in the image has its own), runs the steps (yielding every few, so the witness runs
+ * between), checks, reports; then exits, or with an odd seed ends by a declared wild write. */
 int main(void) {
     chaos_conn_init(&cc);
     if (!set_up()) {
         ipc_printf("test mm_chaos_set_up: FAILED\n");
         return 1;
     }
+    rng_state = MM_CHAOS_SEED ^ (uint64_t)self_id << 56;
     for (step = 0; step < MM_CHAOS_STEPS && failures < MAX_FAILURES; step++) {
         chaos_step();
         if (step % 8 == 7) {

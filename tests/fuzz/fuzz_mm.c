@@ -1,0 +1,749 @@
+/*
+ * libFuzzer harness: mmserver's request handling (mm_handle, mm_fault, client creation and
+ * teardown of mmserver/src) over four clients, with the fake kernel and the checks of
+ * tests/mmserver/mmt_env.c (at most one flush per request and none on failure, nothing left
+ * pending, zeroed error words, the invariant sweep after every request, a snapshot that a
+ * failed request must leave unchanged) and an ownership model of its own.
+ *
+ * The input is a sequence of operations: requests of every label (and unknown ones) with
+ * words drawn from the input, mostly plausible (page-aligned addresses in or near the
+ * client's regions, small lengths, valid permissions and flags) and sometimes garbage;
+ * accept-then-share between two clients; touches (faults) of a client's pages; faults at
+ * any address; a pool allocation armed to fail in the next operation; a client destroyed
+ * and created again.
+ *
+ * The ownership model, kept by the harness: each client's page tables are walked from the
+ * root through the RAM window, every entry decoded by the format (not by libpt's walker).
+ * After every operation:
+ *   - no leaf is both writable and executable, every leaf is a user leaf inside one of its
+ *     client's regions with that region's permissions, a device leaf maps its region's
+ *     physical range outside the pool (privileged clients only);
+ *   - a page-table frame is a table of one client and no one's data;
+ *   - a pool frame reached as data is in use (never free, pending or metadata); one that
+ *     was free before the operation reaches only the client that acted, reads as zeroes
+ *     (the harness then writes into it, as a program would, so reuse without zeroing shows),
+ *     and becomes that client's own; any other frame a client reaches must have come to it
+ *     by a share from a client that could reach it, with at most the permissions that share
+ *     gave (and never more than the giver had);
+ *   - a fault is answered as the regions say (range, unmapped, access, device), a resumed
+ *     fault leaves the page mapped, a kill tears the client down;
+ *   - a client that goes away (destroy or kill) gives back every frame it alone held, and
+ *     keeps no rights: the next client with its id starts with nothing.
+ */
+#include "fz.h"
+
+#include "mmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CLIENTS 4u            /* client ids 0 .. 3; 0 is privileged (device maps) */
+#define FRAMES  1024u         /* pool frames: 4 MiB, room for one 2 MiB-aligned run */
+#define MAX_OPS 32u           /* operations per input at most */
+#define WIN     0x10000000ull /* where plausible ranges fall ... */
+#define WIN_PG  2048u         /* ... the first 8 MiB of it */
+#define SHR_WIN 0x40000000ull /* where share windows are accepted */
+#define ALL     MM_PERM_ALL
+#define NO_KILL 0xffu
+
+/* Where a leaf page comes from, as the walk saw it. */
+typedef struct page {
+    uint64_t va;
+    pt_paddr_t pa;
+    uint8_t perm; /* MM_PERM_* of the leaf */
+} page_t;
+
+/* A window client t accepted from client s (both in their incarnation then). */
+typedef struct window {
+    uint32_t t, s, tgen, sgen;
+    uint64_t base, len, max;
+} window_t;
+
+#define MAX_WINDOWS 64u
+
+/* The model and the state of one input. */
+typedef struct fuzz {
+    mmt_env_t env, *e;
+    fz_in_t in;
+    uint8_t allowed[FRAMES][CLIENTS]; /* MM_PERM_* each client may hold on each frame */
+    uint8_t reach[FRAMES];            /* clients (bits) reaching each frame as data, last walk */
+    uint8_t reach_perm[FRAMES][CLIENTS];
+    uint32_t prev_ref[FRAMES];    /* pool refs after the last operation */
+    uint8_t table_of[FRAMES];     /* 1 + client holding the frame as a table, this walk */
+    uint64_t digest;              /* of every table entry of every client, this walk */
+    uint32_t gen[CLIENTS];        /* incarnation of each client id (one more at every end) */
+    window_t window[MAX_WINDOWS]; /* every accept that succeeded */
+    unsigned windows;
+} fuzz_t;
+
+/* What the whole run did, printed at exit (are all kinds of operations reached?). */
+static struct { uint64_t inputs, ops, requests, ok, faults, kills, shares, recreated; } total;
+
+/* What a failed request or a RETRY fault must leave exactly as it was: every table entry
+ * (as a digest of the walk), every client's account and regions, the pool. */
+typedef struct snap {
+    uint64_t digest;
+    mm_client_t client[CLIENTS];
+    uint64_t free, reserved, pending;
+    uint32_t ref[FRAMES];
+} snap_t;
+
+static fuzz_t fz;
+
+/* ---- the independent walk ---------------------------------------------------------------- */
+
+/* MM_PERM_* of pt permissions. */
+static uint8_t mm_perm_of(uint8_t pt) {
+    return (uint8_t)((pt & PT_R ? MM_PERM_R : 0) | (pt & PT_W ? MM_PERM_W : 0) |
+                     (pt & PT_X ? MM_PERM_X : 0));
+}
+
+/* Index of pool frame pa (=> in the pool window). */
+static uint64_t frame_of(pt_paddr_t pa) {
+    return (pa - MMT_POOL_PA) / PG;
+}
+
+/* The region of client c holding va, or NULL (its own search, not mm_region_at). */
+static const mm_region_t *region_of(const mm_client_t *c, uint64_t va) {
+    for (uint32_t i = 0; i < c->nregions; i++) {
+        if (va - c->region[i].base < c->region[i].len) {
+            return &c->region[i];
+        }
+    }
+    return NULL;
+}
+
+/* Checks one leaf of client id at va (size 1 << shift) and records the pool frames it
+ * reaches. */
+static void visit_leaf(uint32_t id, uint64_t va, unsigned shift, pt_paddr_t pa, pt_attr_t a) {
+    const mm_client_t *c = &fz.e->srv->client[id];
+    const mm_pool_t *pool = &fz.e->srv->pool;
+    uint8_t perm = mm_perm_of(a.perm);
+    FZ_CHECK(!((a.perm & PT_W) && (a.perm & PT_X)), "client %u: W+X leaf at %#llx", id,
+             (unsigned long long)va);
+    FZ_CHECK(a.perm & PT_U, "client %u: leaf at %#llx not user", id, (unsigned long long)va);
+    for (uint64_t off = 0; off < (1ull << shift); off += PG) {
+        const mm_region_t *r = region_of(c, va + off);
+        FZ_CHECK(r != NULL, "client %u: leaf page %#llx outside every region", id,
+                 (unsigned long long)(va + off));
+        FZ_CHECK(r->perm == perm, "client %u: leaf %#llx perm %#x, region %#x", id,
+                 (unsigned long long)(va + off), perm, r->perm);
+        if (r->kind == MM_KIND_DEVICE) {
+            FZ_CHECK(c->privileged && pa + off == r->pa + (va + off - r->base) &&
+                         pa + off - pool->pa >= pool->frames * PG,
+                     "client %u: device leaf %#llx -> %#llx", id, (unsigned long long)(va + off),
+                     (unsigned long long)(pa + off));
+            continue;
+        }
+        FZ_CHECK(mm_pool_has(pool, pa + off),
+                 "client %u: data leaf %#llx -> %#llx not a pool frame", id,
+                 (unsigned long long)(va + off), (unsigned long long)(pa + off));
+        uint64_t f = frame_of(pa + off);
+        uint32_t ref = pool->frame[f].ref;
+        FZ_CHECK(ref != 0 && ref != MM_FRAME_PENDING && ref != MM_FRAME_META,
+                 "client %u: %#llx reaches frame %llu whose pool state is %#x", id,
+                 (unsigned long long)(va + off), (unsigned long long)f, ref);
+        fz.reach[f] |= (uint8_t)(1u << id);
+        fz.reach_perm[f][id] |= perm;
+    }
+}
+
+/* Walks the table at pa (entries at level, covering from base) of client id. */
+static void walk_table(uint32_t id, pt_paddr_t pa, int level, uint64_t base) {
+    const pt_format_t *fmt = fz.e->fmt;
+    FZ_CHECK(mm_pool_has(&fz.e->srv->pool, pa), "client %u: table %#llx outside the pool", id,
+             (unsigned long long)pa);
+    uint64_t t = frame_of(pa);
+    FZ_CHECK(fz.table_of[t] == 0, "table frame %llu used twice (clients %u and %u)",
+             (unsigned long long)t, fz.table_of[t] - 1u, id);
+    fz.table_of[t] = (uint8_t)(id + 1);
+    const uint64_t *e = (const uint64_t *)mmt_bytes(fz.e, pa);
+    unsigned shift = 12u + 9u * (unsigned)level;
+    for (unsigned i = 0; i < PT_ENTRIES; i++) {
+        uint64_t va = base + ((uint64_t)i << shift);
+        fz.digest = (fz.digest ^ e[i] ^ (pa + i) * 0x9e3779b97f4a7c15ull) * 0x100000001b3ull;
+        if (e[i] == 0 || va >= fz.e->srv->user_top) {
+            continue;
+        }
+        pt_paddr_t next = 0;
+        pt_attr_t a = {0, 0};
+        pt_kind_t k = fmt->decode(e[i], (unsigned)level, fz.e->srv->cfg.space_flags, &next, &a);
+        if (k == PT_KIND_TABLE && level > 0) {
+            walk_table(id, next, level - 1, va);
+        } else {
+            FZ_CHECK(k == PT_KIND_LEAF, "client %u: entry %#llx at level %d decodes as %d", id,
+                     (unsigned long long)e[i], level, (int)k);
+            visit_leaf(id, va, shift, next, a);
+        }
+    }
+}
+
+/* The leaf of client id at va, by its own walk: false for a hole. */
+static bool leaf_at(uint32_t id, uint64_t va, pt_paddr_t *pa, uint8_t *perm) {
+    const mm_client_t *c = &fz.e->srv->client[id];
+    pt_paddr_t table = c->space.root;
+    for (int level = fz.e->fmt->levels - 1; level >= 0; level--) {
+        uint64_t raw = ((const uint64_t *)mmt_bytes(fz.e, table))[(va >> (12 + 9 * level)) & 511];
+        pt_attr_t a = {0, 0};
+        pt_paddr_t next = 0;
+        if (raw == 0) {
+            return false;
+        }
+        if (fz.e->fmt->decode(raw, (unsigned)level, c->space.flags, &next, &a) == PT_KIND_LEAF) {
+            *pa = next + (va & ((1ull << (12 + 9 * level)) - 1));
+            *perm = mm_perm_of(a.perm);
+            return true;
+        }
+        table = next;
+    }
+    return false;
+}
+
+/* ---- the ownership model ------------------------------------------------------------------- */
+
+/* True if the 4 KiB frame f reads as zeroes. */
+static bool zeroed(uint64_t f) {
+    static const uint8_t zero[PG];
+    return memcmp(mmt_bytes(fz.e, MMT_POOL_PA + f * PG), zero, PG) == 0;
+}
+
+/* Walks every client and checks every frame against the model; actor is the client whose
+ * operation just ran (it alone may have received fresh frames). */
+static void check_model(uint32_t actor) {
+    const mm_pool_t *pool = &fz.e->srv->pool;
+    memset(fz.reach, 0, sizeof(fz.reach));
+    memset(fz.reach_perm, 0, sizeof(fz.reach_perm));
+    memset(fz.table_of, 0, sizeof(fz.table_of));
+    fz.digest = 0xcbf29ce484222325ull;
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        const mm_client_t *c = &fz.e->srv->client[id];
+        fz.digest = (fz.digest ^ c->active ^ (uint64_t)id << 8) * 0x100000001b3ull;
+        if (c->active) {
+            walk_table(id, c->space.root, fz.e->fmt->levels - 1, 0);
+        }
+    }
+    for (uint64_t f = pool->meta; f < FRAMES; f++) {
+        uint8_t m = fz.reach[f];
+        FZ_CHECK(!(m && fz.table_of[f]), "frame %llu is a table of client %u and data of %#x",
+                 (unsigned long long)f, fz.table_of[f] - 1u, m);
+        for (uint32_t id = 0; id < CLIENTS; id++) {
+            if (!(m & (1u << id))) {
+                continue;
+            }
+            if (fz.allowed[f][id] == 0) {
+                FZ_CHECK(fz.prev_ref[f] == 0,
+                         "client %u reaches frame %llu (clients %#x), used before, without a share",
+                         id, (unsigned long long)f, m);
+                FZ_CHECK(id == actor && m == (1u << id),
+                         "fresh frame %llu reached by clients %#x after client %u's operation",
+                         (unsigned long long)f, m, actor);
+                FZ_CHECK(zeroed(f), "fresh frame %llu handed out unzeroed", (unsigned long long)f);
+                memset(mmt_bytes(fz.e, MMT_POOL_PA + f * PG), 0x5a, 8); /* the program writes */
+                fz.allowed[f][id] = ALL;
+            }
+            FZ_CHECK(!(fz.reach_perm[f][id] & ~fz.allowed[f][id]),
+                     "client %u holds frame %llu with perm %#x; it was given %#x", id,
+                     (unsigned long long)f, fz.reach_perm[f][id], fz.allowed[f][id]);
+        }
+        uint32_t ref = pool->frame[f].ref;
+        if (ref == 0) {
+            memset(fz.allowed[f], 0, sizeof(fz.allowed[f]));
+        }
+        fz.prev_ref[f] = ref;
+    }
+}
+
+/* Client id went away: the frames it alone reached are free again, and it keeps no right. */
+static void check_gone(uint32_t id, const uint8_t *before) {
+    const mm_pool_t *pool = &fz.e->srv->pool;
+    FZ_CHECK(!fz.e->srv->client[id].active && fz.e->k.root[id] == 0);
+    for (uint64_t f = pool->meta; f < FRAMES; f++) {
+        FZ_CHECK(before[f] != (1u << id) || pool->frame[f].ref == 0,
+                 "frame %llu that only client %u held is not free after it went away (ref %u)",
+                 (unsigned long long)f, id, pool->frame[f].ref);
+        fz.allowed[f][id] = 0;
+    }
+    fz.gen[id]++;
+}
+
+/* ---- drawing words from the input ------------------------------------------------------------ */
+
+/* An address: mostly in or next to one of client c's regions or in the window, sometimes a
+ * boundary of the user range, unaligned, or anything. */
+static uint64_t pick_va(uint32_t c) {
+    const mm_client_t *cl = &fz.e->srv->client[c % CLIENTS];
+    uint8_t sel = fz_u8(&fz.in) % 16;
+    uint64_t top = fz.e->srv->user_top;
+    const uint64_t special[] = {0,   MM_USER_BASE - PG, MM_USER_BASE, top - PG,
+                                top, 1ull << 47,        ~0xfffull,    top - 2 * MIB};
+    if (sel < 6 && cl->nregions) {
+        const mm_region_t *r = &cl->region[fz_u8(&fz.in) % cl->nregions];
+        return r->base + fz_below(&fz.in, r->len / PG + 2) * PG - (sel == 5 ? PG : 0);
+    }
+    if (sel < 10) {
+        return WIN + fz_below(&fz.in, WIN_PG) * PG;
+    }
+    if (sel < 12) {
+        return WIN + fz_below(&fz.in, 4) * 2 * MIB;
+    }
+    switch (sel) {
+        case 12:
+            return SHR_WIN + fz_below(&fz.in, 64) * PG;
+        case 13:
+            return special[fz_u8(&fz.in) % 8];
+        case 14:
+            return WIN + fz_u16(&fz.in);
+        default:
+            return fz_u64(&fz.in);
+    }
+}
+
+/* A length: mostly a few pages, the rest of the region at va, 2 or 4 MiB; sometimes 0,
+ * unaligned, or anything. */
+static uint64_t pick_len(uint32_t c, uint64_t va) {
+    uint8_t sel = fz_u8(&fz.in) % 12;
+    const mm_region_t *r = region_of(&fz.e->srv->client[c % CLIENTS], va);
+    if (sel < 6) {
+        return (1 + fz_u8(&fz.in) % 16) * PG;
+    }
+    switch (sel) {
+        case 6:
+            return r ? r->base + r->len - va : PG;
+        case 7:
+            return (1 + fz_u8(&fz.in) % 2) * 2 * MIB;
+        case 8:
+            return (1 + fz_below(&fz.in, 1024)) * PG;
+        case 9:
+            return 0;
+        case 10:
+            return fz_u16(&fz.in);
+        default:
+            return fz_u64(&fz.in);
+    }
+}
+
+/* Permissions: mostly valid ones, sometimes W+X, none, or unknown bits. */
+static uint64_t pick_perm(void) {
+    static const uint64_t perms[] = {MM_PERM_R,
+                                     MM_PERM_R | MM_PERM_W,
+                                     MM_PERM_R | MM_PERM_X,
+                                     MM_PERM_R,
+                                     MM_PERM_R | MM_PERM_W,
+                                     MM_PERM_X,
+                                     MM_PERM_W,
+                                     0,
+                                     ALL,
+                                     8 | MM_PERM_R};
+    uint8_t sel = fz_u8(&fz.in);
+    return sel < 250 ? perms[sel % 10] : fz_u64(&fz.in);
+}
+
+/* MM_MAP flags: the combinations, legal or not, and unknown bits. */
+static uint64_t pick_flags(void) {
+    static const uint64_t flags[] = {0,
+                                     MM_F_LAZY,
+                                     MM_F_OVERWRITE,
+                                     MM_F_HUGE,
+                                     MM_F_ANYWHERE,
+                                     MM_F_LAZY | MM_F_OVERWRITE,
+                                     MM_F_HUGE | MM_F_OVERWRITE,
+                                     MM_F_ANYWHERE | MM_F_HUGE,
+                                     MM_F_ANYWHERE | MM_F_LAZY,
+                                     MM_F_ANYWHERE | MM_F_OVERWRITE,
+                                     MM_F_LAZY | MM_F_HUGE,
+                                     0x10};
+    uint8_t sel = fz_u8(&fz.in);
+    return sel < 250 ? flags[sel % 12] : fz_u64(&fz.in);
+}
+
+/* A client id as a request word: mostly another client, sometimes one that does not exist. */
+static uint64_t pick_peer(uint32_t c) {
+    uint8_t sel = fz_u8(&fz.in);
+    if (sel < 224) {
+        return (c + 1 + sel % (CLIENTS - 1)) % CLIENTS;
+    }
+    const uint64_t odd[] = {c, CLIENTS, MM_MAX_CLIENTS, 1ull << 32, ~0ull};
+    return odd[sel % 5];
+}
+
+/* ---- operations -------------------------------------------------------------------------------
+ */
+
+/* The state now, the tables as of the last walk (check_model after every operation). */
+static void snap_take(snap_t *s) {
+    const mm_pool_t *p = &fz.e->srv->pool;
+    s->digest = fz.digest;
+    memcpy(s->client, fz.e->srv->client, sizeof(s->client));
+    s->free = p->free;
+    s->reserved = p->reserved;
+    s->pending = p->pending;
+    for (uint64_t f = 0; f < FRAMES; f++) {
+        s->ref[f] = p->frame[f].ref;
+    }
+}
+
+/* Checks that nothing changed since s (walking the tables again). */
+static void snap_expect(const snap_t *s, const char *what) {
+    const mm_pool_t *p = &fz.e->srv->pool;
+    check_model(CLIENTS); /* nobody may have received a fresh frame */
+    FZ_CHECK(fz.digest == s->digest, "%s changed a page table", what);
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        const mm_client_t *a = &fz.e->srv->client[id], *b = &s->client[id];
+        FZ_CHECK(a->active == b->active && a->data == b->data && a->tables == b->tables &&
+                     a->tables_max == b->tables_max && a->unbacked == b->unbacked &&
+                     a->quota == b->quota && a->nregions == b->nregions &&
+                     !memcmp(a->region, b->region, a->nregions * sizeof(mm_region_t)),
+                 "%s changed client %u's account or regions", what, id);
+    }
+    FZ_CHECK(p->free == s->free && p->reserved == s->reserved && p->pending == s->pending,
+             "%s changed the pool: free %llu (was %llu), reserved %llu (was %llu)", what,
+             (unsigned long long)p->free, (unsigned long long)s->free,
+             (unsigned long long)p->reserved, (unsigned long long)s->reserved);
+    for (uint64_t f = 0; f < FRAMES; f++) {
+        FZ_CHECK(p->frame[f].ref == s->ref[f], "%s changed frame %llu's users (%u, was %u)", what,
+                 (unsigned long long)f, p->frame[f].ref, s->ref[f]);
+    }
+}
+
+/* Sends one request from client c (any id) and checks it: mmt_req's own checks, an
+ * unchanged snapshot after a failure, the model after every request. Returns the error. */
+static mm_err_t request(uint32_t c, uint64_t label, const uint64_t *w) {
+    static snap_t before;
+    snap_take(&before);
+    mm_err_t err = mmt_req(fz.e, c, label, w[0], w[1], w[2], w[3], w[4], w[5]);
+    total.requests++;
+    fz.e->srv->pool.fail_at = 0;
+    if (fz_trace()) {
+        const uint64_t *r = fz.e->reply;
+        fprintf(stderr,
+                "req c%u L%llu %#llx %#llx %#llx %#llx %#llx %#llx -> %s: %#llx %#llx %#llx "
+                "%#llx %#llx %#llx\n",
+                c, (unsigned long long)label, (unsigned long long)w[0], (unsigned long long)w[1],
+                (unsigned long long)w[2], (unsigned long long)w[3], (unsigned long long)w[4],
+                (unsigned long long)w[5], mm_strerror(err), (unsigned long long)r[0],
+                (unsigned long long)r[1], (unsigned long long)r[2], (unsigned long long)r[3],
+                (unsigned long long)r[4], (unsigned long long)r[5]);
+    }
+    if (err != MM_OK) {
+        snap_expect(&before, "a failed request");
+        return err;
+    }
+    total.ok++;
+    if (label == MM_SHARE_ACCEPT && fz.windows < MAX_WINDOWS) {
+        uint32_t s = (uint32_t)w[MM_A_ACC_FROM];
+        fz.window[fz.windows++] = (window_t){
+            c, s, fz.gen[c], fz.gen[s], w[MM_A_ACC_VA], w[MM_A_ACC_LEN], w[MM_A_ACC_MAX]};
+    }
+    return err;
+}
+
+/* A successful MM_SHARE from s: the receiver may now hold each shared frame with the
+ * share's permissions, no more than the sender could. */
+static void grant_share(uint32_t s, const uint64_t *w) {
+    uint32_t t = (uint32_t)w[MM_A_SHR_TO];
+    uint64_t dst = w[MM_A_SHR_DST_VA], len = w[MM_A_SHR_LEN];
+    bool accepted = fz.windows == MAX_WINDOWS; /* the list is full: cannot tell */
+    for (unsigned i = 0; i < fz.windows && !accepted; i++) {
+        const window_t *x = &fz.window[i];
+        accepted = x->t == t && x->s == s && x->tgen == fz.gen[t] && x->sgen == fz.gen[s] &&
+                   dst >= x->base && dst - x->base + len <= x->len && !(w[MM_A_SHR_PERM] & ~x->max);
+    }
+    FZ_CHECK(accepted,
+             "client %u shared [%#llx, +%#llx) into client %u at %#llx with perm %#llx: "
+             "no window of this client accepted it",
+             s, (unsigned long long)w[MM_A_SHR_VA], (unsigned long long)len, t,
+             (unsigned long long)dst, (unsigned long long)w[MM_A_SHR_PERM]);
+    total.shares++;
+    for (uint64_t off = 0; off < w[MM_A_SHR_LEN]; off += PG) {
+        pt_paddr_t pa;
+        uint8_t perm;
+        FZ_CHECK(leaf_at(s, w[MM_A_SHR_VA] + off, &pa, &perm), "shared page without a frame");
+        uint64_t f = frame_of(pa);
+        fz.allowed[f][t] |= (uint8_t)(w[MM_A_SHR_PERM] & fz.allowed[f][s]);
+    }
+}
+
+/* The kill reason mm_fault must give for client c at addr with access (NO_KILL: serve). */
+static unsigned expected_fault(uint32_t c, uint64_t addr, uint32_t access) {
+    const mm_client_t *cl = &fz.e->srv->client[c];
+    if (addr < MM_USER_BASE || addr >= fz.e->srv->user_top) {
+        return MM_KILL_RANGE;
+    }
+    const mm_region_t *r = region_of(cl, addr);
+    if (!r) {
+        return MM_KILL_UNMAPPED;
+    }
+    uint32_t need =
+        (access & IPC_ACCESS_WRITE ? MM_PERM_W : 0) | (access & IPC_ACCESS_EXEC ? MM_PERM_X : 0);
+    need |= (access & IPC_ACCESS_READ) || need == 0 ? MM_PERM_R : 0;
+    return (need & ~(uint32_t)r->perm) || r->kind == MM_KIND_DEVICE ? MM_KILL_ACCESS : NO_KILL;
+}
+
+/* A fault of client c at addr with access, checked against the regions. */
+static void fault(uint32_t c, uint64_t addr, uint32_t access) {
+    if (c >= CLIENTS || !fz.e->srv->client[c].active) {
+        return;
+    }
+    uint8_t before[FRAMES];
+    memcpy(before, fz.reach, sizeof(before));
+    unsigned want = expected_fault(c, addr, access);
+    uint64_t kills = fz.e->k.kills;
+    static snap_t snap;
+    snap_take(&snap);
+    mm_kill_reason_t why = MM_KILL_NONE;
+    mm_fault_answer_t a = mm_fault(fz.e->srv, c, addr, access, &why);
+    bool armed = fz.e->srv->pool.fail_at != 0;
+    fz.e->srv->pool.fail_at = 0;
+    total.faults++;
+    if (fz_trace()) {
+        fprintf(stderr, "fault c%u %#llx access %#x -> %d (reason %d)\n", c,
+                (unsigned long long)addr, access, (int)a, (int)why);
+    }
+    FZ_CHECK(fz.e->srv->pool.pending == 0, "a fault left frames pending");
+    if (want == NO_KILL) {
+        FZ_CHECK(a == MM_FAULT_RESUME || (a == MM_FAULT_RETRY && armed),
+                 "client %u: fault at %#llx access %#x answered %d (reason %d), should be served",
+                 c, (unsigned long long)addr, access, (int)a, (int)why);
+        pt_paddr_t pa;
+        uint8_t perm;
+        if (a == MM_FAULT_RETRY) {
+            snap_expect(&snap, "a fault answered RETRY");
+        } else {
+            FZ_CHECK(leaf_at(c, addr & ~(PG - 1), &pa, &perm), "resumed fault left no page");
+        }
+    } else {
+        FZ_CHECK(a == MM_FAULT_KILL && why == want && fz.e->k.kills == kills + 1 &&
+                     fz.e->k.last_kill == why,
+                 "client %u: fault at %#llx access %#x answered %d reason %d, want kill %u", c,
+                 (unsigned long long)addr, access, (int)a, (int)why, want);
+        total.kills++;
+    }
+    mmt_check(fz.e);
+    check_model(c);
+    if (a == MM_FAULT_KILL) {
+        check_gone(c, before);
+    }
+}
+
+/* Client c accepts a window from another and that one shares part of a region into it. */
+static void accept_and_share(uint32_t t) {
+    uint32_t s = (uint32_t)pick_peer(t) % CLIENTS;
+    const mm_client_t *src = &fz.e->srv->client[s];
+    if (!src->active || !src->nregions || t == s) {
+        return;
+    }
+    mm_region_t r = src->region[fz_u8(&fz.in) % src->nregions];
+    uint64_t first = fz_below(&fz.in, r.len / PG), n = 1 + fz_below(&fz.in, 16);
+    n = n < r.len / PG - first ? n : r.len / PG - first;
+    uint64_t dst = SHR_WIN + fz_below(&fz.in, 32) * 16 * PG;
+    uint8_t how = fz_u8(&fz.in);
+    /* Mostly a share that can work: a max without W+X, a perm inside it and inside what the
+     * sender has, its pages touched first; else the input's own words. */
+    uint64_t max = how & 1 ? pick_perm() : r.perm & MM_PERM_X ? MM_PERM_R | MM_PERM_X : ALL & ~4u;
+    uint64_t perm = how & 2 ? pick_perm() : (r.perm & max) & (how & 4 ? ALL : MM_PERM_R);
+    uint64_t acc[MM_REQ_WORDS] = {s, dst, (n + fz_below(&fz.in, 4)) * PG, max, 0, 0};
+    request(t, MM_SHARE_ACCEPT, acc);
+    check_model(t);
+    for (uint64_t i = 0; i < n && !(how & 8) && (r.perm & MM_PERM_R); i++) {
+        fault(s, r.base + (first + i) * PG, IPC_ACCESS_READ);
+    }
+    uint64_t shr[MM_REQ_WORDS] = {r.base + first * PG, n * PG, t, dst, perm, 0};
+    if (request(s, MM_SHARE, shr) == MM_OK) {
+        grant_share(s, shr);
+    }
+    check_model(s);
+}
+
+/* Client c touches up to four pages: mostly of one of its regions with an access the
+ * region allows (a program using its memory), else anywhere with any access. */
+static void touch(uint32_t c) {
+    const mm_client_t *cl = &fz.e->srv->client[c];
+    uint8_t how = fz_u8(&fz.in);
+    uint64_t va = pick_va(c);
+    uint32_t access = 1u << (fz_u8(&fz.in) % 3);
+    if (how < 224 && cl->nregions) {
+        const mm_region_t *r = &cl->region[how % cl->nregions];
+        va = r->base + fz_below(&fz.in, r->len / PG) * PG;
+        access = r->perm & MM_PERM_W ? IPC_ACCESS_WRITE : IPC_ACCESS_READ;
+    }
+    for (unsigned n = 1 + fz_u8(&fz.in) % 4; n > 0; n--, va += PG) {
+        fault(c, va, access);
+    }
+}
+
+/* One request with words drawn for its label (or an unknown label). */
+static void random_request(uint32_t c, uint8_t kind) {
+    uint64_t w[MM_REQ_WORDS] = {0};
+    uint64_t label = kind;
+    w[0] = pick_va(c);
+    switch (kind) {
+        case MM_MAP:
+            w[1] = pick_len(c, w[0]);
+            w[2] = pick_perm();
+            w[3] = pick_flags();
+            break;
+        case MM_UNMAP:
+        case MM_DECOMMIT:
+            w[1] = pick_len(c, w[0]);
+            break;
+        case MM_PROTECT:
+            w[1] = pick_len(c, w[0]);
+            w[2] = pick_perm();
+            break;
+        case MM_QUERY:
+        case MM_STATS:
+            break;
+        case MM_SHARE_ACCEPT:
+            w[1] = w[0];
+            w[0] = pick_peer(c);
+            w[2] = pick_len(c, w[1]);
+            w[3] = pick_perm();
+            break;
+        case MM_SHARE:
+            w[1] = pick_len(c, w[0]);
+            w[2] = pick_peer(c);
+            w[3] = pick_va((uint32_t)w[2]);
+            w[4] = pick_perm();
+            break;
+        case MM_MAP_DEVICE: {
+            const uint64_t pas[] = {MMT_DEVICE_PA, MMT_POOL_PA + 16 * PG, MMT_DEVICE_PA + 1,
+                                    fz_u64(&fz.in)};
+            w[1] = pick_len(c, w[0]);
+            w[2] = pas[fz_u8(&fz.in) % 4];
+            w[3] = fz_u8(&fz.in) % 4;
+            w[4] = pick_perm();
+            w[5] = pick_flags();
+            break;
+        }
+        default: {
+            const uint64_t labels[] = {0, MM_LABEL_COUNT_, 1ull << 40, ~0ull};
+            label = labels[fz_u8(&fz.in) % 4];
+            for (unsigned i = 1; i < MM_REQ_WORDS; i++) {
+                w[i] = fz_u64(&fz.in);
+            }
+        }
+    }
+    mm_err_t err = request(c, label, w);
+    if (err == MM_OK && label == MM_SHARE) {
+        grant_share(c, w);
+    }
+    if (err == MM_OK && label == MM_STATS) {
+        const mm_client_t *cl = &fz.e->srv->client[c];
+        FZ_CHECK(fz.e->reply[MM_R_ST_CHARGE] == mm_charge(cl) &&
+                     fz.e->reply[MM_R_ST_QUOTA] == cl->quota &&
+                     fz.e->reply[MM_R_ST_REGIONS] == cl->nregions,
+                 "MM_STATS does not say the account");
+    }
+    if (err == MM_OK && label == MM_QUERY) {
+        /* A frame is 0 for a hole; the physical address itself for a privileged client;
+         * never some other pool frame (an unprivileged client may be told less). */
+        pt_paddr_t pa = 0;
+        uint8_t perm;
+        bool present = leaf_at(c, w[0] & ~(PG - 1), &pa, &perm);
+        uint64_t said = fz.e->reply[MM_R_Q_FRAME];
+        bool exact = said == pa || said == pa + (w[0] & (PG - 1));
+        FZ_CHECK(present ? said != 0 : said == 0, "MM_QUERY frame %#llx for a %s",
+                 (unsigned long long)said, present ? "page" : "hole");
+        FZ_CHECK(!present || exact ||
+                     (!fz.e->srv->client[c].privileged &&
+                      !mm_pool_has(&fz.e->srv->pool, said & ~(PG - 1))),
+                 "MM_QUERY frame %#llx, the tables %#llx", (unsigned long long)said,
+                 (unsigned long long)pa);
+    }
+    check_model(c < CLIENTS ? c : 0);
+}
+
+/* Destroys client c (if it exists) and creates it again with a quota from the input. */
+static void recreate(uint32_t c) {
+    static const uint64_t quotas[] = {MMT_QUOTA, 40, 300, 1200};
+    uint8_t before[FRAMES];
+    memcpy(before, fz.reach, sizeof(before));
+    if (fz.e->srv->client[c].active) {
+        FZ_CHECK(mm_client_destroy(fz.e->srv, c) == MM_OK);
+        mmt_check(fz.e);
+        check_model(c);
+        check_gone(c, before);
+    }
+    total.recreated++;
+    mm_err_t err = mm_client_create(fz.e->srv, c, quotas[fz_u8(&fz.in) % 4], c == 0);
+    FZ_CHECK(err == MM_OK || err == MM_ERR_NOMEM, "create: %s", mm_strerror(err));
+    mmt_check(fz.e);
+    check_model(c);
+}
+
+/* One operation drawn from the input. */
+static void operation(void) {
+    uint8_t op = fz_u8(&fz.in), who = fz_u8(&fz.in);
+    uint32_t c = who < 248 ? who % CLIENTS : who % 8 + CLIENTS; /* sometimes nobody */
+    total.ops++;
+    if (c < CLIENTS && !fz.e->srv->client[c].active && (who & 0x40)) {
+        recreate(c); /* killed: mostly it comes back (its parent starts it again) */
+    }
+    switch (op % 16) {
+        case 10:
+        case 11:
+            touch(c % CLIENTS);
+            break;
+        case 12:
+            fault(c % CLIENTS, pick_va(c % CLIENTS) + fz_u8(&fz.in), fz_u8(&fz.in));
+            break;
+        case 13:
+            accept_and_share(c % CLIENTS);
+            break;
+        case 14:
+            if (op & 0x80) {
+                recreate(c % CLIENTS);
+            } else {
+                fz.e->srv->pool.fail_at = fz.e->srv->pool.attempts + 1 + fz_u8(&fz.in) % 4;
+            }
+            break;
+        default:
+            random_request(c, (uint8_t)(op % 16 < 10 ? 1 + op % 16 % 9 : 0)); /* 0: unknown */
+            break;
+    }
+}
+
+/* Prints total. */
+static void print_total(void) {
+    fprintf(stderr,
+            "fuzz_mm: %llu inputs, %llu operations: %llu requests (%llu succeeded), %llu "
+            "faults (%llu kills), %llu shares, %llu clients created again\n",
+            (unsigned long long)total.inputs, (unsigned long long)total.ops,
+            (unsigned long long)total.requests, (unsigned long long)total.ok,
+            (unsigned long long)total.faults, (unsigned long long)total.kills,
+            (unsigned long long)total.shares, (unsigned long long)total.recreated);
+}
+
+/* The harness: a server of the format the first byte picks, four clients, the operations. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    static const pt_format_t *const formats[] = {&pt_format_x86_64, &pt_format_sv48,
+                                                 &pt_format_sv39, &pt_format_aarch64};
+    if (size < 2) {
+        return 0;
+    }
+    if (total.inputs++ == 0) {
+        atexit(print_total);
+    }
+    memset(&fz, 0, sizeof(fz));
+    fz.in = fz_in(data, size);
+    fz.e = &fz.env;
+    mmt_init(fz.e, formats[fz_u8(&fz.in) % 4], FRAMES);
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        mmt_client(fz.e, id, MMT_QUOTA, id == 0);
+    }
+    check_model(0);
+    for (unsigned i = 0; i < MAX_OPS && !fz_done(&fz.in); i++) {
+        operation();
+    }
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        uint8_t before[FRAMES];
+        memcpy(before, fz.reach, sizeof(before));
+        if (fz.e->srv->client[id].active) {
+            FZ_CHECK(mm_client_destroy(fz.e->srv, id) == MM_OK);
+            check_model(id);
+            check_gone(id, before);
+        }
+    }
+    mmt_fini(fz.e); /* every frame back in the pool, every root unregistered */
+    return 0;
+}
