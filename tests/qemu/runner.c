@@ -57,6 +57,7 @@ static const runner_expect_t expectations[] = {
     {"write_text", RUNNER_FAULT, IPC_FAULT_PAGE, IPC_ACCESS_WRITE},
     {"mm_kill", RUNNER_FAULT, IPC_FAULT_PAGE, IPC_ACCESS_WRITE},
     {"mm_chaos", RUNNER_FAULT, IPC_FAULT_PAGE, IPC_ACCESS_WRITE},
+    {"mm_chaos_b", RUNNER_FAULT, IPC_FAULT_PAGE, IPC_ACCESS_WRITE},
     {"wild", RUNNER_FAULT, IPC_FAULT_PAGE, IPC_ACCESS_WRITE},
 };
 
