@@ -156,17 +156,23 @@ static void client_name(char *name, uint64_t space) {
 }
 
 /* Puts a capability to n into n's own IPC_SLOT_SELF (a new process's first thread) and
- * into slot of t's table (checked empty by the caller). The process's own lacks the bind
- * right: its fault endpoint, set by mmserver, is a binding it cannot change, so its faults
- * and its end notice always reach mmserver (issue 14, hole 2). */
+ * into slot of t's table. The process's own lacks the bind right: its fault endpoint, set
+ * by mmserver, is a binding it cannot change, so its faults and its end notice always
+ * reach mmserver (issue 14, hole 2). => slot is empty (the caller checked), and so is the
+ * new process's table (emptied when its last thread ended or its root was registered):
+ * a refused insert is a broken invariant. */
 static void thread_caps(kern_thread_t *t, kern_thread_t *n, uint64_t slot) {
     kern_cap_t self = kern_cap_thread(&n->tcb);
     if (n->space->threads == 1) {
         kern_cap_t own = self;
         own.rights &= (uint8_t)~IPC_RIGHT_THREAD_BIND;
-        kern_cap_insert(&n->space->caps, IPC_SLOT_SELF, &own);
+        if (kern_cap_insert(&n->space->caps, IPC_SLOT_SELF, &own) != IPC_OK) {
+            kern_ipc_invariant_failed("mm: a new process's IPC_SLOT_SELF is taken");
+        }
     }
-    kern_cap_insert(&t->space->caps, slot, &self);
+    if (kern_cap_insert(&t->space->caps, slot, &self) != IPC_OK) {
+        kern_ipc_invariant_failed("mm: thread_create's slot filled after its check");
+    }
 }
 
 /* thread_create (mem, space, slot, pc, sp, ipc_buffer): suspended until thread_start. */
@@ -241,7 +247,9 @@ static ipc_err_t mm_thread_destroy(kern_thread_t *t, const uint64_t a[6], uint64
     kern_printf("[kern] mmserver destroys '%s'\n", n->name);
     n->mm_destroyed = true;
     kern_thread_end(n, MMPRIV_END_KILLED);
-    kern_cap_delete(&t->space->caps, a[1]);
+    if (kern_cap_delete(&t->space->caps, a[1]) != IPC_OK) {
+        kern_ipc_invariant_failed("mm: thread_destroy's slot emptied while it ran");
+    }
     return IPC_OK;
 }
 
