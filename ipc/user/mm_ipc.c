@@ -10,10 +10,10 @@ uint64_t mm_ipc_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]) {
     const mm_ipc_t *t = ctx;
     ipc_msg_t m;
     m.badge = 0;
-    mm_msg_pack(MM_CALL_LABEL(*label), w, &m.info, m.w, t->buffer);
-    if (*label & MM_CALL_CAP_FLAG) {
-        m.info =
-            ipc_info_cap(ipc_info_label(m.info), ipc_info_length(m.info), MM_CALL_SLOT(*label));
+    uint64_t cap;
+    mm_msg_pack(mm_call_split(*label, &cap), w, &m.info, m.w, t->buffer);
+    if (cap != IPC_SLOT_NONE) {
+        m.info = ipc_info_cap(ipc_info_label(m.info), ipc_info_length(m.info), cap);
     }
     ipc_err_t err = ipc_call(t->slot, &m);
     if (err != IPC_OK) {

@@ -70,13 +70,14 @@ static uint64_t fake_call(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS
     if (l->t->fail_transport) {
         return IPC_ERR_INVALID_CAP;
     }
-    if ((*label & MM_CALL_CAP_FLAG) && !l->caps) {
+    uint64_t cap, sent = mm_call_split(*label, &cap);
+    if (cap != IPC_SLOT_NONE && !l->caps) {
         return IPC_ERR_NO_RIGHTS; /* as the kernel: the capability used has no grant right */
     }
     mmp_msg_t in, out;
     in.badge = l->badge;
-    in.cap = *label & MM_CALL_CAP_FLAG ? (uint32_t)MM_CALL_SLOT(*label) : 0;
-    through_ipc(MM_CALL_LABEL(*label), w, &in.label, in.w, &in.length);
+    in.cap = cap != IPC_SLOT_NONE ? (uint32_t)cap : 0;
+    through_ipc(sent, w, &in.label, in.w, &in.length);
     l->t->answer = mmp_serve(&l->t->p, &in, &out);
     if (l->t->answer != MMP_REPLY) {
         return IPC_ERR_ABORTED; /* a caller that gets no reply never returns */

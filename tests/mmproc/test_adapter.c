@@ -228,5 +228,15 @@ Test(adapter, packing) {
     info = ipc_info(MM_MAP, 31);
     buf.words[7] = 0x77;
     cr_assert_eq(mm_msg_unpack(info, regs, &buf, &label, back), 31u, "the length is reported");
-    mmt_said("packing: lengths, registers, buffer words");
+    uint64_t cap;
+    cr_assert_eq(mm_call_split(MM_STATS, &cap), MM_STATS);
+    cr_assert_eq(cap, IPC_SLOT_NONE);
+    cr_assert_eq(mm_call_split(IPC_LABEL_FAULT | 9, &cap), IPC_LABEL_FAULT | 9,
+                 "every label IPC carries goes out unchanged");
+    cr_assert_eq(cap, IPC_SLOT_NONE);
+    cr_assert_eq(mm_call_split(0xffffffffffffull, &cap), 0xffffffffffffull);
+    cr_assert_eq(mm_call_split(MM_SPAWN | MM_CALL_CAP(IPC_CAP_SLOTS - 1), &cap), MM_SPAWN);
+    cr_assert_eq(cap, IPC_CAP_SLOTS - 1);
+    mmt_said("packing: lengths, registers, buffer words; a capability's slot beside the label, "
+             "labels of 48 bits unchanged");
 }

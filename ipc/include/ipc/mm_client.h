@@ -29,14 +29,23 @@
  * right) and to send the label without those bits; only MM_SPAWN does. */
 typedef uint64_t (*mm_call_fn)(void *ctx, uint64_t *label, uint64_t w[MM_CLIENT_WORDS]);
 
-/* The transport's label bits that say "pass the capability in slot along". Protocol labels
- * are below 2^32; a transport that does not know these bits sends a label mmserver refuses
- * (INVAL), never a silent request without the capability. */
+/* The transport's label bits that say "pass the capability in slot along": above the 48
+ * bits an IPC label has (ipc/ipc.h), so every label a message can carry, the kernel's own
+ * bit 47 included, still reaches the transport unchanged when they are clear. A transport
+ * that does not know them sends a label the IPC layer cannot carry, never a silent request
+ * without the capability. */
 #define MM_CALL_CAP_FLAG     (1ull << 63)
-#define MM_CALL_CAP_SHIFT    32u
+#define MM_CALL_CAP_SHIFT    48u
 #define MM_CALL_CAP(slot)    (MM_CALL_CAP_FLAG | ((uint64_t)(slot)&0xffu) << MM_CALL_CAP_SHIFT)
-#define MM_CALL_LABEL(label) ((label)&0xffffffffull)
+#define MM_CALL_LABEL(label) ((label) & ((1ull << MM_CALL_CAP_SHIFT) - 1))
 #define MM_CALL_SLOT(label)  (((label) >> MM_CALL_CAP_SHIFT) & 0xffu)
+
+/* What a transport sends for label: the label itself (returned) and, when MM_CALL_CAP is
+ * set, the slot of the capability to pass in *cap (else IPC_SLOT_NONE). */
+static inline uint64_t mm_call_split(uint64_t label, uint64_t *cap) {
+    *cap = label & MM_CALL_CAP_FLAG ? MM_CALL_SLOT(label) : IPC_SLOT_NONE;
+    return label & MM_CALL_CAP_FLAG ? MM_CALL_LABEL(label) : label;
+}
 
 /* A connection to mmserver. */
 typedef struct mm_conn {
