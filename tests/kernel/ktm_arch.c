@@ -199,8 +199,7 @@ void ktm_thread(kern_thread_t *t, kern_space_t *s, uint8_t prio, bool queued) {
 }
 
 /* See kern.h. The thread mmserver creates: suspended, bound to s. */
-kern_thread_t *kern_thread_create_suspended(kern_space_t *s, const char *name, uint64_t pc,
-                                            uint64_t sp) {
+kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc, uint64_t sp) {
     (void)pc;
     (void)sp;
     for (unsigned i = 0; i < KTM_THREADS; i++) {
@@ -215,7 +214,8 @@ kern_thread_t *kern_thread_create_suspended(kern_space_t *s, const char *name, u
 }
 
 /* See kern.h. The space stays (a managed one goes with MMPRIV_SYS_ROOT_UNREGISTER). */
-void kern_thread_end(kern_thread_t *t) {
+void kern_thread_end(kern_thread_t *t, uint32_t how) {
+    (void)how;
     if (t->state != KERN_THREAD_READY) {
         return;
     }
