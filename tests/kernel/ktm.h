@@ -6,9 +6,10 @@
  *
  * - The arch layer records every root init, load and release, every TLB flush (which root,
  *   which range) and every instruction-cache sync, in order, in ktm_log.
- * - Frames are host heap blocks (physical address == host address); the frame allocator,
- *   the threads and the reports are small fakes. A broken IPC invariant or any kernel
- *   panic stops the "machine" (arch_halt), which fails the test.
+ * - Frames are host heap blocks (physical address == host address); the frame allocator
+ *   and the threads are small fakes. A broken IPC invariant or any kernel panic stops the
+ *   "machine" (arch_halt), which fails the test, unless the test waits for a stop
+ *   (ktm_catch_halt: IPC_SYS_HALT).
  * - kern_switch_to (the fast path's exit) jumps back to the test (ktm_run), which learns
  *   which thread would have run.
  * - A pool for mmserver and its own page tables over it, built with libpt as mmserver
@@ -91,7 +92,39 @@ extern kern_thread_t *ktm_switched;
         (to) = ktm_switched;                                                                       \
     } while (0)
 
+/* Runs stmt, which may stop the machine (arch_halt, as IPC_SYS_HALT does): then halted is
+ * true and status is the status it stopped with, else halted is false. A stop outside
+ * this (a panic) still fails the test. */
+extern jmp_buf ktm_halt_jump;
+extern bool ktm_halt_armed;
+extern int ktm_halt_status;
+#define ktm_catch_halt(stmt, halted, status)                                                       \
+    do {                                                                                           \
+        (halted) = false;                                                                          \
+        ktm_halt_armed = true;                                                                     \
+        if (setjmp(ktm_halt_jump) == 0) {                                                          \
+            stmt;                                                                                  \
+        } else {                                                                                   \
+            (halted) = true;                                                                       \
+            (status) = ktm_halt_status;                                                            \
+        }                                                                                          \
+        ktm_halt_armed = false;                                                                    \
+    } while (0)
+
 /* ---- mmserver's side ---- */
+
+#define KTM_MEM 4u /* mmserver's slot of the memory capability */
+
+/* mmserver as the kernel starts it: its space and its thread (highest priority, running),
+ * with the memory capability in KTM_MEM. */
+typedef struct ktm_mms {
+    kern_space_t space;
+    kern_thread_t t;
+} ktm_mms_t;
+
+/* Boots the kernel with an x86_64 space format and a pool of frames frames (ktm_boot),
+ * and makes mmserver in *m. */
+void ktm_mms_init(ktm_mms_t *m, uint64_t frames);
 
 /* A page-table tree of mmserver's, built with libpt over table frames of the pool (or,
  * while outside is set, over frames from elsewhere). */

@@ -1,7 +1,7 @@
 /*
  * The host machine of kernel_mm_tests (ktm.h): the recording arch layer, frames from the
  * host heap, and the few kernel functions the compiled files call that live in files the
- * host does not compile (threads, reports), each as small as the tests allow. Criterion runs every
+ * host does not compile (threads), each as small as the tests allow. Criterion runs every
  * test in its own process, so this state and the kernel's own start empty in each.
  */
 #include "ktm.h"
@@ -19,6 +19,9 @@ kern_thread_t *ktm_current;
 jmp_buf ktm_switch_jump;
 bool ktm_switch_armed;
 kern_thread_t *ktm_switched;
+jmp_buf ktm_halt_jump;
+bool ktm_halt_armed;
+int ktm_halt_status;
 
 /* The kernel image's sections, all empty: kern_vm_init maps none of them (the host
  * cannot give them kernel-half addresses), so the kernel space starts with no leaf. */
@@ -142,8 +145,14 @@ void arch_console_putc(char c) {
     }
 }
 
-/* See arch.h: the machine stops only after a kernel panic, which fails the test. */
+/* See arch.h. Inside ktm_catch_halt the stop goes back to the test with its status;
+ * anywhere else the machine stops only after a kernel panic, which fails the test. */
 _Noreturn void arch_halt(int status) {
+    if (ktm_halt_armed) {
+        ktm_halt_armed = false;
+        ktm_halt_status = status;
+        longjmp(ktm_halt_jump, 1);
+    }
     cr_assert_fail("the kernel stopped the machine with status %d (a panic)", status);
     abort();
 }
@@ -213,15 +222,19 @@ kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc
     return NULL;
 }
 
-/* See kern.h. The space stays (a managed one goes with MMPRIV_SYS_ROOT_UNREGISTER). */
+/* See kern.h. As the real one: how is recorded (end_how), the capabilities go with the
+ * space's last thread. Unlike it, the space stays (a managed one goes with
+ * MMPRIV_SYS_ROOT_UNREGISTER anyway) and no end notice is sent. */
 void kern_thread_end(kern_thread_t *t, uint32_t how) {
-    (void)how;
     if (t->state != KERN_THREAD_READY) {
         return;
     }
+    t->end_how = how;
     kern_tcb_stop(&t->tcb);
     t->state = KERN_THREAD_DEAD;
-    t->space->threads--;
+    if (--t->space->threads == 0) {
+        kern_cspace_clear(&t->space->caps); /* the capabilities go with the last thread */
+    }
 }
 
 /* See kern.h. */
@@ -249,19 +262,6 @@ _Noreturn void kern_switch_to(kern_thread_t *t) {
     longjmp(ktm_switch_jump, 1);
 }
 
-/* ---- reports ---- */
-
-/* See kern.h. */
-void kern_report_exit(kern_thread_t *t, uint64_t status) {
-    (void)t;
-    (void)status;
-}
-
-/* See kern.h. */
-void kern_report_killed(kern_thread_t *t) {
-    (void)t;
-}
-
 /* ---- boot, pool and mmserver's trees ---- */
 
 static uint8_t *pool;
@@ -286,16 +286,33 @@ uint64_t ktm_boot(const pt_format_t *fmt, uint64_t frames) {
 }
 
 /* See ktm.h. */
+void ktm_mms_init(ktm_mms_t *m, uint64_t frames) {
+    ktm_boot(&pt_format_x86_64, frames);
+    memset(m, 0, sizeof(*m));
+    ktm_thread(&m->t, &m->space, IPC_PRIO_COUNT - 1, false);
+    cr_assert_eq(kern_mm_give_memory_cap(&m->space, KTM_MEM), IPC_OK);
+}
+
+/* See ktm.h. */
 uint64_t ktm_pool_frame(uint64_t i) {
     cr_assert(i < KTM_DATA_FRAMES || (i >= pool_tables && i < pool_alloc),
               "frame %llu of the pool's memory is a table or past it", (unsigned long long)i);
     return (uint64_t)(uintptr_t)(pool + i * PT_PAGE_SIZE);
 }
 
+/* Frames handed out by ktm_outside_frame: a leaf or a table of mmserver's trees names them
+ * only by an encoded physical address, so they are kept here, like the pool, for the
+ * test's process to hold until it ends (LeakSanitizer sees them held, not lost). */
+#define KTM_OUTSIDE_MAX 64u
+static uint64_t outside[KTM_OUTSIDE_MAX];
+static unsigned outside_n;
+
 /* See ktm.h. */
 uint64_t ktm_outside_frame(void) {
+    cr_assert(outside_n < KTM_OUTSIDE_MAX, "more frames outside the pool than the tests need");
     pt_paddr_t pa;
     kern_frame_alloc_zeroed(&pa);
+    outside[outside_n++] = pa;
     return pa;
 }
 

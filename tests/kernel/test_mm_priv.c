@@ -9,26 +9,12 @@
 
 #include "ktm.h"
 
-#define MEM    4u  /* mmserver's slot of the memory capability */
+#define MEM    KTM_MEM
 #define TSLOT  6u  /* where thread_create puts the new thread's capability */
 #define FRAMES 64u /* the pool */
 
-/* mmserver: its space and thread, with the memory capability in MEM. */
-typedef struct mms {
-    kern_space_t space;
-    kern_thread_t t;
-} mms_t;
-
-/* Boots the kernel with a pool and makes mmserver. */
-static void mms_init(mms_t *m) {
-    ktm_boot(&pt_format_x86_64, FRAMES);
-    memset(m, 0, sizeof(*m));
-    ktm_thread(&m->t, &m->space, IPC_PRIO_COUNT - 1, false);
-    cr_assert_eq(kern_mm_give_memory_cap(&m->space, MEM), IPC_OK);
-}
-
 /* Registers a new empty tree as client id space; returns its root. */
-static uint64_t mms_register(mms_t *m, ktm_tree_t *tree, uint64_t space) {
+static uint64_t mms_register(ktm_mms_t *m, ktm_tree_t *tree, uint64_t space) {
     ktm_tree_init(tree);
     unsigned mark = ktm_log.n;
     cr_assert_eq(ktm_mm_call(&m->t, MMPRIV_SYS_ROOT_REGISTER, MEM, space, tree->pt.root, 0, 0, 0),
@@ -75,8 +61,8 @@ static void expect_no_arch_call(unsigned mark, const char *what) {
 }
 
 Test(mm_priv, flush_reaches_that_space_and_range) {
-    mms_t m;
-    mms_init(&m);
+    ktm_mms_t m;
+    ktm_mms_init(&m, FRAMES);
     ktm_tree_t t1, t2, t3;
     uint64_t r1 = mms_register(&m, &t1, 1), r2 = mms_register(&m, &t2, 2);
     uint64_t r3 = mms_register(&m, &t3, 3);
@@ -102,8 +88,8 @@ Test(mm_priv, flush_reaches_that_space_and_range) {
 }
 
 Test(mm_priv, refused_flushes_reach_no_arch_call) {
-    mms_t m;
-    mms_init(&m);
+    ktm_mms_t m;
+    ktm_mms_init(&m, FRAMES);
     ktm_tree_t t1;
     mms_register(&m, &t1, 1);
     kern_space_t other = {0};
@@ -158,8 +144,8 @@ static void expect_released(unsigned mark, uint64_t pa, uint16_t asid) {
 }
 
 Test(mm_priv, unregister_drops_the_spaces_tlb_entries) {
-    mms_t m;
-    mms_init(&m);
+    ktm_mms_t m;
+    ktm_mms_init(&m, FRAMES);
     ktm_tree_t t1, t2, again;
     uint64_t r1 = mms_register(&m, &t1, 1), r2 = mms_register(&m, &t2, 2);
     uint16_t a1 = asid_of(r1);
@@ -183,8 +169,8 @@ Test(mm_priv, unregister_drops_the_spaces_tlb_entries) {
 }
 
 Test(mm_priv, unregister_waits_for_the_threads) {
-    mms_t m;
-    mms_init(&m);
+    ktm_mms_t m;
+    ktm_mms_init(&m, FRAMES);
     ktm_tree_t t1;
     uint64_t r1 = mms_register(&m, &t1, 1);
     cr_assert_eq(ktm_mm_call(&m.t, MMPRIV_SYS_THREAD_CREATE, MEM, 1, TSLOT, 0x10000, 0x20000, 0),
