@@ -126,8 +126,11 @@ test_target() {
     local name=$1
     case $name in
     *_tests) echo "$name" ;;
-    qemu_scenarios) echo image_test ;;
-    qemu_*) echo "image_${name#qemu_}" ;;
+    qemu_scenarios_cpu_max) echo image_scenarios ;;
+    qemu_scenarios_sv39_svpbmt) echo image_scenarios_sv39 ;;
+    qemu_mm_hostile | qemu_mm_chaos) echo "image_${name#qemu_}" ;;
+    qemu_kernel_panic) echo image_panic ;;
+    qemu_*) echo "image_scn_${name#qemu_}" ;; # one scenario: its own image (kernel.cmake)
     *) die "unknown test '$name'" ;;
     esac
 }
