@@ -41,9 +41,9 @@ add_custom_command(OUTPUT ${MMK_KERNEL_ELF}
 add_custom_target(kernel ALL DEPENDS ${MMK_KERNEL_ELF})
 
 # ---- the user runtime ----
-# ipc/user/arch/<arch>/ipc.S is the message-syscall stub every arch provides (ipc/README.md).
+# arch/<arch>/user/ipc.S is the message-syscall stub every arch provides (ipc/README.md).
 add_library(mmk_user_runtime OBJECT ${CMAKE_SOURCE_DIR}/ipc/user/runtime.c
-    ${CMAKE_SOURCE_DIR}/ipc/user/ipc.c ${CMAKE_SOURCE_DIR}/ipc/user/arch/${ARCH}/ipc.S
+    ${CMAKE_SOURCE_DIR}/ipc/user/ipc.c ${CMAKE_SOURCE_DIR}/arch/${ARCH}/user/ipc.S
     ${MMK_IPC_LIB} ${ARCH_USER_SOURCES})
 target_include_directories(mmk_user_runtime PRIVATE ${CMAKE_SOURCE_DIR}/ipc/include)
 target_compile_options(mmk_user_runtime PRIVATE ${MMK_FREESTANDING_FLAGS} ${ARCH_USER_CFLAGS})

@@ -15,8 +15,8 @@ set(ARCH_KERNEL_SOURCES
     ${ARCH_DIR}/mmu.c ${ARCH_DIR}/sbi.c ${ARCH_DIR}/timer.c ${ARCH_DIR}/trap.c)
 set(ARCH_KERNEL_LDSCRIPT ${ARCH_DIR}/kernel.ld)
 set(ARCH_USER_SOURCES
-    ${CMAKE_SOURCE_DIR}/ipc/user/arch/riscv64/crt0.S
-    ${CMAKE_SOURCE_DIR}/ipc/user/arch/riscv64/syscall.S)
+    ${ARCH_DIR}/user/crt0.S
+    ${ARCH_DIR}/user/syscall.S)
 
 include(${CMAKE_SOURCE_DIR}/kernel/kernel.cmake)
 

@@ -10,8 +10,8 @@ set(ARCH_KERNEL_SOURCES
     ${ARCH_DIR}/multiboot.c ${ARCH_DIR}/trap.c ${ARCH_DIR}/mmu.c ${ARCH_DIR}/timer.c)
 set(ARCH_KERNEL_LDSCRIPT ${ARCH_DIR}/kernel.ld)
 set(ARCH_USER_SOURCES
-    ${CMAKE_SOURCE_DIR}/ipc/user/arch/x86_64/crt0.S
-    ${CMAKE_SOURCE_DIR}/ipc/user/arch/x86_64/syscall.S)
+    ${ARCH_DIR}/user/crt0.S
+    ${ARCH_DIR}/user/syscall.S)
 
 include(${CMAKE_SOURCE_DIR}/kernel/kernel.cmake)
 

@@ -1,6 +1,6 @@
 /*
  * The memory protocol over IPC: mm_ipc_call, the transport user programs give their
- * mm_conn_t (ipc/mm_client.h). Needs the message stub (ipc/user/arch/<arch>/ipc.S).
+ * mm_conn_t (ipc/mm_client.h). Needs the message stub (arch/<arch>/user/ipc.S).
  */
 #include <ipc/ipc_user.h>
 #include <ipc/mm_client.h>

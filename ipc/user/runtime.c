@@ -1,7 +1,7 @@
 /*
  * The user runtime's portable part: syscall wrappers over ipc_syscall and a buffered
  * debug print. The architecture's part (crt0, the syscall instruction) is in
- * ipc/user/arch/<arch>/.
+ * arch/<arch>/user/.
  */
 #include <ipc/fmt.h>
 #include <ipc/string.h>

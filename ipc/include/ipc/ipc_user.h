@@ -1,6 +1,6 @@
 /*
  * User-side IPC: the message syscalls, capabilities and threads of ipc/ipc.h as C calls
- * (ipc/user/ipc.c over the per-architecture stub ipc/user/arch/<arch>/ipc.S).
+ * (ipc/user/ipc.c over the per-architecture stub arch/<arch>/user/ipc.S).
  *
  * A message is an ipc_msg_t: the info word (ipc_info(label, length), optionally with a
  * capability), the badge (set by the kernel on receipt) and the words that travel in
@@ -23,7 +23,7 @@ typedef struct ipc_msg {
 
 _Static_assert(sizeof(ipc_msg_t) == 6 * 8, "the stubs move six words");
 
-/* The raw message syscall (ipc/user/arch/<arch>/ipc.S); returns the ipc_err_t. */
+/* The raw message syscall (arch/<arch>/user/ipc.S); returns the ipc_err_t. */
 uint64_t ipc_msg_syscall(uint64_t nr, uint64_t slot, ipc_msg_t *m);
 /* The architecture's cycle counter as user mode reads it, and its name ("rdtsc",
  * "rdcycle"). Under QEMU's -icount it counts instructions (tools/qemu-bench.sh). */

@@ -17,7 +17,7 @@ typedef struct ipc_ret {
     uint64_t value;
 } ipc_ret_t;
 
-/* The raw syscall: number nr with six arguments (ipc/user/arch/<arch>/syscall.S). */
+/* The raw syscall: number nr with six arguments (arch/<arch>/user/syscall.S). */
 ipc_ret_t ipc_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                       uint64_t a5);
 

@@ -1,6 +1,6 @@
 /*
  * What the scenario programs need that differs per architecture: addresses and single
- * instructions (riscv64). tests/qemu/arch/<arch>/ is on the scenario programs' include
+ * instructions (riscv64). arch/<arch>/tests/ is on the scenario programs' include
  * path.
  */
 #pragma once

@@ -1,6 +1,6 @@
 /*
  * What the scenario programs need that differs per architecture: addresses and single
- * instructions. tests/qemu/arch/<arch>/ is on their include path.
+ * instructions. arch/<arch>/tests/ is on their include path.
  */
 #pragma once
 
