@@ -32,7 +32,11 @@ trap 'rm -f "$log"' EXIT
 timeout "${MMK_QEMU_TIMEOUT:-110}" "$runner" "$@" </dev/null 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
-summary=$(tr -d '\r' <"$log" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+# The console without carriage returns, in a file: grep -q on a pipe would end the writer
+# early, and under pipefail a line found before a long tail would read as missing.
+tr -d '\r' <"$log" >"$log.clean"
+trap 'rm -f "$log" "$log.clean"' EXIT
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log.clean" | tail -n 1)
 if ((rc == 124)); then
     echo "qemu-test: FAILED: timed out" >&2
     exit 1
@@ -44,7 +48,7 @@ fi
 passed=${summary%% passed*}
 failed=${summary#*, }
 failed=${failed%% failed}
-if ((rc != 0 || failed != 0 || passed == 0)) || tr -d '\r' <"$log" | grep -q '^test .*: FAILED'; then
+if ((rc != 0 || failed != 0 || passed == 0)) || grep -q '^test .*: FAILED' "$log.clean"; then
     echo "qemu-test: FAILED: guest status $rc, $summary" >&2
     exit 1
 fi
@@ -53,7 +57,7 @@ if [[ -n "$expect_count" ]] && ((passed != expect_count)); then
     exit 1
 fi
 for line in "${required[@]}"; do
-    if ! tr -d '\r' <"$log" | grep -qE "^${line}( |$)"; then
+    if ! grep -qE "^${line}( |$)" "$log.clean"; then
         echo "qemu-test: FAILED: the required line '$line' never appeared" >&2
         exit 1
     fi
