@@ -108,10 +108,16 @@ static bool isa_has_ext(const uint8_t *isa, uint32_t len, const char *ext) {
     return false;
 }
 
-/* Appends [base, base + len) to list (of *count entries), or panics when full. */
+/* Appends [base, base + len) to list (of *count entries), or panics when full or when the
+ * range wraps past 2^64 (a malformed blob, like any other: its end would be taken modulo
+ * 2^64 and cut nothing, or the wrong RAM). */
 static void range_add(arch_range_t *list, unsigned *count, uint64_t base, uint64_t len) {
     if (len == 0) {
         return;
+    }
+    if (base + len < base) {
+        kern_panic("fdt: range 0x%llx + 0x%llx wraps", (unsigned long long)base,
+                   (unsigned long long)len);
     }
     if (*count >= ARCH_BOOT_MAX_RANGES) {
         kern_panic("fdt: more than %u ranges", ARCH_BOOT_MAX_RANGES);
@@ -284,9 +290,36 @@ static void range_cut(arch_range_t *list, unsigned *count, const arch_range_t *c
     }
 }
 
-/* bi->ram = w->mem less every reserved range, page-aligned inward, in address order. */
+/* Sorts list by base, then merges the ranges that overlap or touch into one, so no frame is
+ * counted twice (a /memory reg may list overlapping ranges, several /memory nodes may
+ * overlap), and a reservation cut from one range cannot stay usable in another. */
+static void range_sort_merge(arch_range_t *list, unsigned *count) {
+    for (unsigned i = 1; i < *count; i++) {
+        arch_range_t r = list[i];
+        unsigned j = i;
+        for (; j > 0 && list[j - 1].base > r.base; j--) {
+            list[j] = list[j - 1];
+        }
+        list[j] = r;
+    }
+    unsigned out = 0;
+    for (unsigned i = 0; i < *count; i++) {
+        uint64_t end = list[i].base + list[i].len;
+        if (out && list[i].base <= list[out - 1].base + list[out - 1].len) {
+            uint64_t prev_end = list[out - 1].base + list[out - 1].len;
+            list[out - 1].len = (end > prev_end ? end : prev_end) - list[out - 1].base;
+            continue;
+        }
+        list[out++] = list[i];
+    }
+    *count = out;
+}
+
+/* bi->ram = w->mem merged, less every reserved range, page-aligned inward, in address
+ * order. */
 static void usable_ram(fdt_walk_t *w) {
     arch_boot_info_t *bi = w->bi;
+    range_sort_merge(w->mem, &w->mem_count);
     for (unsigned i = 0; i < bi->reserved_count; i++) {
         range_cut(w->mem, &w->mem_count, &bi->reserved[i]);
     }

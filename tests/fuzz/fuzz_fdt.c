@@ -66,26 +66,13 @@ static void check_info(const arch_boot_info_t *bi) {
         FZ_CHECK(i == 0 || bi->ram[i - 1].base <= r->base, "RAM range %u out of order", i);
         for (unsigned k = 0; k < i; k++) {
             const arch_range_t *q = &bi->ram[k];
-            FZ_KNOWN(!overlaps(q->base, q->len, r->base, r->len), "fdt-ram-overlap",
+            FZ_CHECK(!overlaps(q->base, q->len, r->base, r->len),
                      "usable RAM ranges %u [%#llx, +%#llx) and %u [%#llx, +%#llx) overlap", k,
                      (unsigned long long)q->base, (unsigned long long)q->len, i,
                      (unsigned long long)r->base, (unsigned long long)r->len);
         }
         for (unsigned k = 0; k < bi->reserved_count; k++) {
             const arch_range_t *v = &bi->reserved[k];
-            /* Two known findings (README): a reservation whose end wraps is not cut, and a
-             * /memory range whose end wraps becomes RAM from physical 0 (its rounded-up base
-             * wraps too) that no reservation cuts; told apart here by those two shapes. */
-            bool wraps = v->base + v->len < v->base;
-            bool known = wraps || r->base == 0;
-            if (known) {
-                FZ_KNOWN(!overlaps(r->base, r->len, v->base, v->len),
-                         wraps ? "fdt-reserved-wrap" : "fdt-memory-wrap",
-                         "usable RAM [%#llx, +%#llx) overlaps reserved [%#llx, +%#llx)",
-                         (unsigned long long)r->base, (unsigned long long)r->len,
-                         (unsigned long long)v->base, (unsigned long long)v->len);
-                continue;
-            }
             FZ_CHECK(!overlaps(r->base, r->len, v->base, v->len),
                      "usable RAM [%#llx, +%#llx) overlaps reserved [%#llx, +%#llx)",
                      (unsigned long long)r->base, (unsigned long long)r->len,
