@@ -53,10 +53,7 @@ static uint64_t a64_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, u
 static uint64_t a64_encode_table(pt_paddr_t pa, unsigned level);
 
 /*@ requires level <= 2;
-    requires pa == \null || \valid(pa);
-    requires attr == \null || \valid(attr);
-    requires \separated(pa, attr);
-    assigns *pa, *attr;
+    PT_DECODE_OUTPUTS
     ensures \result == PT_KIND_LEAF || \result == PT_KIND_INVALID;
     ensures known: \result == PT_KIND_LEAF && attr != \null ==>
                        PT_KNOWN(*attr) && PT_HAS(attr->perm, PT_R);
@@ -72,10 +69,7 @@ static uint64_t a64_encode_table(pt_paddr_t pa, unsigned level);
 static pt_kind_t a64_decode_leaf(uint64_t e, unsigned level, pt_paddr_t *pa, pt_attr_t *attr);
 
 /*@ requires level <= 3;
-    requires pa == \null || \valid(pa);
-    requires attr == \null || \valid(attr);
-    requires \separated(pa, attr);
-    assigns *pa, *attr;
+    PT_DECODE_OUTPUTS
     ensures \result <= PT_KIND_INVALID;
     ensures empty: \result == PT_KIND_EMPTY <==> e == 0;
     ensures levels: \result == PT_KIND_LEAF ==> level <= 2;

@@ -41,10 +41,7 @@ static uint64_t rv_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, ui
 static uint64_t rv_encode_table(pt_paddr_t pa, unsigned level);
 
 /*@ requires level <= 3;
-    requires pa == \null || \valid(pa);
-    requires attr == \null || \valid(attr);
-    requires \separated(pa, attr);
-    assigns *pa, *attr;
+    PT_DECODE_OUTPUTS
     ensures \result == PT_KIND_LEAF || \result == PT_KIND_INVALID;
     ensures levels: \result == PT_KIND_LEAF ==> level <= 2;
     ensures known: \result == PT_KIND_LEAF && attr != \null ==> PT_KNOWN(*attr);
@@ -62,10 +59,7 @@ static pt_kind_t rv_decode_leaf(uint64_t e, unsigned level, uint32_t flags, pt_p
                                 pt_attr_t *attr);
 
 /*@ requires level <= 3;
-    requires pa == \null || \valid(pa);
-    requires attr == \null || \valid(attr);
-    requires \separated(pa, attr);
-    assigns *pa, *attr;
+    PT_DECODE_OUTPUTS
     ensures \result <= PT_KIND_INVALID;
     ensures empty: \result == PT_KIND_EMPTY <==> e == 0;
     ensures levels: \result == PT_KIND_LEAF ==> level <= 2;

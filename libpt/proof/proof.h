@@ -15,6 +15,13 @@
 #define PT_KNOWN(a) (((a).perm & ~PT_PERM_ALL) == 0 && (a).memtype < PT_MEM_COUNT_)
 /* The single-bit mask b is set in x. */
 #define PT_HAS(x, b) (((x) & (b)) != 0)
+/* The clauses of every decoder's contract about its outputs: pa and attr are each NULL or an
+ * object of its own, and they are all it writes. */
+#define PT_DECODE_OUTPUTS                                                                          \
+    requires pa == \null || \valid(pa);                                                            \
+    requires attr == \null || \valid(attr);                                                        \
+    requires \separated(pa, attr);                                                                 \
+    assigns *pa, *attr;
 
 /*@ requires level <= 3;
     assigns \nothing;
