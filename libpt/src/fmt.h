@@ -34,6 +34,10 @@ static inline void fmt_set_pa(pt_paddr_t *pa, pt_paddr_t v) {
 
 /* The memory type whose hardware code in table is value, or PT_MEM_COUNT_ when none is. */
 static inline unsigned fmt_memtype_of(const uint8_t table[PT_MEM_COUNT_], unsigned value) {
+    /*@ loop invariant 0 <= m <= PT_MEM_COUNT_;
+        loop invariant \forall integer j; 0 <= j < m ==> table[j] != value;
+        loop assigns m;
+        loop variant PT_MEM_COUNT_ - m; */
     for (unsigned m = 0; m < PT_MEM_COUNT_; m++) {
         if (table[m] == value) {
             return m;

@@ -1,0 +1,80 @@
+/*
+ * Proof harness for the aarch64 format (src/fmt_aarch64.c, README "aarch64"): the real
+ * source, then the contracts of its functions (ACSL accepts a contract on a later
+ * prototype), which tools/prove.sh has Frama-C WP prove with -wp-rte.
+ */
+#include "proof.h"
+
+#include "../src/fmt_aarch64.c"
+
+/*@ assigns \nothing;
+    ensures \result == PT_OK || \result == PT_ERR_PERM;
+    ensures known: \result == PT_OK ==> PT_KNOWN(attr) && level <= 2;
+    ensures readable: \result == PT_OK ==> PT_HAS(attr.perm, PT_R);
+    ensures giga: \result == PT_OK && PT_HAS(flags, PT_FEAT_NO_GIGA) ==> level < 2; */
+static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
+
+/* AP[2:1] (bits 7:6) of leaf e grant what perm asks: EL0 access for PT_U, read-only unless
+ * PT_W. Stated per memory type below: the AttrIndx field (bits 4:2) sits beside AP, and WP
+ * sees that it stays below bit 5 only once the memory type is a constant. */
+/* (clang-format would split the ACSL operator <==>.) */
+// clang-format off
+#define A64_AP_GRANTS(e, perm)                                                                     \
+    ((PT_HAS(e, A64_AP_EL0) <==> PT_HAS(perm, PT_U)) &&                                            \
+     (PT_HAS(e, A64_AP_RO) <==> !PT_HAS(perm, PT_W)))
+// clang-format on
+
+/*@ requires checked: PT_KNOWN(attr) && level <= 2;
+    assigns \nothing;
+    ensures valid: PT_HAS(\result, A64_VALID) && PT_HAS(\result, A64_AF);
+    ensures type: PT_HAS(\result, A64_TYPE) <==> level == 0;
+    ensures global: PT_HAS(\result, A64_NG) <==> !PT_HAS(attr.perm, PT_G);
+    ensures user_exec: PT_HAS(attr.perm, PT_U) ==>
+                           PT_HAS(\result, A64_PXN) &&
+                           (PT_HAS(\result, A64_UXN) <==> !PT_HAS(attr.perm, PT_X));
+    ensures kernel_exec: !PT_HAS(attr.perm, PT_U) ==>
+                             PT_HAS(\result, A64_UXN) &&
+                             (PT_HAS(\result, A64_PXN) <==> !PT_HAS(attr.perm, PT_X));
+    behavior normal:
+      assumes attr.memtype == PT_MEM_NORMAL;
+      ensures access: A64_AP_GRANTS(\result, attr.perm);
+    behavior device:
+      assumes attr.memtype == PT_MEM_DEVICE;
+      ensures access: A64_AP_GRANTS(\result, attr.perm);
+    behavior write_combining:
+      assumes attr.memtype == PT_MEM_WC;
+      ensures access: A64_AP_GRANTS(\result, attr.perm);
+    complete behaviors;
+    disjoint behaviors; */
+static uint64_t a64_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags);
+
+/*@ assigns \nothing;
+    ensures PT_HAS(\result, A64_VALID) && PT_HAS(\result, A64_TYPE); */
+static uint64_t a64_encode_table(pt_paddr_t pa, unsigned level);
+
+/*@ requires level <= 2;
+    PT_DECODE_OUTPUTS
+    ensures \result == PT_KIND_LEAF || \result == PT_KIND_INVALID;
+    ensures known: \result == PT_KIND_LEAF && attr != \null ==>
+                       PT_KNOWN(*attr) && PT_HAS(attr->perm, PT_R);
+    ensures user: \result == PT_KIND_LEAF && attr != \null ==>
+                      (PT_HAS(attr->perm, PT_U) <==> PT_HAS(e, A64_AP_EL0));
+    ensures write: \result == PT_KIND_LEAF && attr != \null ==>
+                       (PT_HAS(attr->perm, PT_W) <==> !PT_HAS(e, A64_AP_RO));
+    ensures global: \result == PT_KIND_LEAF && attr != \null ==>
+                        (PT_HAS(attr->perm, PT_G) <==> !PT_HAS(e, A64_NG));
+    ensures exec: \result == PT_KIND_LEAF && attr != \null ==>
+                      (PT_HAS(attr->perm, PT_X) <==>
+                       !PT_HAS(e, PT_HAS(e, A64_AP_EL0) ? A64_UXN : A64_PXN)); */
+static pt_kind_t a64_decode_leaf(uint64_t e, unsigned level, pt_paddr_t *pa, pt_attr_t *attr);
+
+/*@ requires level <= 3;
+    PT_DECODE_OUTPUTS
+    ensures \result <= PT_KIND_INVALID;
+    ensures empty: \result == PT_KIND_EMPTY <==> e == 0;
+    ensures levels: \result == PT_KIND_LEAF ==> level <= 2;
+    ensures known: \result == PT_KIND_LEAF && attr != \null ==>
+                       PT_KNOWN(*attr) && PT_HAS(attr->perm, PT_R);
+    ensures table: \result == PT_KIND_TABLE ==> level > 0; */
+static pt_kind_t a64_decode(uint64_t e, unsigned level, uint32_t flags, pt_paddr_t *pa,
+                            pt_attr_t *attr);

@@ -1,0 +1,62 @@
+/*
+ * Proof harness for the x86_64 format (src/fmt_x86_64.c, README "x86_64"): the real source,
+ * then the contracts of its functions (ACSL accepts a contract on a later prototype), which
+ * tools/prove.sh has Frama-C WP prove with -wp-rte.
+ */
+#include "proof.h"
+
+#include "../src/fmt_x86_64.c"
+
+/*@ requires level <= 2;
+    assigns \nothing;
+    ensures \result == (level == 0 ? X86_PAT4K : X86_PATLG); */
+static uint64_t x86_pat_bit(unsigned level);
+
+/*@ assigns \nothing;
+    ensures \result == PT_OK || \result == PT_ERR_PERM;
+    ensures known: \result == PT_OK ==> PT_KNOWN(attr) && level <= 2;
+    ensures readable: \result == PT_OK ==> PT_HAS(attr.perm, PT_R);
+    ensures giga: \result == PT_OK && PT_HAS(flags, PT_FEAT_NO_GIGA) ==> level < 2; */
+static pt_err_t x86_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
+
+/*@ requires checked: PT_KNOWN(attr) && level <= 2;
+    assigns \nothing;
+    ensures present: PT_HAS(\result, X86_P) && PT_HAS(\result, X86_A);
+    ensures write: PT_HAS(\result, X86_RW) <==> PT_HAS(attr.perm, PT_W);
+    ensures dirty: PT_HAS(\result, X86_D) <==> PT_HAS(attr.perm, PT_W);
+    ensures user: PT_HAS(\result, X86_US) <==> PT_HAS(attr.perm, PT_U);
+    ensures global: PT_HAS(\result, X86_G) <==> PT_HAS(attr.perm, PT_G);
+    ensures exec: PT_HAS(\result, X86_XD) <==> !PT_HAS(attr.perm, PT_X);
+    ensures size: level > 0 ==> PT_HAS(\result, X86_PS); */
+static uint64_t x86_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags);
+
+/*@ assigns \nothing;
+    ensures PT_HAS(\result, X86_P) && PT_HAS(\result, X86_RW) && PT_HAS(\result, X86_US) &&
+            !PT_HAS(\result, X86_PS); */
+static uint64_t x86_encode_table(pt_paddr_t pa, unsigned level);
+
+/*@ requires level <= 2;
+    PT_DECODE_OUTPUTS
+    ensures \result == PT_KIND_LEAF || \result == PT_KIND_INVALID;
+    ensures known: \result == PT_KIND_LEAF && attr != \null ==>
+                       PT_KNOWN(*attr) && PT_HAS(attr->perm, PT_R);
+    ensures write: \result == PT_KIND_LEAF && attr != \null ==>
+                       (PT_HAS(attr->perm, PT_W) <==> PT_HAS(e, X86_RW));
+    ensures user: \result == PT_KIND_LEAF && attr != \null ==>
+                      (PT_HAS(attr->perm, PT_U) <==> PT_HAS(e, X86_US));
+    ensures global: \result == PT_KIND_LEAF && attr != \null ==>
+                        (PT_HAS(attr->perm, PT_G) <==> PT_HAS(e, X86_G));
+    ensures exec: \result == PT_KIND_LEAF && attr != \null ==>
+                      (PT_HAS(attr->perm, PT_X) <==> !PT_HAS(e, X86_XD)); */
+static pt_kind_t x86_decode_leaf(uint64_t e, unsigned level, pt_paddr_t *pa, pt_attr_t *attr);
+
+/*@ requires level <= 3;
+    PT_DECODE_OUTPUTS
+    ensures \result <= PT_KIND_INVALID;
+    ensures empty: \result == PT_KIND_EMPTY <==> e == 0;
+    ensures known: \result == PT_KIND_LEAF && attr != \null ==>
+                       PT_KNOWN(*attr) && PT_HAS(attr->perm, PT_R);
+    ensures levels: \result == PT_KIND_LEAF ==> level <= 2;
+    ensures table: \result == PT_KIND_TABLE ==> level > 0; */
+static pt_kind_t x86_decode(uint64_t e, unsigned level, uint32_t flags, pt_paddr_t *pa,
+                            pt_attr_t *attr);
