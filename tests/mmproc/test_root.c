@@ -255,3 +255,29 @@ Test(root, pool_check) {
     mpt_fini(&t);
     free(archive);
 }
+
+/* Issue 14, hole 3: a program whose page fault mmserver filled earlier and that is later
+ * killed through its thread capability ended by that kill, not by the old fault: its record
+ * says MM_KILL_THREAD with no fault kind. */
+Test(root, kill_after_a_served_fault_is_not_that_fault) {
+    static mpt_t t;
+    uint8_t *archive;
+    root_init(&t, &archive);
+    mm_conn_t *root = mpt_conn_cap(&t, 1);
+    mm_spawn_result_t r;
+    cr_assert_eq(mm_spawn(root, 0, 0, IPC_SLOT_NONE, &r), MM_OK);
+    uint64_t top = (t.e.srv->user_top - MMP_STACK_GAP) & ~(0x100000ull - 1);
+    mmp_msg_t out;
+    cr_assert_eq(mpt_fault(&t, r.client, IPC_FAULT_PAGE, IPC_ACCESS_WRITE, top - 8, &out),
+                 MMP_REPLY, "a stack page filled on demand: the thread resumes");
+    cr_assert_eq(mpt_end(&t, r.client, 0, MMPRIV_END_KILLED), MMP_NOTHING);
+    mm_child_result_t c;
+    cr_assert_eq(mm_child(root, r.client, &c), MM_OK);
+    cr_assert(c.state == MM_CHILD_KILLED && c.status == MM_KILL_THREAD && c.kind == IPC_FAULT_NONE,
+              "state %u status %llu kind %u: the served fault is not the cause", c.state,
+              (unsigned long long)c.status, c.kind);
+    mmt_said("a kill through the thread capability after a served page fault is told as that "
+             "kill (MM_KILL_THREAD, no fault kind)");
+    mpt_fini(&t);
+    free(archive);
+}
