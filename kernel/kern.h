@@ -12,7 +12,7 @@
 #include <arch/arch.h>
 #include <ipc/abi.h>
 #include <ipc/mmpriv.h>
-#include <ipc/string.h>
+#include <mmlib/string.h>
 #include <pt/pt.h>
 
 #include "ipc.h"

@@ -18,8 +18,8 @@
  * taken only after every other frame of this space is, so the allocator never hands a pool
  * frame out. Any failure here is a panic: without mmserver nothing can run.
  */
-#include <ipc/cpio.h>
-#include <ipc/elf64.h>
+#include <mmlib/cpio.h>
+#include <mmlib/elf64.h>
 #include <ipc/mmboot.h>
 #include <ipc/mmpriv.h>
 

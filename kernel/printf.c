@@ -4,7 +4,7 @@
  */
 #include "kern.h"
 
-#include <ipc/fmt.h>
+#include <mmlib/fmt.h>
 
 /* Status the machine stops with after a panic (distinct from a failed test run). */
 #define KERN_PANIC_STATUS 3

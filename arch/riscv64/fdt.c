@@ -13,7 +13,7 @@
  */
 #include "riscv.h"
 
-#include <ipc/string.h>
+#include <mmlib/string.h>
 
 #define FDT_MAGIC      0xd00dfeedu
 #define FDT_BEGIN_NODE 1u

@@ -1,10 +1,10 @@
 /*
- * cpio "newc" iterator (ipc/cpio.h). A member is a 110-byte header of ASCII fields (a
+ * cpio "newc" iterator (mmlib/cpio.h). A member is a 110-byte header of ASCII fields (a
  * 6-byte magic "070701", then thirteen 8-digit hexadecimal numbers), the name with its NUL
  * padded to 4 bytes together with the header, then the data padded to 4 bytes. The member
  * "TRAILER!!!" ends the archive.
  */
-#include <ipc/cpio.h>
+#include <mmlib/cpio.h>
 
 #define NEWC_HEADER   110u
 #define NEWC_DIGITS   8u
@@ -83,7 +83,7 @@ static cpio_step_t member(const uint8_t *base, size_t len, size_t off, cpio_file
     return same_name(f->name, f->name_len, "TRAILER!!!") ? CPIO_END : CPIO_FILE;
 }
 
-/* See ipc/cpio.h. */
+/* See mmlib/cpio.h. */
 cpio_step_t cpio_next(const uint8_t *base, size_t len, size_t *off, cpio_file_t *f) {
     while (*off <= len && len - *off >= NEWC_HEADER) {
         uint64_t mode;
@@ -104,7 +104,7 @@ cpio_step_t cpio_next(const uint8_t *base, size_t len, size_t *off, cpio_file_t 
     return CPIO_BAD; /* ran off the end without a trailer */
 }
 
-/* See ipc/cpio.h. */
+/* See mmlib/cpio.h. */
 int cpio_named(const cpio_file_t *f, const char *name) {
     return same_name(f->name, f->name_len, name);
 }

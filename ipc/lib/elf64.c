@@ -1,9 +1,9 @@
 /*
- * ELF64 header checks shared by the kernel's and mmserver's loaders (ipc/elf64.h). The
+ * ELF64 header checks shared by the kernel's and mmserver's loaders (mmlib/elf64.h). The
  * file is untrusted: every offset and size is checked against the file's end, every sum
  * for wrapping, before anything is read through it.
  */
-#include <ipc/elf64.h>
+#include <mmlib/elf64.h>
 
 #define EI_CLASS    4u
 #define EI_DATA     5u
@@ -20,7 +20,7 @@ static void copy_bytes(void *dst, const uint8_t *src, size_t n) {
     }
 }
 
-/* See ipc/elf64.h. */
+/* See mmlib/elf64.h. */
 elf64_err_t elf64_header(const uint8_t *file, size_t size, uint16_t machine, elf64_ehdr_t *h) {
     if (size < sizeof(*h)) {
         return ELF64_ERR_MAGIC;
@@ -43,12 +43,12 @@ elf64_err_t elf64_header(const uint8_t *file, size_t size, uint16_t machine, elf
     return ELF64_OK;
 }
 
-/* See ipc/elf64.h. */
+/* See mmlib/elf64.h. */
 void elf64_phdr(const uint8_t *file, const elf64_ehdr_t *h, unsigned i, elf64_phdr_t *p) {
     copy_bytes(p, file + h->phoff + (uint64_t)i * sizeof(*p), sizeof(*p));
 }
 
-/* See ipc/elf64.h. */
+/* See mmlib/elf64.h. */
 elf64_err_t elf64_segment(const elf64_phdr_t *p, size_t size, uint64_t lo, uint64_t top) {
     if (p->filesz > p->memsz || p->offset > size || p->filesz > size - p->offset) {
         return ELF64_ERR_FILE;
@@ -62,7 +62,7 @@ elf64_err_t elf64_segment(const elf64_phdr_t *p, size_t size, uint64_t lo, uint6
     return ELF64_OK;
 }
 
-/* See ipc/elf64.h. */
+/* See mmlib/elf64.h. */
 const char *elf64_strerror(elf64_err_t err) {
     static const char *const names[ELF64_ERR_COUNT_] = {
         [ELF64_OK] = "ok",

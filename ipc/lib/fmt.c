@@ -1,7 +1,7 @@
 /*
- * The shared formatter (see ipc/fmt.h): one implementation for kernel and user output.
+ * The shared formatter (see mmlib/fmt.h): one implementation for kernel and user output.
  */
-#include <ipc/fmt.h>
+#include <mmlib/fmt.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -109,7 +109,7 @@ static void convert(ipc_fmt_put_fn put, void *ctx, char c, const fmt_spec_t *spe
     }
 }
 
-/* See ipc/fmt.h. */
+/* See mmlib/fmt.h. */
 void ipc_vformat(ipc_fmt_put_fn put, void *ctx, const char *fmt, va_list ap) {
     va_list aq;
     va_copy(aq, ap);

@@ -1,11 +1,11 @@
 /*
- * Freestanding memory and string functions (see ipc/string.h). Plain loops (bytes, or
+ * Freestanding memory and string functions (see mmlib/string.h). Plain loops (bytes, or
  * words for aligned copies): simple code cannot be miscompiled into a call to itself
  * (-fno-builtin keeps clang from turning these loops back into memcpy calls).
  */
 #include <stdint.h>
 
-#include <ipc/string.h>
+#include <mmlib/string.h>
 
 /* Copies n bytes; the ranges must not overlap. Word by word when both ends and the length
  * are 8-byte aligned: the kernel copies every saved register frame (arch_regs_t) on each

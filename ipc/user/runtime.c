@@ -3,8 +3,8 @@
  * debug print. The architecture's part (crt0, the syscall instruction) is in
  * arch/<arch>/user/.
  */
-#include <ipc/fmt.h>
-#include <ipc/string.h>
+#include <mmlib/fmt.h>
+#include <mmlib/string.h>
 #include <ipc/user.h>
 
 /* See ipc/user.h. */

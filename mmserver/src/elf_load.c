@@ -2,7 +2,7 @@
  * The ELF loader of mmserver: programs of the boot archive into client spaces, through the
  * core's own requests (mm_handle), so an image is charged, placed and checked like any
  * other memory of the client. The file is untrusted: every header is read through
- * ipc/elf64.h's checks and the whole layout is accepted before anything is mapped.
+ * mmlib/elf64.h's checks and the whole layout is accepted before anything is mapped.
  *
  * A segment is mapped eagerly with its final permissions (R, plus W or X) and its file
  * part is copied through mmserver's view of the pool, never through the client's space, so

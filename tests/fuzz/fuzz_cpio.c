@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness: the cpio "newc" iterator of ipc/lib/cpio.c on arbitrary bytes. The
- * input is the archive. Contracts checked (ipc/cpio.h): the walk ends (every step moves
+ * input is the archive. Contracts checked (mmlib/cpio.h): the walk ends (every step moves
  * forward); every member returned has its name and data inside the archive, its data
  * 4-byte aligned from the archive's start; cpio_named agrees with the name's own bytes. Every byte
  * of every member is read, so ASan sees any outside the input. The input is copied into a buffer of
@@ -8,7 +8,7 @@
  */
 #include "fz.h"
 
-#include <ipc/cpio.h>
+#include <mmlib/cpio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness: the ELF64 checks of ipc/lib/elf64.c on arbitrary bytes. The input is
- * the file. Contracts checked (ipc/elf64.h): a header accepted names the asked machine and
+ * the file. Contracts checked (mmlib/elf64.h): a header accepted names the asked machine and
  * has its program headers inside the file; elf64_phdr copies exactly those bytes; a segment
  * accepted has its file part inside the file (no wrap), filesz <= memsz, its memory part
  * inside [lo, top) without wrapping, and not both W and X. Every accepted segment's bytes
@@ -8,7 +8,7 @@
  */
 #include "fz.h"
 
-#include <ipc/elf64.h>
+#include <mmlib/elf64.h>
 #include <string.h>
 
 /* [lo, top) pairs a segment is checked against: the user window of mmserver, and the

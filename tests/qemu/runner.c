@@ -16,7 +16,7 @@
 
 #include <ipc/ipc_user.h>
 #include <ipc/mm_client.h>
-#include <ipc/string.h>
+#include <mmlib/string.h>
 
 #include "test.h"
 

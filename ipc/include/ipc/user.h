@@ -31,7 +31,7 @@ _Noreturn void ipc_exit(int status);
 /* Lets other threads run. */
 void ipc_yield(void);
 
-/* Prints a string, or printf-style text (ipc/fmt.h conversions), on the debug console. */
+/* Prints a string, or printf-style text (mmlib/fmt.h conversions), on the debug console. */
 void ipc_puts(const char *s);
 void ipc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -9,8 +9,8 @@
  */
 #pragma once
 
-#include <ipc/cpio.h>
-#include <ipc/elf64.h>
+#include <mmlib/cpio.h>
+#include <mmlib/elf64.h>
 #include <ipc/ipc.h>
 #include <ipc/mm_msg.h>
 #include <ipc/mmboot.h>
