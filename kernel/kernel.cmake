@@ -17,8 +17,8 @@ set(MMK_FREESTANDING_FLAGS
     -fno-common -g -O2)
 set(MMK_LINK_FLAGS -nostdlib -static -z max-page-size=4096 --no-undefined --fatal-warnings)
 set(MMK_IPC_LIB ${CMAKE_SOURCE_DIR}/ipc/lib/fmt.c ${CMAKE_SOURCE_DIR}/ipc/lib/string.c)
-# The shared freestanding parsers of the boot archive and of ELF files (the kernel's loader
-# and mmserver's read them alike).
+# The shared freestanding parsers of the boot archive and of ELF files (the kernel reads
+# mmserver's own image with them, mmserver every other program).
 set(MMK_KERNEL_PARSERS ${CMAKE_SOURCE_DIR}/ipc/lib/elf64.c ${CMAKE_SOURCE_DIR}/ipc/lib/cpio.c)
 
 # ---- the kernel ----

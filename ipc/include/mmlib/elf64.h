@@ -1,6 +1,6 @@
 /*
- * ELF64 executables, the part both loaders need (the kernel's for its boot programs,
- * mmserver's for everything else): the header and program-header layouts and the checks
+ * ELF64 executables, the part both loaders need (the kernel's for mmserver's first space,
+ * mmserver's for every other program): the header and program-header layouts and the checks
  * of an untrusted file, written once (ipc/lib/elf64.c). Loading itself differs on each
  * side and stays there. Reference: System V ABI, "ELF-64 Object File Format" 1.5.
  *
