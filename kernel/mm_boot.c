@@ -38,25 +38,6 @@
 
 _Static_assert(SLOT_FREE + 16 < IPC_CAP_SLOTS, "mmserver's client slots fit its table");
 
-/* The mmboot format id of the paging format the kernel runs with (0: none known). */
-static uint32_t boot_format(void) {
-    static const struct {
-        const pt_format_t *fmt;
-        uint32_t id;
-    } known[] = {
-        {&pt_format_x86_64, MMBOOT_PT_X86_64},
-        {&pt_format_sv48, MMBOOT_PT_SV48},
-        {&pt_format_sv39, MMBOOT_PT_SV39},
-        {&pt_format_aarch64, MMBOOT_PT_AARCH64},
-    };
-    for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-        if (known[i].fmt == ARCH_PT_FORMAT) {
-            return known[i].id;
-        }
-    }
-    return MMBOOT_PT_NONE;
-}
-
 /* The archive member named MMBOOT_SELF_NAME in *self; panics when the archive is not a
  * valid cpio (newc) archive or has no such member. */
 static void find_self(const arch_boot_info_t *bi, cpio_file_t *self) {
@@ -140,7 +121,7 @@ static void map_zeroed(kern_space_t *s, const char *what, uint64_t va, uint64_t 
  * refusal, or segments sharing a page, is a panic naming the typed error. */
 static uint64_t load_elf(kern_space_t *s, const uint8_t *elf, size_t size) {
     elf64_ehdr_t h;
-    elf64_err_t err = elf64_header(elf, size, ARCH_ELF_MACHINE, &h);
+    elf64_err_t err = elf64_header(elf, size, ARCH_PT_FORMAT->elf_machine, &h);
     unsigned loaded = 0;
     for (unsigned i = 0; err == ELF64_OK && i < h.phnum; i++) {
         elf64_phdr_t p;
@@ -201,7 +182,7 @@ static void block_fixed(mmboot_t *b) {
     b->magic = MMBOOT_MAGIC;
     b->version = MMBOOT_VERSION;
     b->size = sizeof(mmboot_t);
-    b->pt_format = boot_format();
+    b->pt_format = ARCH_PT_FORMAT->id;
     b->pt_features = arch_pt_features();
     b->user_base = 0;
     b->user_top = ARCH_USER_TOP;

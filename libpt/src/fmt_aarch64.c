@@ -113,6 +113,8 @@ static pt_kind_t a64_decode(uint64_t e, unsigned level, uint32_t flags, pt_paddr
 
 const pt_format_t pt_format_aarch64 = {
     .name = "aarch64",
+    .id = PT_FORMAT_ID_AARCH64,
+    .elf_machine = 183, /* EM_AARCH64 */
     .levels = 4,
     .va_bits = 48,
     .pa_bits = 48,

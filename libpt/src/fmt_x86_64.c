@@ -116,6 +116,8 @@ static pt_kind_t x86_decode(uint64_t e, unsigned level, uint32_t flags, pt_paddr
 
 const pt_format_t pt_format_x86_64 = {
     .name = "x86_64",
+    .id = PT_FORMAT_ID_X86_64,
+    .elf_machine = 62, /* EM_X86_64 */
     .levels = 4,
     .va_bits = 48,
     .pa_bits = 52,

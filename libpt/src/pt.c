@@ -860,3 +860,16 @@ void pt_destroy(pt_space_t *s) {
     s->hooks.free_table(s->hooks.ctx, s->root);
     s->tables = 0;
 }
+
+/* See pt.h. Every format libpt has, in one table: a new format is added here and nowhere
+ * else (the kernel and mmserver name formats only by pt_format_t.id). */
+const pt_format_t *pt_format_by_id(uint32_t id) {
+    static const pt_format_t *const all[] = {&pt_format_x86_64, &pt_format_sv48, &pt_format_sv39,
+                                             &pt_format_aarch64};
+    for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (all[i]->id == id) {
+            return all[i];
+        }
+    }
+    return NULL;
+}

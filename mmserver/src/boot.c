@@ -4,33 +4,18 @@
  */
 #include <mmserver/proc.h>
 
-/* The libpt format of each mmboot id. */
-static const pt_format_t *const formats[MMBOOT_PT_COUNT_] = {
-    [MMBOOT_PT_X86_64] = &pt_format_x86_64,
-    [MMBOOT_PT_SV48] = &pt_format_sv48,
-    [MMBOOT_PT_SV39] = &pt_format_sv39,
-    [MMBOOT_PT_AARCH64] = &pt_format_aarch64,
-};
-
-/* The ELF machine of the programs each format runs. */
-static const uint16_t machines[MMBOOT_PT_COUNT_] = {
-    [MMBOOT_PT_X86_64] = ELF64_EM_X86_64,
-    [MMBOOT_PT_SV48] = ELF64_EM_RISCV,
-    [MMBOOT_PT_SV39] = ELF64_EM_RISCV,
-    [MMBOOT_PT_AARCH64] = ELF64_EM_AARCH64,
-};
-
 /* The PT_FEAT_* bits a block may report. */
 #define KNOWN_FEATURES (PT_FEAT_NO_GIGA | PT_FEAT_SVPBMT)
 
 /* See proc.h. */
 const pt_format_t *mmp_boot_format(uint32_t id) {
-    return id < MMBOOT_PT_COUNT_ ? formats[id] : NULL;
+    return pt_format_by_id(id); /* the format's identity lives with it, in libpt */
 }
 
 /* See proc.h. */
 uint16_t mmp_boot_machine(uint32_t id) {
-    return id < MMBOOT_PT_COUNT_ ? machines[id] : 0;
+    const pt_format_t *fmt = pt_format_by_id(id);
+    return fmt ? fmt->elf_machine : 0;
 }
 
 /* The pool window: frames > 0, page-aligned, no wrap, inside the format's physical

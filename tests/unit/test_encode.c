@@ -283,3 +283,28 @@ Test(encode, aarch64_mair_gives_each_memtype_its_attribute) {
                 "attribute of its kind in PT_AARCH64_MAIR %#llx",
                 (unsigned long long)PT_AARCH64_MAIR);
 }
+
+/* A format's identity lives with it: its stable id (the boot block names formats by it) and
+ * the ELF machine of its programs (EM_* values of the System V ABI), found by id. */
+Test(encode, format_identity) {
+    static const struct {
+        const pt_format_t *fmt;
+        uint32_t id;
+        uint16_t machine;
+    } want[] = {
+        {&pt_format_x86_64, 1, 62},
+        {&pt_format_sv48, 2, 243},
+        {&pt_format_sv39, 3, 243},
+        {&pt_format_aarch64, 4, 183},
+    };
+    for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        cr_assert_eq(want[i].fmt->id, want[i].id, "%s: id", want[i].fmt->name);
+        cr_assert_eq(want[i].fmt->elf_machine, want[i].machine, "%s: ELF machine",
+                     want[i].fmt->name);
+        cr_assert_eq(pt_format_by_id(want[i].id), want[i].fmt, "%s: found by id",
+                     want[i].fmt->name);
+    }
+    cr_assert_null(pt_format_by_id(0), "0 is never a format");
+    cr_assert_null(pt_format_by_id(5));
+    cr_assert_null(pt_format_by_id(~0u));
+}

@@ -21,16 +21,11 @@
 /* The archive member that is mmserver itself: the kernel starts it, mmserver skips it. */
 #define MMBOOT_SELF_NAME "mmserver"
 
-/* Paging formats (libpt's pt_format_*). riscv64 picks Sv48 or Sv39 at boot (whichever the
- * hart accepts in satp), so the kernel reports what it chose. 0 is never valid. */
-enum mmboot_pt_format {
-    MMBOOT_PT_NONE = 0,
-    MMBOOT_PT_X86_64 = 1, /* x86_64 4-level, 48-bit */
-    MMBOOT_PT_SV48 = 2,   /* riscv64 Sv48 */
-    MMBOOT_PT_SV39 = 3,   /* riscv64 Sv39 */
-    MMBOOT_PT_AARCH64 = 4,
-    MMBOOT_PT_COUNT_
-};
+/* The paging format is named by libpt's own number for it (pt_format_t.id, enum
+ * pt_format_id in pt/pt.h; libpt's pt_format_by_id finds the format, and the format says its
+ * ELF machine): its identity has one home, next to the format. riscv64 picks Sv48 or Sv39 at
+ * boot (whichever the hart accepts in satp), so the kernel reports what it chose. 0 is never
+ * a format. */
 
 /*
  * The block. Physical addresses are what mmserver writes into page tables; virtual ones
@@ -40,7 +35,7 @@ typedef struct mmboot {
     uint64_t magic;       /* MMBOOT_MAGIC */
     uint32_t version;     /* MMBOOT_VERSION */
     uint32_t size;        /* sizeof(mmboot_t) as the kernel knows it */
-    uint32_t pt_format;   /* enum mmboot_pt_format */
+    uint32_t pt_format;   /* libpt's pt_format_t.id (enum pt_format_id) */
     uint32_t pt_features; /* PT_FEAT_* the hardware has (PT_FEAT_NO_GIGA, PT_FEAT_SVPBMT) */
     /* The RAM window: every frame the kernel did not keep, mapped read-write (never
      * executable) in mmserver's space. It becomes mmserver's frame pool. */

@@ -94,13 +94,24 @@ typedef enum pt_kind {
  * A paging format: constant data plus entry encode/decode. Levels count from 0, the level
  * whose entries map 4 KiB pages, up to levels - 1, the root.
  */
+/* A format's identity, stable across versions (never reused): the number a boot block or a
+ * file names the format by (pt_format_t.id, pt_format_by_id). 0 is never a format. */
+enum pt_format_id {
+    PT_FORMAT_ID_X86_64 = 1,
+    PT_FORMAT_ID_SV48 = 2,
+    PT_FORMAT_ID_SV39 = 3,
+    PT_FORMAT_ID_AARCH64 = 4,
+};
+
 typedef struct pt_format {
     const char *name;
-    uint8_t levels;      /* 3 or 4 */
-    uint8_t va_bits;     /* width of a canonical virtual address: 39 or 48 */
-    uint8_t pa_bits;     /* widest physical address an entry can hold */
-    uint8_t leaf_levels; /* bit L set: level L may hold a leaf */
-    bool split_halves;   /* the two halves have separate roots (aarch64 TTBR0/TTBR1) */
+    uint32_t id;          /* enum pt_format_id */
+    uint16_t elf_machine; /* e_machine of the programs this format's architecture runs */
+    uint8_t levels;       /* 3 or 4 */
+    uint8_t va_bits;      /* width of a canonical virtual address: 39 or 48 */
+    uint8_t pa_bits;      /* widest physical address an entry can hold */
+    uint8_t leaf_levels;  /* bit L set: level L may hold a leaf */
+    bool split_halves;    /* the two halves have separate roots (aarch64 TTBR0/TTBR1) */
     /* The address field: an entry holds (pa >> addr_shift) & addr_mask, and a 4 KiB leaf or a
      * table pointer gives back (e & addr_mask) << addr_shift. encode_leaf is linear in pa:
      * encode_leaf(pa) == encode_leaf(0) | ((pa >> addr_shift) & addr_mask). */
@@ -128,6 +139,9 @@ extern const pt_format_t pt_format_x86_64;  /* 4-level, 48-bit, NX, PAT via PWT/
 extern const pt_format_t pt_format_sv48;    /* riscv64 Sv48 */
 extern const pt_format_t pt_format_sv39;    /* riscv64 Sv39 */
 extern const pt_format_t pt_format_aarch64; /* 4 KiB granule, 48-bit, stage 1 */
+
+/* The format whose id is id (enum pt_format_id), or NULL for any other number. */
+const pt_format_t *pt_format_by_id(uint32_t id);
 
 /*
  * The x86_64 format's memory types need this PAT MSR layout: entry 0 WB (normal), entry 3 UC

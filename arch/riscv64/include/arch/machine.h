@@ -26,7 +26,6 @@ uint64_t rv_user_top(void);
 
 #define ARCH_NAME            "riscv64"
 #define ARCH_PT_FORMAT       (rv_pt_format())
-#define ARCH_ELF_MACHINE     243u /* EM_RISCV */
 #define ARCH_DIRECT_MAP_BASE 0xffffffc000000000ull
 #define ARCH_KERNEL_VOFFSET  0xffffffff00000000ull
 #define ARCH_USER_TOP        (rv_user_top())       /* first address past the user half */

@@ -17,7 +17,6 @@
 
 #define ARCH_NAME            "x86_64"
 #define ARCH_PT_FORMAT       (&pt_format_x86_64)
-#define ARCH_ELF_MACHINE     62u /* EM_X86_64 */
 #define ARCH_DIRECT_MAP_BASE 0xffff800000000000ull
 #define ARCH_KERNEL_VOFFSET  0xffffffff80000000ull
 #define ARCH_USER_TOP        0x0000800000000000ull /* first address past the user half */

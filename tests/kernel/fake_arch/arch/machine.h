@@ -21,7 +21,6 @@ extern uint64_t ktm_user_top;         /* the first address past the user half */
 
 #define ARCH_NAME            "host"
 #define ARCH_PT_FORMAT       (ktm_format)
-#define ARCH_ELF_MACHINE     0u
 #define ARCH_DIRECT_MAP_BASE 0ull
 #define ARCH_KERNEL_VOFFSET  0ull
 #define ARCH_USER_TOP        (ktm_user_top)
