@@ -24,8 +24,16 @@ menuentry "mmk" {
     boot
 }
 CFG
-if ! grub-mkrescue -o "$out.tmp" "$stage" >"$log" 2>&1; then
-    cat "$log" >&2
-    exit 1
-fi
+# xorriso (under grub-mkrescue) now and then dies of SIGSEGV while shutting down, after it
+# has written the image: try up to three times before calling it a failure.
+for try in 1 2 3; do
+    if grub-mkrescue -o "$out.tmp" "$stage" >"$log" 2>&1; then
+        break
+    fi
+    if ((try == 3)); then
+        cat "$log" >&2
+        exit 1
+    fi
+    echo "mkiso.sh: grub-mkrescue failed (try $try of 3), trying again" >&2
+done
 mv "$out.tmp" "$out"
