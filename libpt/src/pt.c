@@ -217,6 +217,8 @@ typedef struct walk {
     uint64_t need;         /* dry run: table frames the commit will take */
     pt_deferred_t reserve; /* commit: the frames reserved for it */
     leaf_memo_t memo;
+    int64_t used_delta[4]; /* commit: per level, the change to the count of entries in use
+                            * of the table being walked there, added once at its end */
     pt_result_t *res;
 } walk_t;
 
@@ -409,7 +411,7 @@ static void map_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vaddr
                 w->res->flush.tables = true;
             }
             write_entry(&v->tbl[i], w->tmpl[level] | fmt_field(s->fmt, frame_for(w, base)));
-            used_add(s, v->pa, kind == PT_KIND_EMPTY);
+            w->used_delta[level] += kind == PT_KIND_EMPTY;
             count_leaf(w, level);
             note_flush(w, base, fmt_span(level));
         }
@@ -447,6 +449,7 @@ static void map_leaf_run(walk_t *w, view_t *v, pt_vaddr_t lo, pt_vaddr_t last) {
     uint64_t tmpl = w->tmpl[0], done = 0;
     unsigned first = index_of(lo, 0), final = index_of(last, 0);
     pt_vaddr_t va = lo;
+    w->used_delta[0] = 0; /* what map_entry changes on occupied slots (overwrite) */
     for (unsigned i = first; i <= final; i++, va += PT_PAGE_SIZE) {
         uint64_t e = v->tbl[i];
         if (e != 0) {
@@ -462,7 +465,7 @@ static void map_leaf_run(walk_t *w, view_t *v, pt_vaddr_t lo, pt_vaddr_t last) {
         fl->leaves++;
         done++;
     }
-    used_add(w->s, v->pa, (int64_t)done);
+    used_add(w->s, v->pa, w->used_delta[0] + (int64_t)done);
     w->res->pages += done;
     w->res->leaves += done;
     fl->all = fl->all || fl->leaves > PT_FLUSH_ALL_THRESHOLD;
@@ -531,7 +534,7 @@ static void change_leaf(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vad
     }
     if (ne != e) {
         write_entry(&v->tbl[i], ne);
-        used_add(s, v->pa, (int64_t)(ne != 0) - 1); /* e != 0: it was a leaf */
+        w->used_delta[level] += (int64_t)(ne != 0) - 1; /* e != 0: it was a leaf */
         note_flush(w, base, fmt_span(level));
     }
     count_leaf(w, level);
@@ -594,7 +597,7 @@ static void edit_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vadd
     walk_table(w, &child, level - 1, lo, last);
     if (w->commit && w->op == OP_UNMAP && table_emptied(w->s, &child, lo, last, level - 1)) {
         write_entry(&v->tbl[i], 0);
-        used_add(w->s, v->pa, -1);
+        w->used_delta[level]--;
         w->s->tables--;
         list_push(w->s, &w->res->deferred, child.pa);
         w->res->flush.tables = true;
@@ -615,6 +618,7 @@ static void walk_table(walk_t *w, view_t *v, unsigned level, pt_vaddr_t lo, pt_v
         return;
     }
     pt_vaddr_t base = lo & ~(span - 1);
+    w->used_delta[level] = 0; /* the walk descends: one table per level at a time */
     for (unsigned i = index_of(lo, level); w->err == PT_OK; i++, base += span) {
         pt_vaddr_t elo = base > lo ? base : lo;
         pt_vaddr_t elast = last - base < span ? last : base + (span - 1);
@@ -633,6 +637,9 @@ static void walk_table(walk_t *w, view_t *v, unsigned level, pt_vaddr_t lo, pt_v
         if (elast == last) {
             break;
         }
+    }
+    if (w->commit) {
+        used_add(w->s, v->pa, w->used_delta[level]);
     }
 }
 
@@ -715,6 +722,7 @@ static void walk_init(walk_t *w, pt_space_t *s, walk_op_t op, pt_vaddr_t va, uin
     w->reserve.head = w->reserve.count = 0;
     w->memo.valid = w->memo.has_new = false;
     w->memo.bits = w->memo.new_bits = 0;
+    w->used_delta[0] = w->used_delta[1] = w->used_delta[2] = w->used_delta[3] = 0;
     w->res = res;
 }
 
@@ -857,6 +865,20 @@ pt_err_t pt_iterate(const pt_space_t *s, pt_vaddr_t va, uint64_t len, pt_visit_f
 
 /* ---- life cycle ----------------------------------------------------------------------- */
 
+/* Copies the caller's hooks field by field: a struct copy this large becomes a call to
+ * memcpy on some targets, which a freestanding library cannot assume exists. */
+static void hooks_copy(pt_hooks_t *to, const pt_hooks_t *from) {
+    to->ctx = from->ctx;
+    to->alloc_table = from->alloc_table;
+    to->free_table = from->free_table;
+    to->phys_to_virt = from->phys_to_virt;
+    to->phys_offset = from->phys_offset;
+    to->release_frame = from->release_frame;
+    to->assert_failed = from->assert_failed;
+    to->write_barrier = from->write_barrier;
+    to->table_used = from->table_used;
+}
+
 pt_err_t pt_space_init(pt_space_t *s, const pt_format_t *fmt, const pt_hooks_t *hooks,
                        uint32_t flags) {
     uint32_t known = PT_SPACE_KERNEL | PT_FEAT_NO_GIGA | PT_FEAT_SVPBMT;
@@ -864,7 +886,7 @@ pt_err_t pt_space_init(pt_space_t *s, const pt_format_t *fmt, const pt_hooks_t *
         return PT_ERR_INVAL;
     }
     s->fmt = fmt;
-    s->hooks = *hooks;
+    hooks_copy(&s->hooks, hooks);
     s->flags = flags;
     s->tables = 0;
     if (!hooks->alloc_table(hooks->ctx, &s->root)) {
