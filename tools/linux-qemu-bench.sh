@@ -54,7 +54,9 @@ cat "$out"
 
 ((rc != 124)) || fail "the guest did not finish within $limit s (MMK_LINUX_BENCH_TIMEOUT); console: $log"
 grep -q '^linux_bench: FAILED' "$out" && fail "the guest reported a failure (above); console: $log"
-grep -q '^linux_bench: done' "$out" ||
+if ! grep -q '^linux_bench: done' "$out"; then
+    tr -d '\r' <"$log" | grep -m 1 -o 'Kernel panic.*' >&2
     fail "QEMU ended (status $rc) before linux_bench was done; console: $log"
+fi
 grep -q '^bench ' "$out" || fail "the guest printed no figures; console: $log"
 exit 0
