@@ -11,7 +11,11 @@
 # the TSC linux_bench reads advances once per guest instruction; one CPU, no disk, serial
 # console, -no-reboot. /init names the counter "instructions" (told so after "--" on the
 # kernel command line) and powers the machine off when done; a kernel panic ends QEMU at once
-# (panic=-1 with -no-reboot). The "bench KEY: ..." lines and linux_bench's own lines (the
+# (panic=-1 with -no-reboot). nokaslr and norandmaps fix the kernel's and the process's
+# layout, which costs nothing per operation; randomised, it changed some medians from one
+# boot to the next by up to 17 % (map 1 page: the kernel's seed differs at every boot, from
+# QEMU's boot data and the clock, and what a range costs depends on where things lie); fixed,
+# two boots gave the same medians, as our kernel's runs do. The "bench KEY: ..." lines and linux_bench's own lines (the
 # kernel release, its mitigations) go to stdout and OUT.txt, which tools/bench-report.sh
 # reads; the whole console to OUT.log. Fails, saying why, when the guest did not finish within
 # MMK_LINUX_BENCH_TIMEOUT seconds (default 600) or reported a failure. No run asserts a time.
@@ -44,7 +48,7 @@ args=(
     -smp 1 -m 512M
     -nographic -no-reboot
     -kernel "$vmlinuz" -initrd "$initramfs"
-    -append "console=ttyS0 quiet panic=-1 -- --counter instructions"
+    -append "console=ttyS0 quiet panic=-1 nokaslr norandmaps -- --counter instructions"
 )
 echo "== x86_64 Linux in QEMU TCG, -icount shift=0: $(basename "$(readlink -f "$vmlinuz")"), /init = linux_bench"
 timeout --foreground "$limit" qemu-system-x86_64 "${args[@]}" </dev/null >"$log" 2>&1
