@@ -47,8 +47,8 @@
 #define LB_FUTEX_WAKE 1
 #define LB_BIG        512u /* pages of the large map, protect and map+touch+unmap (mm_bench.c) */
 /* mm_bench.c's addresses: where a range is placed decides how many page tables it needs
- * and whether unmapping frees them, so Linux gets the same ones (and, being fixed, the same
- * cost from one boot to the next whatever the address-space randomisation). */
+ * and whether unmapping frees them, so Linux gets the same ones; fixed, they also keep each
+ * figure the same from one boot to the next (with the kernel words of linux-qemu-bench.sh). */
 #define LB_VA       0x10000000ul /* the mapped, unmapped and protected range */
 #define LB_FAULT_VA 0x40000000ul /* the lazy range touched page by page */
 
