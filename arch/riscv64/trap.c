@@ -167,9 +167,13 @@ static void user_exception(const arch_regs_t *f) {
     kern_user_fault(&fault);
 }
 
-/* Called by entry.S for every trap from U-mode with the frame on the kernel stack. */
-_Noreturn void rv_user_trap(const arch_regs_t *f) {
-    *current_regs = *f;
+/* Called by entry.S for every trap from U-mode, with f the running thread's own registers,
+ * saved in place (entry.S: sscratch holds their address while user code runs). */
+_Noreturn void rv_user_trap(arch_regs_t *f) {
+    if (f != current_regs) {
+        kern_panic("trap frame 0x%llx is not the running thread's registers 0x%llx",
+                   (unsigned long long)(uintptr_t)f, (unsigned long long)(uintptr_t)current_regs);
+    }
     if (f->cause & RV_CAUSE_INTERRUPT) {
         interrupt(f->cause);
     } else if (f->cause == RV_EXC_ECALL_U) {
