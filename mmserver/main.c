@@ -129,6 +129,7 @@ static bool start(const mmboot_t *b, const char **why) {
         *why = "too few free capability slots";
         return false;
     }
+    cfg.zero_pages = ipc_zero_pages; /* the machine's own way (arch/<arch>/user/mem.S) */
     mm_err_t err = mm_init(&server, &cfg);
     *why = mm_strerror(err);
     mmp_init(&proc, &server, &kernel, mmp_boot_machine(b->pt_format),

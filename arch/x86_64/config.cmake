@@ -11,7 +11,8 @@ set(ARCH_KERNEL_SOURCES
 set(ARCH_KERNEL_LDSCRIPT ${ARCH_DIR}/kernel.ld)
 set(ARCH_USER_SOURCES
     ${ARCH_DIR}/user/crt0.S
-    ${ARCH_DIR}/user/syscall.S)
+    ${ARCH_DIR}/user/syscall.S
+    ${ARCH_DIR}/user/mem.S)
 
 include(${CMAKE_SOURCE_DIR}/kernel/kernel.cmake)
 

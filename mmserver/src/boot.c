@@ -100,6 +100,7 @@ mmp_boot_err_t mmp_boot_config(const mmboot_t *b, const mm_kernel_ops_t *kernel,
     cfg->pool_pa = b->pool_pa;
     cfg->pool_va = (void *)(uintptr_t)b->pool_va;
     cfg->pool_frames = b->pool_frames;
+    cfg->zero_pages = NULL; /* the program's own choice (main.c), not the block's */
     return MMP_BOOT_OK;
 }
 

@@ -12,7 +12,9 @@ mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg) {
     mm_mem_zero(srv, sizeof(*srv));
     mm_mem_copy(&srv->cfg, cfg, sizeof(*cfg)); /* a struct copy could become memcpy */
     srv->user_top = MM_USER_TOP(cfg->fmt->va_bits);
-    return mm_pool_init(&srv->pool, cfg->pool_pa, cfg->pool_va, cfg->pool_frames);
+    mm_err_t err = mm_pool_init(&srv->pool, cfg->pool_pa, cfg->pool_va, cfg->pool_frames);
+    srv->pool.zero_pages = cfg->zero_pages;
+    return err;
 }
 
 /* The protocol's layout facts: every word index fits its message, and the memory types

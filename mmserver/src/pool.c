@@ -40,8 +40,11 @@ static void take(mm_pool_t *p, uint64_t i, uint64_t n, bool zero) {
         p->frame[k].ref = 1;
     }
     p->free -= n;
-    if (zero) {
-        mm_mem_zero(p->va + (i << PT_PAGE_SHIFT), n << PT_PAGE_SHIFT);
+    uint8_t *va = p->va + (i << PT_PAGE_SHIFT);
+    if (zero && p->zero_pages) {
+        p->zero_pages(va, n);
+    } else if (zero) {
+        mm_mem_zero(va, n << PT_PAGE_SHIFT);
     }
 }
 
@@ -66,6 +69,7 @@ mm_err_t mm_pool_init(mm_pool_t *p, pt_paddr_t pa, void *va, uint64_t frames) {
     p->pending_head = 0;
     p->cursor = meta;
     p->attempts = p->fail_at = 0;
+    p->zero_pages = NULL;
     return MM_OK;
 }
 

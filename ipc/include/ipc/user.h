@@ -21,6 +21,10 @@ typedef struct ipc_ret {
 ipc_ret_t ipc_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                       uint64_t a5);
 
+/* Zeroes pages whole 4 KiB pages from dst (page-aligned) the fastest way the machine has
+ * (arch/<arch>/user/mem.S: x86_64 rep stosq, riscv64 64-byte rounds of stores). */
+void ipc_zero_pages(void *dst, uint64_t pages);
+
 /* Writes len bytes of buf to the debug console. IPC_ERR_BAD_ADDRESS when any byte is not
  * mapped readable user memory, IPC_ERR_INVALID_ARGUMENT above IPC_DEBUG_WRITE_MAX. */
 ipc_err_t ipc_debug_write(const void *buf, size_t len);

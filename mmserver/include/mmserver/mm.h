@@ -61,6 +61,7 @@ typedef struct mm_pool {
     uint64_t cursor;   /* next-fit start */
     uint64_t attempts; /* allocation attempts so far (tests: failure injection) */
     uint64_t fail_at;  /* the attempt with this number fails (0: never) */
+    void (*zero_pages)(void *va, uint64_t pages); /* mm_config_t's, or NULL */
 } mm_pool_t;
 
 /* One region of a client's space: a range with one permission set and one kind. */
@@ -101,6 +102,9 @@ typedef struct mm_config {
     pt_paddr_t pool_pa;   /* the RAM window: physical base ... */
     void *pool_va;        /* ... where mmserver reaches it ... */
     uint64_t pool_frames; /* ... and its size in frames */
+    /* Zeroes pages whole pages at va, the machine's fastest way (mmserver: ipc_zero_pages);
+     * NULL: the core's portable loop (mm_mem_zero). Every frame handed out goes through it. */
+    void (*zero_pages)(void *va, uint64_t pages);
 } mm_config_t;
 
 /* The whole server. */
