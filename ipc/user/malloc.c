@@ -1,12 +1,17 @@
 /*
  * The heap of ipc/ulib.h: size classes on pages of their own, large blocks mapped alone.
  *
- * Every page the heap maps starts with a heap_page_t, so free finds a block's header by
- * rounding the pointer down to its page: a small block lies inside its class's page, a
+ * Every page the heap hands out starts with a heap_page_t, so free finds a block's header
+ * by rounding the pointer down to its page: a small block lies inside its class's page, a
  * large block starts HEAP_LARGE_OFFSET bytes into its first page. A class page keeps its
  * free blocks in a list; the pages of a class with a free block are on that class's list.
- * A page whose last block is freed is unmapped at once, so a heap that holds nothing holds
- * no frame.
+ *
+ * mmserver keeps a fixed number of regions per program (every mapping is one, and
+ * unmapping a page inside a mapping splits it in two), so class pages come from arenas:
+ * lazy mappings of HEAP_ARENA_PAGES pages, one region each. A class page is filled by
+ * mmserver at its first touch; when its last block is freed its frame goes back at once
+ * (mm_decommit: the range stays reserved, the next touch gets a zeroed page), and an arena
+ * whose pages are all free is unmapped. A heap that holds nothing holds no mapping.
  */
 #include <stdbool.h>
 
@@ -16,7 +21,7 @@
 #define HEAP_CLASSES      8u                  /* 16 << 0 .. 16 << 7 = 2048 bytes */
 #define HEAP_MIN          16u
 #define HEAP_LARGE        0xffffffffu /* heap_page_t.cls of a large block */
-#define HEAP_LARGE_OFFSET 16u
+#define HEAP_LARGE_OFFSET 32u
 #define HEAP_PAGE         ((size_t)MM_PAGE_SIZE)
 
 /* A free block of a class page: the next free block of the same page. */
@@ -40,11 +45,23 @@ typedef struct heap_page {
 
 _Static_assert(sizeof(heap_page_t) <= HEAP_PAGE - (HEAP_MIN << (HEAP_CLASSES - 1)),
                "a class page holds its head and one block of the largest class");
-_Static_assert(HEAP_LARGE_OFFSET >= sizeof(uint64_t) * 2 && HEAP_LARGE_OFFSET % HEAP_MIN == 0,
-               "a large block keeps the 16-byte alignment");
+_Static_assert(HEAP_LARGE_OFFSET >= offsetof(heap_page_t, free) &&
+                   HEAP_LARGE_OFFSET % HEAP_MIN == 0,
+               "a large block's data starts past the head fields it uses, 16-byte aligned");
 _Static_assert((HEAP_MIN << (HEAP_CLASSES - 1)) == MALLOC_SMALL_MAX, "the classes end at 2 KiB");
 
+/* An arena: HEAP_ARENA_PAGES pages reserved by one lazy mapping; used has bit i set while
+ * page i is a class page. */
+#define HEAP_ARENA_PAGES 16u
+#define HEAP_ARENAS      32u
+typedef struct heap_arena {
+    uintptr_t base; /* 0: slot free */
+    uint32_t used;
+} heap_arena_t;
+_Static_assert(HEAP_ARENA_PAGES <= 32, "an arena's pages fit its bit set");
+
 static heap_page_t *partial[HEAP_CLASSES]; /* class pages with a free block */
+static heap_arena_t arenas[HEAP_ARENAS];
 static mm_err_t last_error;
 
 /* The class of a small request n (1 <= n <= MALLOC_SMALL_MAX). */
@@ -56,10 +73,12 @@ static uint32_t class_of(size_t n) {
     return c;
 }
 
-/* A fresh read-write mapping of pages pages, or NULL (last_error says why). */
-static void *map_pages(uint64_t pages) {
+/* A fresh read-write mapping of pages pages (filled at first touch when lazy), or NULL
+ * (last_error says why). */
+static void *map_pages(uint64_t pages, bool lazy) {
     mm_map_result_t r;
-    mm_err_t e = mm_map(mm_self(), 0, pages * HEAP_PAGE, MM_PERM_R | MM_PERM_W, MM_F_ANYWHERE, &r);
+    uint32_t flags = MM_F_ANYWHERE | (lazy ? MM_F_LAZY : 0);
+    mm_err_t e = mm_map(mm_self(), 0, pages * HEAP_PAGE, MM_PERM_R | MM_PERM_W, flags, &r);
     if (e != MM_OK) {
         last_error = e;
         return NULL;
@@ -67,13 +86,63 @@ static void *map_pages(uint64_t pages) {
     return (void *)(uintptr_t)r.va;
 }
 
-/* Unmaps the mapping of pages pages at p. => the heap mapped it and nothing uses it. */
-static void unmap_pages(void *p, uint64_t pages) {
-    mm_err_t e = mm_unmap(mm_self(), (uint64_t)(uintptr_t)p, pages * HEAP_PAGE, NULL);
+/* Ends the program when mmserver refused what the heap asked about its own mapping at p (a
+ * broken heap, not a request to report). */
+static void heap_must(mm_err_t e, const char *what, const void *p) {
     if (e != MM_OK) {
-        /* the heap's own mapping refused: a broken heap, not a request to report */
-        printf("free: mm_unmap of the heap's page %p refused: %s\n", p, mm_strerror(e));
+        printf("free: %s of the heap's %p refused: %s\n", what, p, mm_strerror(e));
         exit(MALLOC_BAD_FREE);
+    }
+}
+
+/* A free page of an arena (a new arena when every one is full), or NULL: last_error says
+ * why (MM_ERR_NOMEM when every arena slot is taken). */
+static void *arena_page(void) {
+    heap_arena_t *free_slot = NULL;
+    for (unsigned a = 0; a < HEAP_ARENAS; a++) {
+        heap_arena_t *r = &arenas[a];
+        if (!r->base) {
+            free_slot = free_slot ? free_slot : r;
+            continue;
+        }
+        for (unsigned i = 0; i < HEAP_ARENA_PAGES; i++) {
+            if (!(r->used & (1u << i))) {
+                r->used |= 1u << i;
+                return (void *)(r->base + i * HEAP_PAGE);
+            }
+        }
+    }
+    if (!free_slot) {
+        last_error = MM_ERR_NOMEM;
+        return NULL;
+    }
+    void *base = map_pages(HEAP_ARENA_PAGES, true);
+    if (!base) {
+        return NULL;
+    }
+    free_slot->base = (uintptr_t)base;
+    free_slot->used = 1;
+    return base;
+}
+
+/* Gives the class page g back: its frame at once, its arena when that empties. => g came
+ * from arena_page and holds no block. */
+static void arena_put(heap_page_t *g) {
+    for (unsigned a = 0; a < HEAP_ARENAS; a++) {
+        heap_arena_t *r = &arenas[a];
+        uintptr_t off = (uintptr_t)g - r->base;
+        if (!r->base || off >= HEAP_ARENA_PAGES * HEAP_PAGE) {
+            continue;
+        }
+        r->used &= ~(1u << (off / HEAP_PAGE));
+        if (r->used) {
+            heap_must(mm_decommit(mm_self(), (uintptr_t)g, HEAP_PAGE, NULL), "mm_decommit", g);
+        } else {
+            heap_must(mm_unmap(mm_self(), r->base, HEAP_ARENA_PAGES * HEAP_PAGE, NULL), "mm_unmap",
+                      (void *)r->base);
+            r->base = 0;
+        }
+        return;
     }
 }
 
@@ -102,7 +171,7 @@ static void list_drop(heap_page_t *g) {
 
 /* A new page for class c, every block free, on the class's list; NULL if unmapped. */
 static heap_page_t *class_page(uint32_t c) {
-    heap_page_t *g = map_pages(1);
+    heap_page_t *g = arena_page();
     if (!g) {
         return NULL;
     }
@@ -143,7 +212,7 @@ static void *large_alloc(size_t n) {
         return NULL;
     }
     uint64_t pages = (n + HEAP_LARGE_OFFSET + HEAP_PAGE - 1) / HEAP_PAGE;
-    heap_page_t *g = map_pages(pages);
+    heap_page_t *g = map_pages(pages, false);
     if (!g) {
         return NULL;
     }
@@ -191,7 +260,7 @@ void free(void *p) {
     heap_page_t *g = head_of(p);
     if (g->cls == HEAP_LARGE) {
         g->magic = 0;
-        unmap_pages(g, g->pages);
+        heap_must(mm_unmap(mm_self(), (uintptr_t)g, g->pages * HEAP_PAGE, NULL), "mm_unmap", g);
         return;
     }
     heap_free_t *b = p;
@@ -203,7 +272,7 @@ void free(void *p) {
     if (--g->used == 0) {
         list_drop(g);
         g->magic = 0;
-        unmap_pages(g, 1);
+        arena_put(g);
     }
 }
 

@@ -29,12 +29,16 @@ mm_conn_t *mm_self(void);
 
 /* ---- the heap ---- */
 
-/* Small requests (at most MALLOC_SMALL_MAX bytes) are cut from pages the heap maps for
- * each size class (16, 32, ... 2048 bytes) and a page is unmapped as soon as its last block
- * is freed; larger ones get their own mapping (whole pages plus a 16-byte header), unmapped
- * by free. So once everything is freed the program's charge is what it was before the first
- * malloc: every frame is back in mmserver's pool. Pages are mapped eagerly, read-write,
- * wherever mmserver finds room (MM_F_ANYWHERE). Blocks are 16-byte aligned. */
+/* Small requests (at most MALLOC_SMALL_MAX bytes) are cut from pages of their size class
+ * (16, 32, ... 2048 bytes); those pages come from arenas, lazy mappings of 16 pages that
+ * mmserver fills page by page at first touch. A class page's frame goes back to mmserver as
+ * soon as its last block is freed (mm_decommit), an arena as soon as all its pages are free
+ * (mm_unmap). Larger requests get a mapping of their own (whole pages, a 32-byte header
+ * first), unmapped by free. So once everything is freed the program's charge and regions
+ * are what they were before the first malloc. Blocks are 16-byte aligned.
+ * Limits: each arena and each large block is one of the program's regions, and mmserver
+ * keeps MM_MAX_REGIONS (64) per program; at most 32 arenas. Past either, malloc returns
+ * NULL with MM_ERR_NOMEM. Quota: an arena charges its 16 pages when it is mapped. */
 #define MALLOC_SMALL_MAX 2048u
 
 /* n bytes, or NULL when mmserver refuses memory (malloc_error() says why: MM_ERR_QUOTA
