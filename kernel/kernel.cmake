@@ -109,7 +109,8 @@ function(mmk_program_image name)
 endfunction()
 
 # The archive entries (mmk_archive) of an image that boots progs through the runner: the
-# demo's programs for "demo", else the one mmk_program registered. Sets OUT in the caller.
+# demo's programs for "demo", else the one mmk_program (or tests/qemu's mmk_scenario_program)
+# registered. Sets OUT in the caller.
 function(mmk_program_entries out)
     get_property(entries GLOBAL PROPERTY MMK_DEMO_PROGRAMS)
     list(SUBLIST entries 0 2 head) # mmserver and the runner
@@ -120,7 +121,7 @@ function(mmk_program_entries out)
         get_property(entry GLOBAL PROPERTY MMK_PROGRAM_${p})
         if(p STREQUAL "demo")
             list(APPEND list ${demo})
-        elseif(p IN_LIST known)
+        elseif(entry) # mmk_program's, or a scenario program of tests/qemu
             list(APPEND list "${entry}")
         else()
             message(FATAL_ERROR "no program '${p}' (programs: demo ${known}; add one with "

@@ -3,10 +3,11 @@
 # `make run` does (tools/run-demo.sh: console, log, address-space picture), then passes only
 # when run-demo.sh exited 0 (the runner's verdict, mmserver's pool restored), the runner's
 # closing line says `K passed, 0 failed`, every --require LINE appears as a whole line of the
-# log, and the picture names every --picture PROGRAM.
+# log, exactly one line of the log matches each --once REGEX (grep -E, whole line), and the
+# picture names every --picture PROGRAM.
 #
 #   check-run.sh QEMU_SH IMAGE_DIR RUN_DEMO MMVIZ BUILD_DIR NAME [--expect-count K]
-#                [--require LINE]... [--picture PROGRAM]...
+#                [--require LINE]... [--once REGEX]... [--picture PROGRAM]...
 set -uo pipefail
 qemu_sh=$1 image=$2 run_demo=$3 mmviz=$4 build=$5 name=$6
 shift 6
@@ -15,11 +16,12 @@ mkdir -p "$out"
 log=$out/run.log svg=$out/address-spaces.svg
 rm -f "$log" "$svg"
 
-count= required=() pictured=()
+count= required=() once=() pictured=()
 while (($#)); do
     case $1 in
         --expect-count) count=$2 ;;
         --require) required+=("$2") ;;
+        --once) once+=("$2") ;;
         --picture) pictured+=("$2") ;;
         *) echo "check-run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -50,6 +52,15 @@ for line in "${required[@]}"; do
         say "ok: '$line'"
     else
         say "FAILED: no line '$line'"
+        fail=1
+    fi
+done
+for re in "${once[@]}"; do
+    n=$(grep -cxE -- "$re" <<<"$clean")
+    if ((n == 1)); then
+        say "ok: one line '$(grep -xE -- "$re" <<<"$clean")'"
+    else
+        say "FAILED: $n lines match '$re', not one"
         fail=1
     fi
 done
