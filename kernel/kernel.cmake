@@ -258,6 +258,8 @@ endfunction()
 #   mm_chaos  mmserver, the runner, the seeded hostile mm_chaos and its witness
 #   bench the IPC benchmark programs (tests/bench/qemu), run by `make bench`
 #   mm_bench  the memory benchmark (tests/bench/qemu/mm_bench.c), run by `make bench`
+#   prog_<name>  one per mmk_program_image (tests/programs), with its ctest
+# `run` boots MMK_RUN_PROGRAMS instead of the demo when set (`make run PROGRAMS=...`).
 # and the `run` / `debug` targets, which boot `run` with arch/<arch>/qemu.sh [--debug]
 # (`run` through tools/run-demo.sh: console copied to run.log, drawn by mmviz into
 # address-spaces.svg),
