@@ -84,6 +84,14 @@ function(mmk_program name)
     if(NOT P_SOURCES)
         message(FATAL_ERROR "mmk_program(${name}): no SOURCES")
     endif()
+    # One program per name: the boot archive names programs, and tests/qemu's scenario
+    # programs, the demo's and mmserver are built under their names too.
+    get_property(taken GLOBAL PROPERTY MMK_PROGRAM_${name} SET)
+    get_property(demo GLOBAL PROPERTY MMK_DEMO_PROGRAMS)
+    list(TRANSFORM demo REPLACE "\\|.*" "")
+    if(taken OR name IN_LIST demo)
+        message(FATAL_ERROR "mmk_program(${name}): a program of that name exists already")
+    endif()
     set(srcs)
     foreach(s ${P_SOURCES})
         get_filename_component(s ${s} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
@@ -124,7 +132,8 @@ function(mmk_program_entries out)
         elseif(entry) # mmk_program's, or a scenario program of tests/qemu
             list(APPEND list "${entry}")
         else()
-            message(FATAL_ERROR "no program '${p}' (programs: demo ${known}; add one with "
+            list(JOIN known " " known_words)
+            message(FATAL_ERROR "no program '${p}' (programs: demo ${known_words}; add one with "
                                 "mmk_program in tests/programs/CMakeLists.txt)")
         endif()
     endforeach()
