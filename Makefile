@@ -12,7 +12,7 @@ setup:
 	@tools/setup.sh
 
 configure: setup
-	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DMMK_RUN_PROGRAMS="$(PROGRAMS)" >/dev/null
 	@ln -sf $(BUILD)/compile_commands.json compile_commands.json
 
 build: configure
@@ -79,6 +79,10 @@ prove:
 	@tools/setup.sh prove
 	@tools/prove.sh
 
+# PROGRAMS="hello hello_peer": boot those programs (mmk_program, tests/programs/) instead of
+# the demo; "demo" among them keeps the demo beside them (configure passes PROGRAMS to CMake
+# as MMK_RUN_PROGRAMS, so a build without it boots the demo again). The exit status is the runner's
+# verdict: 0 when every program exited with status 0 (the demo's `wild`: its expected fault).
 run: build
 	@cmake --build $(BUILD) --target run
 

@@ -67,6 +67,105 @@ function(mmk_user_program name)
         COMMENT "Linking user program ${name}")
 endfunction()
 
+# ---- programs of your own (issue 16; ipc/user/README.md, "Your first program") ----
+# What every program made with mmk_program links besides the runtime: the memory client
+# (mm_map, ...: ipc/mm_client.h) and the user library (malloc, printf, ...: ipc/ulib.h).
+set(MMK_USER_LIB_SOURCES
+    ${CMAKE_SOURCE_DIR}/ipc/user/mm_client.c ${CMAKE_SOURCE_DIR}/ipc/user/mm_ipc.c
+    ${CMAKE_SOURCE_DIR}/ipc/user/ulib.c ${CMAKE_SOURCE_DIR}/ipc/user/malloc.c
+    ${CMAKE_SOURCE_DIR}/ipc/lib/mm_err.c)
+
+# mmk_program(NAME SOURCES src... [INCLUDES dir...]): a user program of your own for the
+# configured ARCH, build/<arch>/user/NAME (target program_NAME), linked with the user runtime
+# and the user library; then `make run PROGRAMS="NAME ..."` boots it (mmk_run_programs
+# below). Relative sources are taken from the calling folder.
+function(mmk_program name)
+    cmake_parse_arguments(P "" "" "SOURCES;INCLUDES" ${ARGN})
+    if(NOT P_SOURCES)
+        message(FATAL_ERROR "mmk_program(${name}): no SOURCES")
+    endif()
+    # One program per name: the boot archive names programs, and tests/qemu's scenario
+    # programs, the demo's and mmserver are built under their names too.
+    get_property(taken GLOBAL PROPERTY MMK_PROGRAM_${name} SET)
+    get_property(demo GLOBAL PROPERTY MMK_DEMO_PROGRAMS)
+    list(TRANSFORM demo REPLACE "\\|.*" "")
+    if(taken OR name IN_LIST demo)
+        message(FATAL_ERROR "mmk_program(${name}): a program of that name exists already")
+    endif()
+    set(srcs)
+    foreach(s ${P_SOURCES})
+        get_filename_component(s ${s} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+        list(APPEND srcs ${s})
+    endforeach()
+    mmk_user_program(${name} SOURCES ${srcs} ${MMK_USER_LIB_SOURCES}
+                     INCLUDES ${CMAKE_CURRENT_SOURCE_DIR} ${P_INCLUDES})
+    add_custom_target(program_${name} ALL DEPENDS ${CMAKE_BINARY_DIR}/user/${name})
+    # Built here: an archive takes it as it is ("-").
+    set_property(GLOBAL PROPERTY MMK_PROGRAM_${name} "${name}|-")
+    set_property(GLOBAL APPEND PROPERTY MMK_USER_PROGRAMS ${name})
+endfunction()
+
+# mmk_program_image(NAME PROGRAMS prog... [CHECK script args...]): an image of mmserver,
+# the test runner and PROGRAMS (each registered with mmk_program, or "demo": the demo's
+# programs), made by mmk_standard_images (mmk_program_images). With CHECK, a ctest
+# qemu_program_NAME (label qemu) runs `script QEMU_SH IMAGE_DIR RUN_DEMO MMVIZ BUILD_DIR args...`.
+function(mmk_program_image name)
+    cmake_parse_arguments(I "" "" "PROGRAMS;CHECK" ${ARGN})
+    set_property(GLOBAL APPEND PROPERTY MMK_PROGRAM_IMAGES ${name})
+    set_property(GLOBAL PROPERTY MMK_PROGRAM_IMAGE_${name}_PROGRAMS ${I_PROGRAMS})
+    set_property(GLOBAL PROPERTY MMK_PROGRAM_IMAGE_${name}_CHECK ${I_CHECK})
+endfunction()
+
+# The archive entries (mmk_archive) of an image that boots progs through the runner: the
+# demo's programs for "demo", else the one mmk_program (or tests/qemu's mmk_scenario_program)
+# registered. Sets OUT in the caller.
+function(mmk_program_entries out)
+    get_property(entries GLOBAL PROPERTY MMK_DEMO_PROGRAMS)
+    list(SUBLIST entries 0 2 head) # mmserver and the runner
+    list(SUBLIST entries 2 -1 demo)
+    set(list ${head})
+    get_property(known GLOBAL PROPERTY MMK_USER_PROGRAMS)
+    foreach(p ${ARGN})
+        get_property(entry GLOBAL PROPERTY MMK_PROGRAM_${p})
+        if(p STREQUAL "demo")
+            list(APPEND list ${demo})
+        elseif(entry) # mmk_program's, or a scenario program of tests/qemu
+            list(APPEND list "${entry}")
+        else()
+            list(JOIN known " " known_words)
+            message(FATAL_ERROR "no program '${p}' (programs: demo ${known_words}; add one with "
+                                "mmk_program in tests/programs/CMakeLists.txt)")
+        endif()
+    endforeach()
+    set(${out} ${list} PARENT_SCOPE)
+endfunction()
+
+# mmk_program_images(IMAGE_FUNCTION): the images of mmk_program_image, and their ctests.
+function(mmk_program_images image_fn)
+    get_property(images GLOBAL PROPERTY MMK_PROGRAM_IMAGES)
+    foreach(name ${images})
+        get_property(progs GLOBAL PROPERTY MMK_PROGRAM_IMAGE_${name}_PROGRAMS)
+        get_property(check GLOBAL PROPERTY MMK_PROGRAM_IMAGE_${name}_CHECK)
+        mmk_program_entries(entries ${progs})
+        set_property(GLOBAL PROPERTY MMK_PROGRAM_IMAGE_${name} ${entries})
+        mmk_archive(prog_${name} MMK_PROGRAM_IMAGE_${name})
+        cmake_language(CALL ${image_fn} prog_${name} prog_${name})
+        if(check)
+            list(POP_FRONT check script)
+            add_test(NAME qemu_program_${name}
+                COMMAND ${script} ${CMAKE_SOURCE_DIR}/arch/${ARCH}/qemu.sh
+                        ${CMAKE_BINARY_DIR}/images/prog_${name}
+                        ${CMAKE_SOURCE_DIR}/tools/run-demo.sh ${MMVIZ} ${CMAKE_BINARY_DIR}
+                        ${check})
+            set_tests_properties(qemu_program_${name} PROPERTIES TIMEOUT 150 LABELS qemu)
+        endif()
+    endforeach()
+endfunction()
+
+# MMK_RUN_PROGRAMS (`make run PROGRAMS="..."`): what the `run` image boots instead of the
+# demo; "demo" among them keeps the demo's programs beside them. Empty: the demo.
+set(MMK_RUN_PROGRAMS "" CACHE STRING "Programs `make run` boots (empty: the demo)")
+
 # mmk_archive(NAME PROPERTY): builds every program registered in the global property
 # PROPERTY (entries "name|source[+source...][|include dir]", appended by
 # tests/qemu/CMakeLists.txt; source "-": build/<arch>/user/name is built elsewhere; name
@@ -168,11 +267,19 @@ endfunction()
 #   mm_chaos  mmserver, the runner, the seeded hostile mm_chaos and its witness
 #   bench the IPC benchmark programs (tests/bench/qemu), run by `make bench`
 #   mm_bench  the memory benchmark (tests/bench/qemu/mm_bench.c), run by `make bench`
+#   prog_<name>  one per mmk_program_image (tests/programs), with its ctest
+# `run` boots MMK_RUN_PROGRAMS instead of the demo when set (`make run PROGRAMS=...`).
 # and the `run` / `debug` targets, which boot `run` with arch/<arch>/qemu.sh [--debug]
 # (`run` through tools/run-demo.sh: console copied to run.log, drawn by mmviz into
 # address-spaces.svg),
 # and `bench_qemu` (a dependency of `bench`): tools/qemu-bench.sh on the bench image.
 function(mmk_standard_images image_fn)
+    mmk_program_images(${image_fn})
+    if(MMK_RUN_PROGRAMS)
+        separate_arguments(progs UNIX_COMMAND "${MMK_RUN_PROGRAMS}") # "a b" or "a;b"
+        mmk_program_entries(entries ${progs})
+        set_property(GLOBAL PROPERTY MMK_DEMO_PROGRAMS ${entries})
+    endif()
     mmk_archive(run MMK_DEMO_PROGRAMS)
     cmake_language(CALL ${image_fn} run run)
     cmake_language(CALL ${image_fn} panic run selftest-kernel-fault)
@@ -212,3 +319,7 @@ function(mmk_standard_images image_fn)
     set(MMK_ARCHIVE_scenarios ${MMK_ARCHIVE_scenarios} PARENT_SCOPE)
     set(MMK_SCENARIOS_ALL_COUNT ${MMK_SCENARIOS_ALL_COUNT} PARENT_SCOPE)
 endfunction()
+
+# The programs of tests/programs (the starter and yours: mmk_program), read once the
+# functions above exist.
+add_subdirectory(${CMAKE_SOURCE_DIR}/tests/programs ${CMAKE_BINARY_DIR}/programs)

@@ -53,6 +53,37 @@ static bool fault_is_wild(uint32_t client, uint64_t addr, uint32_t access) {
            ((access & IPC_ACCESS_EXEC) && !(perm & MM_PERM_X));
 }
 
+/* A fault's one console line (issue 16): `[mmserver] NAME: write to ADDR (REGION) at PC`
+ * for a page fault, `[mmserver] NAME: WHAT at PC` for any other; tools/run-demo.sh puts the
+ * symbol and line of PC there from the program's ELF (its pattern: NAME, a colon, the
+ * text, then `at 0x...` last). */
+static void say_fault(const char *name, const mmp_child_t *how) {
+    static const char *const kinds[IPC_FAULT_COUNT_] = {
+        "killed",           "page fault", "privileged instruction", "illegal instruction",
+        "arithmetic fault", "breakpoint", "misaligned access",      "fault",
+    };
+    unsigned long long pc = how->pc, addr = how->addr;
+    if (how->kind != IPC_FAULT_PAGE) {
+        ipc_printf("[mmserver] %s: %s at 0x%llx\n", name,
+                   how->kind < IPC_FAULT_COUNT_ ? kinds[how->kind] : "fault", pc);
+        return;
+    }
+    const char *verb = how->access & IPC_ACCESS_EXEC    ? "execute at"
+                       : how->access & IPC_ACCESS_WRITE ? "write to"
+                                                        : "read from";
+    if (!how->region_len) {
+        ipc_printf("[mmserver] %s: %s 0x%llx (%s) at 0x%llx\n", name, verb, addr,
+                   how->status == MM_KILL_RANGE ? "outside the user window" : "no region", pc);
+        return;
+    }
+    uint32_t perm = how->region_perm;
+    ipc_printf("[mmserver] %s: %s 0x%llx (region 0x%llx-0x%llx %c%c%c) at 0x%llx\n", name, verb,
+               addr, (unsigned long long)how->region_base,
+               (unsigned long long)(how->region_base + how->region_len),
+               perm & MM_PERM_R ? 'r' : '-', perm & MM_PERM_W ? 'w' : '-',
+               perm & MM_PERM_X ? 'x' : '-', pc);
+}
+
 /* mmp_t.ended: one console line per end, naming the program. */
 static void say_end(void *ctx, uint32_t client, const mmp_child_t *how) {
     (void)ctx;
@@ -65,11 +96,7 @@ static void say_end(void *ctx, uint32_t client, const mmp_child_t *how) {
         ipc_printf("[mmserver] %s%s (client %u) was killed through its thread capability\n", who,
                    name, client);
     } else {
-        ipc_printf("[mmserver] %s%s (client %u) killed: fault kind %llu access %llu at 0x%llx, pc "
-                   "0x%llx (kill reason %llu)\n",
-                   who, name, client, (unsigned long long)how->kind,
-                   (unsigned long long)how->access, (unsigned long long)how->addr,
-                   (unsigned long long)how->pc, (unsigned long long)how->status);
+        say_fault(name, how);
     }
 }
 

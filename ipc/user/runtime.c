@@ -35,6 +35,7 @@ void ipc_puts(const char *s) {
 typedef struct print_buf {
     char data[128];
     size_t len;
+    size_t total; /* bytes formatted so far */
 } print_buf_t;
 
 /* Writes out what the buffer holds. */
@@ -48,6 +49,7 @@ static void print_flush(print_buf_t *b) {
 /* Formatter output: buffer, flush at a newline or when full. */
 static void print_put(void *ctx, char c) {
     print_buf_t *b = ctx;
+    b->total++;
     b->data[b->len++] = c;
     if (c == '\n' || b->len == sizeof(b->data)) {
         print_flush(b);
@@ -55,14 +57,21 @@ static void print_put(void *ctx, char c) {
 }
 
 /* See ipc/user.h. */
-void ipc_printf(const char *fmt, ...) {
+size_t ipc_vprintf(const char *fmt, va_list ap) {
     print_buf_t b;
     b.len = 0;
+    b.total = 0;
+    ipc_vformat(print_put, &b, fmt, ap);
+    print_flush(&b);
+    return b.total;
+}
+
+/* See ipc/user.h. */
+void ipc_printf(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    ipc_vformat(print_put, &b, fmt, ap);
+    ipc_vprintf(fmt, ap);
     va_end(ap);
-    print_flush(&b);
 }
 
 /* See ipc/user.h. */

@@ -59,23 +59,3 @@ mm_err_t mm_handle(mm_server_t *srv, uint32_t client, uint64_t label, const uint
     }
     return err;
 }
-
-const char *mm_strerror(mm_err_t err) {
-    static const char *const names[MM_ERR_COUNT_] = {
-        [MM_OK] = "ok",
-        [MM_ERR_INVAL] = "invalid argument",
-        [MM_ERR_ALIGN] = "not page-aligned",
-        [MM_ERR_OVERFLOW] = "range overflows",
-        [MM_ERR_RANGE] = "outside the user window",
-        [MM_ERR_WX] = "write and execute together",
-        [MM_ERR_PERM] = "permissions not expressible",
-        [MM_ERR_EXISTS] = "already mapped",
-        [MM_ERR_NOT_MAPPED] = "not mapped",
-        [MM_ERR_QUOTA] = "quota exceeded",
-        [MM_ERR_NOMEM] = "out of memory",
-        [MM_ERR_DENIED] = "denied",
-        [MM_ERR_NO_CLIENT] = "no such client",
-        [MM_ERR_NO_PROGRAM] = "no such program",
-    };
-    return (unsigned)err < MM_ERR_COUNT_ ? names[err] : "unknown error";
-}

@@ -158,8 +158,10 @@ static void record_end(mmp_t *p, uint32_t client, const mmp_child_t *how) {
     }
 }
 
-/* The end record of a fault message in: kind, access, address and pc. */
-static void fault_end(const mmp_msg_t *in, mm_kill_reason_t why, mmp_child_t *how) {
+/* The end record of a fault message in: kind, access, address and pc, and held, the region
+ * that held the address (NULL: none). */
+static void fault_end(const mmp_msg_t *in, mm_kill_reason_t why, const mm_region_t *held,
+                      mmp_child_t *how) {
     uint64_t info = in->w[IPC_FAULT_W_INFO];
     mm_mem_zero(how, sizeof(*how));
     how->state = MM_CHILD_KILLED;
@@ -168,6 +170,12 @@ static void fault_end(const mmp_msg_t *in, mm_kill_reason_t why, mmp_child_t *ho
     how->access = ipc_fault_access(info);
     how->addr = in->w[IPC_FAULT_W_ADDR];
     how->pc = in->w[IPC_FAULT_W_PC];
+    if (held) {
+        how->region_base = held->base;
+        how->region_len = held->len;
+        how->region_perm = held->perm;
+        how->region_kind = held->kind;
+    }
 }
 
 /* The end notice (ipc/mmpriv.h): w1 the exit status, w2 exit or killed through a
@@ -204,17 +212,25 @@ static mmp_answer_t serve_fault(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out) {
     }
     if (kind != IPC_FAULT_PAGE) {
         const mm_kernel_ops_t *k = &p->kernel.core;
-        fault_end(in, MM_KILL_FAULT, &how);
+        fault_end(in, MM_KILL_FAULT, NULL, &how);
         record_end(p, client, &how);
         k->kill(k->ctx, client, MM_KILL_FAULT);
         mm_client_destroy(p->srv, client);
         return MMP_NOTHING;
     }
+    /* A kill tears the space down inside mm_fault, so the region its line names is copied
+     * first (one lookup; the fault path makes the same one). */
+    mm_region_t held;
+    const mm_region_t *r = mm_region_at(&p->srv->client[client], in->w[IPC_FAULT_W_ADDR]);
+    if (r) {
+        held = *r;
+    }
     mm_kill_reason_t why;
     mm_fault_answer_t a =
         mm_fault(p->srv, client, in->w[IPC_FAULT_W_ADDR], ipc_fault_access(info), &why);
     if (a == MM_FAULT_KILL) {
-        fault_end(in, why, &how); /* the core told the kernel and tore the client down */
+        fault_end(in, why, r ? &held : NULL, &how); /* the core told the kernel and tore the
+                                                     * client down */
         record_end(p, client, &how);
         return MMP_NOTHING;
     }

@@ -60,6 +60,10 @@ typedef enum mm_err {
     MM_ERR_COUNT_
 } mm_err_t;
 
+/* A short, stable name of err ("not mapped", ...; "unknown error" outside the enum), the same
+ * in mmserver's lines and in programs' (ipc/lib/mm_err.c). */
+const char *mm_strerror(mm_err_t err);
+
 /* Permissions (request words "perm"). Anything else is MM_ERR_INVAL. */
 enum {
     MM_PERM_R = 1u << 0,

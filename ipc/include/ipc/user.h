@@ -38,6 +38,8 @@ void ipc_yield(void);
 /* Prints a string, or printf-style text (mmlib/fmt.h conversions), on the debug console. */
 void ipc_puts(const char *s);
 void ipc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* ipc_printf with a va_list; returns the bytes formatted (printf of ipc/ulib.h). */
+size_t ipc_vprintf(const char *fmt, va_list ap);
 
 /* The name of error e ("ok", "bad address", ...). */
 const char *ipc_strerror(uint64_t e);

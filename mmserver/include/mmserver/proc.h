@@ -151,6 +151,10 @@ typedef struct mmp_child {
     uint32_t state;  /* enum mm_child_state */
     uint64_t status; /* EXITED: exit status; KILLED: mm_kill_reason_t */
     uint64_t kind, access, addr, pc; /* KILLED: the fault (IPC_FAULT_NONE: none) */
+    /* KILLED by a page fault: the region that held addr, as it was when the fault came
+     * (region_len 0: none held it), for the fault's console line (mmserver/main.c). */
+    uint64_t region_base, region_len;
+    uint32_t region_perm, region_kind;
 } mmp_child_t;
 
 /* Told of every end of a client (ctx: mmp_t.ended_ctx), the root's included, after the
