@@ -663,14 +663,40 @@ static void list_reverse(const pt_space_t *s, pt_deferred_t *d) {
 }
 
 /*
+ * Where both phases of a map or protect of [va, last] may start instead of the root: the
+ * deepest real table reached through entries that each hold the whole range, are table
+ * pointers and are not covered whole. At such an entry map and protect do nothing but
+ * descend (map_entry: into the table, no leaf fits a partly covered entry; edit_entry: into
+ * the table), so starting below it changes nothing but the cost -- three levels of a
+ * single-page request on a four-level format. Unmap always starts at the root: on its way
+ * back up it unlinks the tables it emptied.
+ */
+static view_t descend(walk_t *w, pt_vaddr_t va, pt_vaddr_t last, unsigned *level) {
+    const pt_format_t *f = w->s->fmt;
+    view_t v = real_child(w, w->s->root);
+    unsigned lv = f->levels - 1u;
+    while (w->op != OP_UNMAP && lv > 0 && va >> fmt_shift(lv) == last >> fmt_shift(lv) &&
+           last - va != fmt_span(lv) - 1) {
+        uint64_t e = v.tbl[index_of(va, lv)];
+        if (!fmt_is_table(f, e, lv)) {
+            break;
+        }
+        v = real_child(w, fmt_addr(f, e));
+        lv--;
+    }
+    *level = lv;
+    return v;
+}
+
+/*
  * Runs w over [va, last] as dry run, reservation and commit (README: "One walker, two
  * phases"). Returns the dry run's error, or PT_ERR_NOMEM, with nothing changed; otherwise
  * PT_OK with w->res filled.
  */
 static pt_err_t run(walk_t *w, pt_vaddr_t va, pt_vaddr_t last) {
     pt_space_t *s = w->s;
-    view_t root = real_child(w, s->root);
-    unsigned top = s->fmt->levels - 1u;
+    unsigned top;
+    view_t root = descend(w, va, last, &top);
     walk_table(w, &root, top, va, last);
     if (w->err != PT_OK) {
         return w->err;
