@@ -38,19 +38,11 @@ static void dump_client(uint32_t client, const char *when) {
     }
 }
 
-/* True when a page fault of client at addr with access (IPC_ACCESS_*) is outside every
- * region or not allowed by its region, so serving it will end the client (asked with the
- * same MM_QUERY a client could send, which changes nothing). */
+/* True when serving a page fault of client at addr with access (IPC_ACCESS_*) will end
+ * the client: the core's own judgement, which changes nothing and costs one region lookup
+ * (every page fault asks it, so not a whole MM_QUERY). */
 static bool fault_is_wild(uint32_t client, uint64_t addr, uint32_t access) {
-    uint64_t req[MM_REQ_WORDS] = {0}, reply[MM_REPLY_WORDS];
-    req[MM_A_VA] = addr & ~(MM_PAGE_SIZE - 1);
-    if (mm_handle(&server, client, MM_QUERY, req, reply) != MM_OK) {
-        return true;
-    }
-    uint32_t perm = MM_Q_PERM(reply[MM_R_Q_PERM]);
-    return ((access & IPC_ACCESS_READ) && !(perm & MM_PERM_R)) ||
-           ((access & IPC_ACCESS_WRITE) && !(perm & MM_PERM_W)) ||
-           ((access & IPC_ACCESS_EXEC) && !(perm & MM_PERM_X));
+    return mm_fault_reason(&server, client, addr, access) != MM_KILL_NONE;
 }
 
 /* A fault's one console line (issue 16): `[mmserver] NAME: write to ADDR (REGION) at PC`

@@ -231,9 +231,14 @@ static uint32_t access_perm(uint32_t access) {
     return need | (access & IPC_ACCESS_READ || need == 0 ? MM_PERM_R : 0);
 }
 
-/* Why a fault at addr with access cannot be served (MM_KILL_NONE: it can). */
-static mm_kill_reason_t fault_reason(mm_client_t *c, pt_vaddr_t addr, uint32_t access) {
-    if (addr < MM_USER_BASE || addr >= c->srv->user_top) {
+/* See mm.h. */
+mm_kill_reason_t mm_fault_reason(mm_server_t *srv, uint32_t client, pt_vaddr_t addr,
+                                 uint32_t access) {
+    mm_client_t *c = mm_client(srv, client);
+    if (!c) {
+        return MM_KILL_UNMAPPED;
+    }
+    if (addr < MM_USER_BASE || addr >= srv->user_top) {
         return MM_KILL_RANGE;
     }
     const mm_region_t *r = mm_region_at(c, addr);
@@ -271,7 +276,7 @@ static mm_fault_answer_t fill(mm_client_t *c, pt_vaddr_t page, uint32_t perm) {
 mm_fault_answer_t mm_fault(mm_server_t *srv, uint32_t client, pt_vaddr_t addr, uint32_t access,
                            mm_kill_reason_t *why) {
     mm_client_t *c = mm_client(srv, client);
-    mm_kill_reason_t reason = c ? fault_reason(c, addr, access) : MM_KILL_UNMAPPED;
+    mm_kill_reason_t reason = mm_fault_reason(srv, client, addr, access);
     if (why) {
         *why = reason;
     }

@@ -137,6 +137,13 @@ mm_err_t mm_client_destroy(mm_server_t *srv, uint32_t id);
 mm_err_t mm_handle(mm_server_t *srv, uint32_t client, uint64_t label, const uint64_t *req,
                    uint64_t *reply);
 
+/* Why mm_fault would not serve a page fault of client at addr with access (IPC_ACCESS_*
+ * bits): outside the user window, in no region, not allowed by its region, or a device
+ * region; MM_KILL_NONE when it would. Changes nothing (mmserver asks it to show a space
+ * before a wild access ends it). */
+mm_kill_reason_t mm_fault_reason(mm_server_t *srv, uint32_t client, pt_vaddr_t addr,
+                                 uint32_t access);
+
 /* Handles a page fault of client at addr with access (IPC_ACCESS_* bits). RESUME after
  * filling a lazy page (or for a spurious fault); KILL otherwise, after telling the kernel
  * (kill) and tearing the client down. *why gets the reason (may be NULL). */
