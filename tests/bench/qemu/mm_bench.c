@@ -43,12 +43,17 @@ static void touch(uint64_t va, unsigned pages) {
     }
 }
 
-/* Times map, touch and unmap of pages pages: warm rounds dropped, n kept. */
-static void time_map(unsigned pages, unsigned warm, unsigned n) {
+/* Times map (counter reads 1-2 of a round), touch and unmap (reads 3-4) of pages pages, and
+ * the three together (reads 1-4): warm rounds dropped, n kept; keys: the three figures'
+ * names, for the profile marks (bench_stats.h). */
+static void time_map(unsigned pages, unsigned warm, unsigned n, const char *keys) {
     uint64_t len = (uint64_t)pages * MM_PAGE_SIZE;
     for (unsigned i = 0; i < warm + n; i++) {
         mm_map_result_t mr;
         mm_release_result_t rr;
+        if (i == warm) {
+            bench_profile_begin(keys);
+        }
         uint64_t t0 = ipc_cycles();
         must(mm_map(&conn, VA, len, RW, 0, &mr), "map");
         uint64_t t1 = ipc_cycles();
@@ -61,28 +66,37 @@ static void time_map(unsigned pages, unsigned warm, unsigned n) {
             unmaps[i - warm] = t3 - t2;
             whole[i - warm] = t3 - t0;
         }
+        if (i == warm) {
+            bench_profile_end(keys);
+        }
     }
 }
 
-/* Times protect of pages mapped pages, alternating r-- and rw-. */
-static void time_protect(unsigned pages, unsigned warm, unsigned n) {
+/* Times protect of pages mapped pages, alternating r-- and rw- (reads 1-2 of a round). */
+static void time_protect(unsigned pages, unsigned warm, unsigned n, const char *key) {
     uint64_t len = (uint64_t)pages * MM_PAGE_SIZE;
     mm_map_result_t mr;
     mm_release_result_t rr;
     must(mm_map(&conn, VA, len, RW, 0, &mr), "map for protect");
     for (unsigned i = 0; i < warm + n; i++) {
         mm_protect_result_t pr;
+        if (i == warm) {
+            bench_profile_begin(key);
+        }
         uint64_t t0 = ipc_cycles();
         must(mm_protect(&conn, VA, len, (i & 1) ? RW : MM_PERM_R, &pr), "protect");
         uint64_t t1 = ipc_cycles();
         if (i >= warm) {
             protects[i - warm] = t1 - t0;
         }
+        if (i == warm) {
+            bench_profile_end(key);
+        }
     }
     must(mm_unmap(&conn, VA, len, &rr), "unmap after protect");
 }
 
-/* Times first touches of the pages of a lazy range, one fault each. */
+/* Times first touches of the pages of a lazy range, one fault each (reads 1-2). */
 static void time_faults(void) {
     mm_map_result_t mr;
     mm_release_result_t rr;
@@ -90,11 +104,17 @@ static void time_faults(void) {
     must(mm_map(&conn, FAULT_VA, len, RW, MM_F_LAZY, &mr), "lazy map");
     for (unsigned i = 0; i < WARM_SMALL + N_SMALL; i++) {
         volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(FAULT_VA + i * MM_PAGE_SIZE);
+        if (i == WARM_SMALL) {
+            bench_profile_begin("fault_first_touch");
+        }
         uint64_t t0 = ipc_cycles();
         *p = i;
         uint64_t t1 = ipc_cycles();
         if (i >= WARM_SMALL) {
             faults[i - WARM_SMALL] = t1 - t0;
+        }
+        if (i == WARM_SMALL) {
+            bench_profile_end("fault_first_touch");
         }
     }
     must(mm_unmap(&conn, FAULT_VA, len, &rr), "unmap of the lazy range");
@@ -102,19 +122,19 @@ static void time_faults(void) {
 
 /* Runs every measurement and prints its figures. */
 int main(void) {
-    time_map(1, WARM_SMALL, N_SMALL);
-    bench_report("map_1", maps, N_SMALL);
-    bench_report("unmap_1", unmaps, N_SMALL);
-    bench_report("map_touch_unmap_1", whole, N_SMALL);
-    time_map(BIG, WARM_BIG, N_BIG);
-    bench_report("map_512", maps, N_BIG);
-    bench_report("unmap_512", unmaps, N_BIG);
-    bench_report("map_touch_unmap_512", whole, N_BIG);
-    time_protect(1, WARM_SMALL, N_SMALL);
-    bench_report("protect_1", protects, N_SMALL);
-    time_protect(BIG, WARM_BIG, N_BIG);
-    bench_report("protect_512", protects, N_BIG);
+    time_map(1, WARM_SMALL, N_SMALL, "map_1 unmap_1 map_touch_unmap_1");
+    bench_report("map_1", maps, N_SMALL, 1, 2);
+    bench_report("unmap_1", unmaps, N_SMALL, 3, 4);
+    bench_report("map_touch_unmap_1", whole, N_SMALL, 1, 4);
+    time_map(BIG, WARM_BIG, N_BIG, "map_512 unmap_512 map_touch_unmap_512");
+    bench_report("map_512", maps, N_BIG, 1, 2);
+    bench_report("unmap_512", unmaps, N_BIG, 3, 4);
+    bench_report("map_touch_unmap_512", whole, N_BIG, 1, 4);
+    time_protect(1, WARM_SMALL, N_SMALL, "protect_1");
+    bench_report("protect_1", protects, N_SMALL, 1, 2);
+    time_protect(BIG, WARM_BIG, N_BIG, "protect_512");
+    bench_report("protect_512", protects, N_BIG, 1, 2);
     time_faults();
-    bench_report("fault_first_touch", faults, N_SMALL);
+    bench_report("fault_first_touch", faults, N_SMALL, 1, 2);
     return 0;
 }
