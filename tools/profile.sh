@@ -7,7 +7,8 @@
 # OP is a key the benchmark prints ("bench KEY: ...": null_syscall, ipc_call_oneway, map_1,
 # fault_first_touch, ...) or a row name of tools/bench-report.sh (ipc_call, ipc_reply,
 # fault). BUILD_DIR is an architecture's tree (build/x86_64, build/riscv64) with the bench
-# images built. PROFILE_TOP (default 20) functions are listed per component.
+# images built. PROFILE_TOP (default 20) functions are listed per component; PROFILE_KEEP=1
+# keeps the work files (console, gdb session, counts per pc).
 #
 # How (README.md, "Profiling"):
 #  - The benchmark image that measures OP boots as in `make bench` (TCG, -icount shift=0), with
@@ -27,7 +28,8 @@
 #    benchmark programs are linked at addresses of their own (tests/bench/CMakeLists.txt);
 #    mmserver, the runner and the name service share the user base, and code there is counted
 #    as mmserver's: the runner and the name service wait, blocked, through every sample.
-#    Within an ELF, a pc belongs to the nearest function symbol at or below it.
+#    Within an ELF, a pc belongs to the nearest function symbol at or below it (local labels,
+#    .L*, which the riscv64 objects keep, are not functions).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:?usage: profile.sh BUILD_DIR OP}
@@ -65,6 +67,12 @@ ranges() {
         done
 }
 
+# is_bench ELF: whether ELF is a benchmark program (it has the profile marks). awk reads all
+# of llvm-nm's output: grep -q would end the pipe early, a failure under pipefail.
+is_bench() {
+    [[ -f "$1" ]] && "$nm" "$1" 2>/dev/null | awk '$3 == "bench_profile_begin" { y = 1 } END { exit !y }'
+}
+
 # Which image and program measure $op: a benchmark program (one with the marks) whose
 # rodata names the key.
 image= client=
@@ -73,7 +81,7 @@ for dir in "$build"/images/*/; do
     [[ -f "$dir/archive.cpio" ]] || continue
     for m in $(members "$img"); do
         elf=$build/user/$m
-        [[ -f "$elf" ]] && "$nm" "$elf" 2>/dev/null | grep -q ' bench_profile_begin$' || continue
+        is_bench "$elf" || continue
         if grep -qaw -- "$op" "$elf"; then
             image=$img client=$m
             break 2
@@ -90,7 +98,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mmk-profile.XXXXXX")
 qemu_pid=
 cleanup() {
     [[ -n "$qemu_pid" ]] && kill "$qemu_pid" 2>/dev/null
-    rm -rf "$work"
+    if [[ -n "${PROFILE_KEEP:-}" ]]; then
+        echo "profile: work files kept in $work" >&2
+    else
+        rm -rf "$work"
+    fi
 }
 trap cleanup EXIT
 
@@ -101,7 +113,7 @@ trap cleanup EXIT
 ranges kernel "$build/kernel.elf" >>"$work/ranges"
 for m in $(members "$image"); do
     ranges "$m" "$build/user/$m" >>"$work/ranges"
-    if "$nm" "$build/user/$m" | grep -q ' bench_profile_begin$'; then
+    if is_bench "$build/user/$m"; then
         "$nm" "$build/user/$m" | awk '$3 == "ipc_cycles" { print $1 }' >>"$work/counters"
     fi
 done
@@ -112,12 +124,13 @@ mark() { "$nm" "$build/user/$client" | awk -v s="$1" '$3 == s { print "0x" $1 }'
 begin=$(mark bench_profile_begin) end=$(mark bench_profile_end)
 
 # The gdb session: stop at the begin mark of OP's group, log, stop at the end mark, unlog.
+# (gdb's $_regex matches from the start of the string, like Python's re.match.)
 cat >"$work/gdb.cmd" <<EOF
 set pagination off
 set confirm off
 set tcp connect-timeout 30
 target remote tcp:127.0.0.1:PORT
-break *$begin if \$_regex((char *)$arg0, "(^| )$op( |\$)")
+break *$begin if \$_regex((char *)$arg0, "(.* )?$op( |\$)")
 continue
 monitor singlestep on
 monitor log exec
@@ -131,18 +144,31 @@ continue
 EOF
 
 # The aggregator: "segment pc count" for every pc the log shows; a new segment starts at each
-# counter read (that read's own instruction is the first of its segment).
+# counter read (that read's own instruction is the first of its segment). A line is one
+# entry into a translated block (here one instruction; its host address is the third field).
+# An instruction that touches a device when QEMU has not planned for it (-icount) is given up
+# and translated anew as the last of its block, then run: the same pc twice in a row from two
+# different blocks. The first of the two did not run and is not counted.
 mkfifo "$work/log"
 awk -v counters="$(paste -sd ' ' "$work/counters")" '
     BEGIN { n = split(counters, c, " "); for (i = 1; i <= n; i++) is_read[c[i]] = 1; seg = 0 }
     /^Trace / {
+        tb = $3
         s = substr($0, index($0, "[") + 1)
         split(s, f, "/")
         pc = f[2]
+        if (pc == last_pc && tb != last_tb) {
+            count[last_key]--
+            redone++
+            if (pc in is_read) seg--
+        }
         if (pc in is_read) seg++
-        count[seg " " pc]++
+        last_key = seg " " pc
+        count[last_key]++
+        last_pc = pc; last_tb = tb
     }
-    END { for (k in count) print k, count[k] }' <"$work/log" >"$work/counts" &
+    END { for (k in count) print k, count[k]; print "redone", redone + 0 > "/dev/stderr" }' \
+    <"$work/log" >"$work/counts" 2>"$work/redone" &
 awk_pid=$!
 
 runner=$root/arch/$arch/qemu.sh
@@ -186,7 +212,7 @@ awk 'NR == FNR { name[NR] = $1; lo[NR] = "x" $3; hi[NR] = "x" $4; k = NR; next }
        print c, $1, "P", $2 }' "$work/order" "$work/pcs" >"$work/attributed"
 awk '{ print $1, $2 }' "$work/ranges" | sort -u | while read -r name elf; do
     "$nm" -n --defined-only "$elf" 2>/dev/null |
-        awk -v c="$name" '$2 ~ /^[tTwW]$/ { print c, $1, "S", $3 }'
+        awk -v c="$name" '$2 ~ /^[tTwW]$/ && $3 !~ /^\.L/ { print c, $1, "S", $3 }'
 done >>"$work/attributed"
 LC_ALL=C sort -k1,1 -k2,2 -k3,3r "$work/attributed" | awk '
     $1 != comp { comp = $1; fn = "" }
@@ -221,12 +247,18 @@ awk -F'\t' -v top="$top" -v total="$total" '
         }
     }' "$work/functions"
 printf '%-44s %12d\n' "total (counter reads $first to $last)" "$total"
+redone=$(sed -n 's/^redone //p' "$work/redone")
+if ((${redone:-0} > 0)); then
+    echo "(not counted: $redone entries into an instruction that touched a device, which QEMU gave"
+    echo " up and translated anew before running it: the same pc twice in a row, in the logged window)"
+fi
 if ((total == sample)); then
     echo "= the sample's own figure, $sample: every instruction of it is counted above."
 else
-    echo "!= the sample's own figure, $sample (difference $((total - sample))): the log counts an"
-    echo "   instruction each time QEMU enters it, so one that traps (a page fault) or is cut short by"
-    echo "   an interrupt request is counted twice; the counter counts it once."
+    echo "!= the sample's own figure, $sample (difference $((total - sample))): the log shows an"
+    echo "   instruction each time QEMU enters it, so one that traps (a page fault: the store is"
+    echo "   entered again after the fault is served) or whose entry an interrupt request cuts short"
+    echo "   shows twice; the counter counts it once."
 fi
 if [[ -n "$median" && "$median" != "$sample" ]]; then
     echo "The benchmark's median for $op in this run is $median, not this sample's $sample."
