@@ -243,7 +243,7 @@ awk -F'\t' -v top="$top" -v total="$total" '
                 if (j <= top) printf "    %-40s %12d %6.1f %%\n", fn[c, idx[j]], cnt[c, idx[j]], 100 * cnt[c, idx[j]] / total
                 else { rest += cnt[c, idx[j]]; nrest++ }
             }
-            if (nrest) printf "    %-40s %12d %6.1f %%\n", "(" nrest " more functions)", rest, 100 * rest / total
+            if (nrest) printf "    %-40s %12d %6.1f %%\n", "(" nrest " more function" (nrest > 1 ? "s" : "") ")", rest, 100 * rest / total
         }
     }' "$work/functions"
 printf '%-44s %12d\n' "total (counter reads $first to $last)" "$total"
