@@ -22,6 +22,9 @@
 #    segments at every execution of a benchmark program's counter read (ipc_cycles). The
 #    program's "profile KEY: reads A-B sample N" line says which reads bound the figure; the
 #    lines from read A up to read B are the sample, and their count is checked against N.
+#    An entry into an instruction that QEMU left before running it shows as the same pc twice
+#    in a row and is counted once (see the aggregator); a store that page-faults is entered
+#    before and after the fault is served and counts twice, one more than the counter.
 #  - A pc is named by the ELF whose code holds it: the kernel (kernel.elf, its higher-half
 #    link address), a program of the image's boot archive, or the firmware (riscv64: OpenSBI
 #    at 0x80000000, which QEMU ships without symbols). Programs share virtual addresses, so the
@@ -53,9 +56,6 @@ firmware=/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.elf
 
 # The members of an image's boot archive, one a line.
 members() { cpio --quiet -it <"$build/images/$1/archive.cpio"; }
-
-# hexaddr NUM: the 16-digit lower-case hex form the log and llvm-nm use.
-hexaddr() { printf '%016x' "$1"; }
 
 # ranges NAME ELF: one line "NAME ELF start end" (16-digit hex) per executable segment.
 ranges() {
@@ -143,39 +143,53 @@ delete
 continue
 EOF
 
+# The instructions that may run again at once from the same address: x86's rep-prefixed
+# string instructions (QEMU enters one once per iteration). 16-digit hex, one a line.
+objdump=$(command -v llvm-objdump || command -v llvm-objdump-14)
+awk '{ print $2 }' "$work/ranges" | sort -u | while read -r elf; do
+    "$objdump" -d --no-show-raw-insn "$elf" 2>/dev/null
+done | awk -F: '$2 ~ /^[ \t]*rep/ && $1 ~ /^ *[0-9a-f]+$/ {
+                    a = $1; gsub(/ /, "", a); print substr("0000000000000000", 1, 16 - length(a)) a }' \
+    >"$work/repeats"
+
 # The aggregator: "segment pc count" for every pc the log shows; a new segment starts at each
 # counter read (that read's own instruction is the first of its segment). A line is one
 # entry into a translated block (here one instruction; its host address is the third field).
-# An instruction that touches a device when QEMU has not planned for it (-icount) is given up
-# and translated anew as the last of its block, then run: the same pc twice in a row from two
-# different blocks. The first of the two did not run and is not counted.
+# Two entries that did not run the instruction are left out, each seen as the same pc twice
+# in a row: an instruction that touches a device when QEMU had not planned for it (-icount)
+# is given up and translated anew as the last of its block (two different blocks); a block
+# entered just as QEMU's instruction budget ran out (the next timer deadline) or as it was
+# asked to stop leaves at once and is entered again (the same block), except where the
+# instruction itself repeats (the rep list above).
 mkfifo "$work/log"
-awk -v counters="$(paste -sd ' ' "$work/counters")" '
-    BEGIN { n = split(counters, c, " "); for (i = 1; i <= n; i++) is_read[c[i]] = 1; seg = 0 }
+awk -v counters="$(paste -sd ' ' "$work/counters")" -v repeat_file="$work/repeats" '
+    BEGIN {
+        n = split(counters, c, " "); for (i = 1; i <= n; i++) is_read[c[i]] = 1; seg = 0
+        while ((getline r < repeat_file) > 0) repeats[r] = 1
+    }
     /^Trace / {
         tb = $3
         s = substr($0, index($0, "[") + 1)
         split(s, f, "/")
         pc = f[2]
-        if (pc == last_pc && tb != last_tb) {
-            count[last_key]--
-            redone++
-            if (pc in is_read) seg--
+        if (pc == last_pc && (tb != last_tb || !(pc in repeats))) {
+            redone++ # the previous entry did not run it: this one stands in its place
+            last_tb = tb
+            next
         }
         if (pc in is_read) seg++
-        last_key = seg " " pc
-        count[last_key]++
+        count[seg " " pc]++
         last_pc = pc; last_tb = tb
     }
     END { for (k in count) print k, count[k]; print "redone", redone + 0 > "/dev/stderr" }' \
-    <"$work/log" >"$work/counts" 2>"$work/redone" &
+    "$work/log" >"$work/counts" 2>"$work/redone" &
 awk_pid=$!
 
 runner=$root/arch/$arch/qemu.sh
 echo "profile: $op, measured by $client in the $image image ($arch, TCG -icount shift=0)..." >&2
 for try in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 40000))
-    MMK_QEMU_ACCEL=tcg "$runner" "$build/images/$image" -icount shift=0 -S \
+    MMK_QEMU_ACCEL=tcg timeout 1200 "$runner" "$build/images/$image" -icount shift=0 -S \
         -gdb "tcp:127.0.0.1:$port" -D "$work/log" </dev/null >"$work/console" 2>&1 &
     qemu_pid=$!
     sed "s/PORT/$port/" "$work/gdb.cmd" >"$work/gdb.run"
@@ -249,8 +263,9 @@ awk -F'\t' -v top="$top" -v total="$total" '
 printf '%-44s %12d\n' "total (counter reads $first to $last)" "$total"
 redone=$(sed -n 's/^redone //p' "$work/redone")
 if ((${redone:-0} > 0)); then
-    echo "(not counted: $redone entries into an instruction that touched a device, which QEMU gave"
-    echo " up and translated anew before running it: the same pc twice in a row, in the logged window)"
+    echo "(not counted: $redone entries into an instruction that QEMU left before running it, a"
+    echo " device access translated anew or a block entered as the instruction budget ran out: the"
+    echo " same pc twice in a row, in the logged window)"
 fi
 if ((total == sample)); then
     echo "= the sample's own figure, $sample: every instruction of it is counted above."
