@@ -32,18 +32,23 @@ test: setup
 	@tools/test-all.sh build/x86_64 $(foreach a,$(OTHER_ARCHES),build/$(a):qemu) $(SAN_BUILD)
 
 # Every benchmark in one go: each ported arch's kernel benchmark under QEMU (x86_64 under KVM
-# too when /dev/kvm works), the same operations on this Linux host, libpt on the host; then
-# one table, build/bench/bench.json and build/bench/bench.svg (tools/bench-report.sh).
-bench: setup
+# too when /dev/kvm works), the same operations under Debian's x86_64 Linux kernel in the same
+# QEMU TCG -icount harness (its image fetched by tools/setup.sh linux-bench; booted by
+# tools/linux-qemu-bench.sh) and on this Linux host, libpt on the host; then one table,
+# build/bench/bench.json and build/bench/bench.svg (tools/bench-report.sh).
+bench:
+	@tools/setup.sh linux-bench
 	@$(MAKE) --no-print-directory build ARCH=x86_64
 	@for a in $(OTHER_ARCHES); do $(MAKE) --no-print-directory build ARCH=$$a || exit 1; done
-	@rm -f build/*/bench-ipc-*.txt build/*/bench-mm-*.txt build/*/bench-all-*.txt
+	@rm -f build/*/bench-ipc-*.txt build/*/bench-mm-*.txt build/*/bench-all-*.txt build/x86_64/bench-linux-qemu.txt
 	@cmake --build build/x86_64 --target bench
 	@for a in $(OTHER_ARCHES); do cmake --build build/$$a --target bench_qemu || exit 1; done
+	@tools/linux-qemu-bench.sh build/linux-image/vmlinuz build/x86_64/bin/linux_bench build/x86_64/bench-linux-qemu.txt
 	@srcs=; for a in x86_64 $(OTHER_ARCHES); do for f in build/$$a/bench-ipc-*.txt; do \
 	    [ -f "$$f" ] || continue; n=$${f##*/bench-ipc-}; all=build/$$a/bench-all-$$n; \
 	    cat "$$f" $$(ls build/$$a/bench-mm-$$n 2>/dev/null) >"$$all"; srcs="$$srcs mmk-$${n%.txt}=$$all"; \
-	done; done; tools/bench-report.sh build/bench $$srcs linux=build/x86_64/bench-linux.txt
+	done; done; tools/bench-report.sh build/bench $$srcs \
+	    linux-x86_64-tcg=build/x86_64/bench-linux-qemu.txt linux-host=build/x86_64/bench-linux.txt
 
 # Where one benchmark figure goes (tools/profile.sh): OP (a key of make bench's kernel
 # benchmark: null_syscall, ipc_call, map_1, fault, ...) on ARCH, one sample under QEMU's

@@ -358,18 +358,24 @@ kern_tcb_t *kern_ipc_fast_call(kern_tcb_t *t, const kern_cap_t *c) {
 kern_tcb_t *kern_ipc_fast_reply_recv(kern_tcb_t *t, const kern_cap_t *c) {
     kern_endpoint_t *ep = c->obj;
     kern_tcb_t *caller = t->reply_to;
-    if (!caller || caller->fault || (ep->head && ep->queue_of == KERN_TCB_BLOCKED_SEND) ||
+    if (!caller || (ep->head && ep->queue_of == KERN_TCB_BLOCKED_SEND) ||
         kern_sched_above(caller->prio)) {
         return NULL;
     }
     t->reply_to = NULL;
     caller->replier = NULL;
     caller->call = false;
+    caller->fault = false;
     caller->state = KERN_TCB_READY;
     caller->out = KERN_OUT_NONE;
     t->out = KERN_OUT_NONE;
     ep_enqueue(ep, t, KERN_TCB_BLOCKED_RECV);
     return caller;
+}
+
+/* See ipc.h. */
+bool kern_ipc_fast_resumes(const kern_tcb_t *t) {
+    return t->reply_to && t->reply_to->fault;
 }
 
 /* See ipc.h. */

@@ -168,14 +168,21 @@ ipc_err_t kern_ipc_reply_recv(kern_tcb_t *t, uint64_t slot);
  * kern_ipc_fast_call: when a receiver waits on c's endpoint, holds no reply right and no
  * thread above its priority is ready, it leaves the queue, READY but not queued (it runs
  * next), with a reply right to t, which waits for the reply; returns it. Else NULL and
- * nothing changed. kern_ipc_fast_reply_recv: when t holds a reply right to a caller that
- * did not fault, no sender waits on c's endpoint and no thread above the caller's priority
- * is ready, the right is consumed, the caller is READY but not queued (it runs next) and t
- * waits on the endpoint; returns the caller. Else NULL and nothing changed. The caller of
- * either writes the partner's registers (its out stays KERN_OUT_NONE) and switches to it.
+ * nothing changed. kern_ipc_fast_reply_recv: when t holds a reply right to a caller, no
+ * sender waits on c's endpoint and no thread above the caller's priority is ready, the
+ * right is consumed, the caller is READY but not queued (it runs next) and t waits on the
+ * endpoint; returns the caller. Else NULL and nothing changed. The caller of either writes
+ * the partner's registers (its out stays KERN_OUT_NONE) and switches to it -- except for a
+ * caller that faulted (a fault is a call the kernel made for it, ipc.c): that one resumes
+ * with its registers untouched, as on the slow path, so its fault flag is cleared here and
+ * the fast path must look at it first (kern_ipc_fast_resumes).
  */
 kern_tcb_t *kern_ipc_fast_call(kern_tcb_t *t, const kern_cap_t *c);
 kern_tcb_t *kern_ipc_fast_reply_recv(kern_tcb_t *t, const kern_cap_t *c);
+
+/* Whether the caller t holds a reply right to faulted: a reply must then resume it with its
+ * registers untouched rather than give it the message. */
+bool kern_ipc_fast_resumes(const kern_tcb_t *t);
 
 /* t faulted: sends t->msg (the fault message, already filled by the glue with
  * ipc_fault_fill) as a call to t's fault endpoint. false when t has none (the caller then

@@ -7,8 +7,10 @@
  * does only the O(1) queue and reply-right bookkeeping (kern_ipc_fast_*), and the CPU
  * goes straight to the partner: no scheduler pass, no copy through kern_tcb_t.msg or the
  * IPC buffer, and the partner's root is loaded with its PCID / ASID, so the switch needs
- * no TLB flush (arch_root_load). Anything else returns and takes the slow path, which has
- * the same semantics (tests/kernel checks the bookkeeping of both).
+ * no TLB flush (arch_root_load). A reply to a thread that faulted (mmserver answering a
+ * page fault it filled) takes the fast path too: it resumes the thread untouched. Anything else
+ * returns and takes the slow path, which has the same semantics (tests/kernel checks the
+ * bookkeeping of both).
  */
 #include "kern.h"
 
@@ -31,16 +33,41 @@ static bool fast_info(uint64_t info) {
            !(ipc_info_label(info) & IPC_LABEL_FAULT);
 }
 
-/* Moves the message in syscall arguments a (info, w0..w3 after the slot) to partner p's
+/* Moves the message in syscall arguments a (info, w0..w5 after the slot) to partner p's
  * registers with badge, and runs p. */
-static _Noreturn void fast_switch(const uint64_t a[6], kern_thread_t *p, uint64_t badge) {
-    uint64_t out[6] = {badge, a[1], a[2], a[3], a[4], a[5]};
+static _Noreturn void fast_switch(const uint64_t a[ARCH_SYSCALL_ARGS], kern_thread_t *p,
+                                  uint64_t badge) {
+    uint64_t out[ARCH_SYSCALL_ARGS] = {badge, a[1], a[2], a[3], a[4], a[5], a[6], a[7]};
+    arch_ipc_set_out(&p->regs, IPC_OK, out);
+    kern_switch_to(p);
+}
+
+/* See kern.h. The same call as kern_ipc_fault makes, on the fast path's terms: the fault
+ * endpoint's capability without the grant right, the kernel's fault label, and t marked as
+ * faulted so that the reply resumes it untouched. */
+void kern_ipc_fault_fastpath(kern_thread_t *t) {
+    kern_cap_t c = t->tcb.fault_ep;
+    const kern_msg_t *m = &t->tcb.msg;
+    if (c.kind != IPC_CAP_ENDPOINT || ipc_info_length(m->info) > IPC_MSG_REGS) {
+        return;
+    }
+    c.rights &= (uint8_t)~IPC_RIGHT_GRANT;
+    kern_tcb_t *dest = kern_ipc_fast_call(&t->tcb, &c);
+    if (!dest) {
+        return;
+    }
+    t->tcb.fault = true;
+    uint64_t out[ARCH_SYSCALL_ARGS] = {c.badge,     m->info & ~IPC_INFO_CAP,
+                                       m->words[0], m->words[1],
+                                       m->words[2], m->words[3],
+                                       m->words[4], m->words[5]};
+    kern_thread_t *p = kern_thread_of(dest);
     arch_ipc_set_out(&p->regs, IPC_OK, out);
     kern_switch_to(p);
 }
 
 /* See kern.h. */
-void kern_ipc_fastpath(kern_thread_t *t, const uint64_t a[6], uint64_t nr) {
+void kern_ipc_fastpath(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t nr) {
     if (!fast_info(a[1])) {
         return;
     }
@@ -52,7 +79,11 @@ void kern_ipc_fastpath(kern_thread_t *t, const uint64_t a[6], uint64_t nr) {
         }
     } else if (nr == IPC_SYS_REPLY_RECV) {
         const kern_cap_t *c = fast_cap(t, a[0], IPC_RIGHT_RECV);
+        bool resume = kern_ipc_fast_resumes(&t->tcb); /* before the reply clears it */
         kern_tcb_t *caller = c ? kern_ipc_fast_reply_recv(&t->tcb, c) : NULL;
+        if (caller && resume) {
+            kern_switch_to(kern_thread_of(caller)); /* a faulted thread: registers untouched */
+        }
         if (caller) {
             fast_switch(a, kern_thread_of(caller), 0);
         }

@@ -22,6 +22,8 @@ kern_thread_t *kern_thread_of(kern_tcb_t *tcb) {
 
 /* ---- the IPC buffer ---- */
 
+_Static_assert(ARCH_SYSCALL_ARGS == 2 + IPC_MSG_REGS, "slot, info and the register words");
+
 /* Copies message words [IPC_MSG_REGS, len) of t's IPC buffer into t->tcb.msg. */
 static ipc_err_t buffer_read(kern_thread_t *t, uint64_t len) {
     if (len <= IPC_MSG_REGS) {
@@ -53,7 +55,7 @@ static uint64_t buffer_write(kern_thread_t *t, uint64_t len) {
 
 /* Takes the message t offers in its syscall arguments a (slot, info, w0..w3) and, beyond
  * the registers, its IPC buffer. */
-static ipc_err_t msg_in(kern_thread_t *t, const uint64_t a[6]) {
+static ipc_err_t msg_in(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS]) {
     uint64_t len = ipc_info_length(a[1]);
     if (len > IPC_MSG_MAX_WORDS) {
         return IPC_ERR_INVALID_ARGUMENT;
@@ -73,9 +75,10 @@ void kern_ipc_writeback(kern_thread_t *t) {
     } else if (tcb->out == KERN_OUT_MSG) {
         kern_msg_t *m = &tcb->msg;
         uint64_t len = buffer_write(t, ipc_info_length(m->info));
-        uint64_t out[6] = {m->badge,    (m->info & ~IPC_INFO_LENGTH_MASK) | len,
-                           m->words[0], m->words[1],
-                           m->words[2], m->words[3]};
+        uint64_t out[ARCH_SYSCALL_ARGS] = {m->badge,    (m->info & ~IPC_INFO_LENGTH_MASK) | len,
+                                           m->words[0], m->words[1],
+                                           m->words[2], m->words[3],
+                                           m->words[4], m->words[5]};
         arch_ipc_set_out(&t->regs, tcb->err, out);
     }
     tcb->out = KERN_OUT_NONE;
@@ -88,7 +91,7 @@ typedef ipc_err_t (*msg_op_fn)(kern_tcb_t *t, uint64_t slot);
 
 /* Takes t's message from a and runs op on it; the outcome reaches t's registers through
  * kern_ipc_writeback. */
-static ipc_err_t with_msg(kern_thread_t *t, const uint64_t a[6], msg_op_fn op) {
+static ipc_err_t with_msg(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], msg_op_fn op) {
     ipc_err_t e = msg_in(t, a);
     if (e == IPC_OK) {
         op(&t->tcb, a[0]);
@@ -106,32 +109,33 @@ static ipc_err_t reply_op(kern_tcb_t *t, uint64_t slot) {
 }
 
 /* send (slot, info, w0..w3). */
-static ipc_err_t sys_send(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_send(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
     (void)value;
     return with_msg(t, a, kern_ipc_send);
 }
 
 /* call (slot, info, w0..w3). */
-static ipc_err_t sys_call(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_call(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
     (void)value;
     return with_msg(t, a, kern_ipc_call);
 }
 
 /* recv (slot). */
-static ipc_err_t sys_recv(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_recv(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
     (void)value;
     kern_ipc_recv(&t->tcb, a[0]);
     return KERN_SYSCALL_DEFERRED;
 }
 
 /* reply (-, info, w0..w3). */
-static ipc_err_t sys_reply(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_reply(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
     (void)value;
     return with_msg(t, a, reply_op);
 }
 
 /* reply_recv (slot, info, w0..w3). */
-static ipc_err_t sys_reply_recv(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_reply_recv(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                uint64_t *value) {
     (void)value;
     return with_msg(t, a, kern_ipc_reply_recv);
 }
@@ -139,13 +143,15 @@ static ipc_err_t sys_reply_recv(kern_thread_t *t, const uint64_t a[6], uint64_t 
 /* ---- capabilities and threads ---- */
 
 /* endpoint_create (slot). */
-static ipc_err_t sys_endpoint_create(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_endpoint_create(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                     uint64_t *value) {
     (void)value;
     return kern_ep_create(&t->space->caps, a[0]);
 }
 
 /* cap_copy (src, dst, rights, badge). */
-static ipc_err_t sys_cap_copy(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_cap_copy(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                              uint64_t *value) {
     (void)value;
     if (a[2] & ~(uint64_t)IPC_RIGHTS_ALL) {
         return IPC_ERR_INVALID_ARGUMENT;
@@ -154,13 +160,15 @@ static ipc_err_t sys_cap_copy(kern_thread_t *t, const uint64_t a[6], uint64_t *v
 }
 
 /* cap_delete (slot). */
-static ipc_err_t sys_cap_delete(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_cap_delete(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                uint64_t *value) {
     (void)value;
     return kern_cap_delete(&t->space->caps, a[0]);
 }
 
 /* cap_identify (slot) -> kind | rights << 8; an empty slot is kind IPC_CAP_NONE. */
-static ipc_err_t sys_cap_identify(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_cap_identify(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                  uint64_t *value) {
     if (a[0] >= IPC_CAP_SLOTS) {
         return IPC_ERR_INVALID_CAP;
     }
@@ -182,7 +190,8 @@ static ipc_err_t thread_lookup(kern_thread_t *t, uint64_t slot, uint8_t rights,
 }
 
 /* thread_kill (slot). */
-static ipc_err_t sys_thread_kill(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_thread_kill(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                 uint64_t *value) {
     (void)value;
     kern_thread_t *victim;
     ipc_err_t e = thread_lookup(t, a[0], 0, &victim);
@@ -196,7 +205,8 @@ static ipc_err_t sys_thread_kill(kern_thread_t *t, const uint64_t a[6], uint64_t
 
 /* thread_set_fault (thread slot, endpoint slot or IPC_SLOT_NONE): only through a thread
  * capability with the bind right, which a process mmserver manages lacks for itself. */
-static ipc_err_t sys_thread_set_fault(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_thread_set_fault(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                      uint64_t *value) {
     (void)value;
     kern_thread_t *target;
     ipc_err_t e = thread_lookup(t, a[0], IPC_RIGHT_THREAD_BIND, &target);
@@ -216,7 +226,8 @@ static ipc_err_t sys_thread_set_fault(kern_thread_t *t, const uint64_t a[6], uin
 }
 
 /* thread_set_priority (thread slot, priority): never above the caller's own. */
-static ipc_err_t sys_thread_set_priority(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_thread_set_priority(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                         uint64_t *value) {
     (void)value;
     kern_thread_t *target;
     ipc_err_t e = thread_lookup(t, a[0], 0, &target);
@@ -236,7 +247,8 @@ static ipc_err_t sys_thread_set_priority(kern_thread_t *t, const uint64_t a[6], 
 
 /* set_ipc_buffer (va): a page-aligned page of user-writable memory, or 0 for none. Checked
  * now and again at every use (the page may be unmapped meanwhile). */
-static ipc_err_t sys_set_ipc_buffer(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_set_ipc_buffer(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                    uint64_t *value) {
     (void)value;
     if (a[0] & (PT_PAGE_SIZE - 1)) {
         return IPC_ERR_INVALID_ARGUMENT;
@@ -249,7 +261,7 @@ static ipc_err_t sys_set_ipc_buffer(kern_thread_t *t, const uint64_t a[6], uint6
 }
 
 /* null (): nothing at all. */
-static ipc_err_t sys_null(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_null(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
     (void)t;
     (void)a;
     (void)value;
@@ -258,7 +270,7 @@ static ipc_err_t sys_null(kern_thread_t *t, const uint64_t a[6], uint64_t *value
 
 /* halt (halt slot, status): stops the machine with status, through the halt capability
  * (the root program's, from mmserver); returns only with the typed error of the door. */
-static ipc_err_t sys_halt(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_halt(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
     (void)value;
     ipc_err_t e = kern_halt_check(&t->space->caps, a[0], a[1]);
     if (e != IPC_OK) {
@@ -300,5 +312,6 @@ kern_syscall_fn kern_ipc_syscall(uint64_t nr) {
 /* See kern.h. */
 bool kern_ipc_send_fault(kern_thread_t *t, const arch_fault_t *f) {
     kern_ipc_fault_msg(&t->tcb.msg, f->kind, f->access, f->vector, f->addr, f->pc, f->code);
+    kern_ipc_fault_fastpath(t); /* returns only when the slow path must run */
     return kern_ipc_fault(&t->tcb);
 }

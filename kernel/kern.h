@@ -129,7 +129,8 @@ uint64_t kern_preemptions(void);
 /* A syscall handler: the calling thread, its six argument words; returns the error and
  * may set one value word, or returns KERN_SYSCALL_DEFERRED when the thread's registers
  * are written at its return to user mode (kern_ipc_writeback). */
-typedef ipc_err_t (*kern_syscall_fn)(kern_thread_t *t, const uint64_t a[6], uint64_t *value);
+typedef ipc_err_t (*kern_syscall_fn)(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                     uint64_t *value);
 #define KERN_SYSCALL_DEFERRED ((ipc_err_t)~0u)
 
 /* The handler of IPC syscall nr (ipc/ipc.h), or NULL. */
@@ -138,9 +139,13 @@ kern_syscall_fn kern_ipc_syscall(uint64_t nr);
 void kern_ipc_writeback(kern_thread_t *t);
 /* Call and reply_recv with register-only messages to a waiting partner: moves the message
  * and switches to the partner without returning; returns when the slow path must run. */
-void kern_ipc_fastpath(kern_thread_t *t, const uint64_t a[6], uint64_t nr);
+void kern_ipc_fastpath(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t nr);
 /* Sends fault f of t as a message to t's fault endpoint; false when it has none. */
 bool kern_ipc_send_fault(kern_thread_t *t, const arch_fault_t *f);
+/* A fault of t whose message (t->tcb.msg, kern_ipc_fault_msg) goes to a handler waiting on
+ * t's fault endpoint: delivers it register to register and switches to the handler without
+ * returning; returns when the slow path (kern_ipc_fault) must run. */
+void kern_ipc_fault_fastpath(kern_thread_t *t);
 
 /* ---- mmserver's privileged calls (mm_priv.c) ---- */
 

@@ -9,7 +9,7 @@
 
 /* Writes a user buffer (at most IPC_DEBUG_WRITE_MAX bytes, all mapped user-readable) to
  * the console as it is. */
-static ipc_err_t sys_debug_write(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_debug_write(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
     static char buf[IPC_DEBUG_WRITE_MAX];
     uint64_t len = a[1];
     if (len > IPC_DEBUG_WRITE_MAX) {
@@ -27,7 +27,7 @@ static ipc_err_t sys_debug_write(kern_thread_t *t, const uint64_t a[6], uint64_t
 }
 
 /* Ends the calling process with status a[0]. */
-static ipc_err_t sys_exit(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_exit(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
     (void)value;
     t->exit_status = a[0];
     kern_printf("[kern] '%s' exited with status %lld\n", t->name, (long long)a[0]);
@@ -36,7 +36,7 @@ static ipc_err_t sys_exit(kern_thread_t *t, const uint64_t a[6], uint64_t *value
 }
 
 /* Lets the next ready thread run. */
-static ipc_err_t sys_yield(kern_thread_t *t, const uint64_t a[6], uint64_t *value) {
+static ipc_err_t sys_yield(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
     (void)t;
     (void)a;
     (void)value;
@@ -65,7 +65,7 @@ static kern_syscall_fn handler(uint64_t nr) {
 void kern_syscall(arch_regs_t *r) {
     kern_thread_t *t = kern_current();
     uint64_t nr = arch_syscall_nr(r);
-    uint64_t a[6];
+    uint64_t a[ARCH_SYSCALL_ARGS];
     arch_syscall_args(r, a);
     if (nr == IPC_SYS_CALL || nr == IPC_SYS_REPLY_RECV) {
         kern_ipc_fastpath(t, a, nr); /* returns only when the slow path must run */

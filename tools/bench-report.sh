@@ -5,11 +5,13 @@
 #
 # Every LOG holds lines "bench KEY: median M min m ... max X (..., COUNTER)" (what our kernel's
 # benchmark programs and tests/bench/linux_bench print; other lines are ignored). NAME says
-# where a log came from, e.g. "mmk-x86_64-kvm", "mmk-riscv64-tcg" or "linux". Prints one table
-# (operation, each source's median with [min..max], mmk/Linux, seL4's published figure with
-# its hardware), writes OUT_DIR/bench.json and, when gnuplot is installed, OUT_DIR/bench.svg.
-# The ratio divides the first mmk column by the "linux" one, and only when both used the same
-# counter ("n/a" otherwise: instructions are not cycles).
+# where a log came from: mmk-ARCH-MODE for ours ("mmk-x86_64-tcg", "mmk-riscv64-tcg",
+# "mmk-x86_64-kvm"), linux-ARCH-MODE for Linux in the same harness ("linux-x86_64-tcg":
+# tools/linux-qemu-bench.sh), linux-host for Linux on this host. Prints one table (operation,
+# each source's median with [min..max], the ratios, seL4's published figure with its
+# hardware), writes OUT_DIR/bench.json and, when gnuplot is installed, OUT_DIR/bench.svg.
+# A ratio divides mmk-X's median by linux-X's, for each such pair, and only when both count
+# the same unit ("n/a" otherwise: instructions are not cycles); the host column gets none.
 set -euo pipefail
 out=${1:?usage: bench-report.sh OUT_DIR NAME=LOG...}
 shift
@@ -29,6 +31,7 @@ rows=(
     "protect_1|protect 1 page|protect_1||"
     "protect_512|protect 512 pages|protect_512||"
     "fault|first-touch page fault|fault_first_touch|1598|Skylake, fault round trip, no mitigations"
+    "spawn_exit|process spawn + exit|spawn_exit||"
 )
 
 # figures[NAME:KEY] = "median min max"; counters[NAME] = counter named in the log.
@@ -75,23 +78,77 @@ row_figure() { # NAME KEYS
     return 0
 }
 
+# What a counter counts: the unit two columns must share for a ratio between them
+# ("tcg_icount_instructions" from tools/qemu-bench.sh and linux_bench's "instructions" are
+# both guest instructions; TSC ticks, cycles and nanoseconds are each their own).
+counter_unit() { # COUNTER
+    case "$1" in
+        *instructions) echo instructions ;;
+        *cycles) echo cycles ;;
+        tsc) echo "TSC ticks" ;;
+        *) echo "${1:-unknown}" ;;
+    esac
+}
+
+# A source's column heading: who ran (mmk or Linux), on what, and the unit.
+source_label() { # NAME
+    local n=$1 what
+    case "$n" in
+        mmk-*-tcg) what="mmk ${n#mmk-}" what="${what%-tcg}, TCG" ;;
+        mmk-*-kvm) what="mmk ${n#mmk-}" what="${what%-kvm}, KVM" ;;
+        linux-*-tcg) what="Linux ${n#linux-}" what="${what%-tcg}, QEMU TCG" ;;
+        linux | linux-host) what="Linux host" ;;
+        *) what=$n ;;
+    esac
+    echo "$what ($(counter_unit "${counters[$n]:-}"))"
+}
+
+# The ratio columns: ours over Linux's for each Linux source run in the same harness as one
+# of ours (linux-ARCH-MODE beside mmk-ARCH-MODE), and only where both count the same unit
+# ("n/a" otherwise). The Linux host column has no such partner: no ratio is ever taken
+# across harnesses or units.
+pairs=()
+for n in "${names[@]}"; do
+    [[ $n == linux-* ]] || continue
+    for m in "${names[@]}"; do
+        [[ $m == "mmk-${n#linux-}" ]] && pairs+=("$m/$n")
+    done
+done
+
 for n in "${names[@]}"; do
     if [[ ${overheads[$n]} == 0 ]]; then
-        echo "$n: counter ${counters[$n]:-unknown} (the program subtracts its own cost)"
+        echo "$n: $(source_label "$n"), counter ${counters[$n]:-unknown} (no counter_read: the program subtracts its own cost)"
     else
-        echo "$n: counter ${counters[$n]:-unknown}, its own cost (${overheads[$n]}) subtracted here"
+        echo "$n: $(source_label "$n"), counter ${counters[$n]:-unknown}, its own cost (${overheads[$n]}) subtracted here"
     fi
 done
+declare -A width
 printf '%-28s' "operation"
-for n in "${names[@]}"; do printf ' %22s' "$n (${counters[$n]:-?})"; done
-printf ' %12s %8s  %s\n' "mmk/linux" "seL4" "seL4 hardware"
+for n in "${names[@]}"; do
+    h=$(source_label "$n")
+    width[$n]=$((${#h} > 22 ? ${#h} : 22))
+    printf ' %*s' "${width[$n]}" "$h"
+done
+for p in "${pairs[@]}"; do
+    x=${p#*/linux-} m=${p##*-} # ARCH-MODE, MODE
+    h="mmk/Linux ${x%-*} ${m^^}"
+    width[$p]=$((${#h} > 12 ? ${#h} : 12))
+    printf ' %*s' "${width[$p]}" "$h"
+done
+printf ' %8s  %s\n' "seL4" "seL4 hardware"
 json="{\"sources\": ["
 first=1
 for n in "${names[@]}"; do
     json+="$([[ $first == 1 ]] || echo ", ")\"$n\""
     first=0
 done
-json+="], \"counters\": {"
+json+="], \"labels\": {"
+first=1
+for n in "${names[@]}"; do
+    json+="$([[ $first == 1 ]] || echo ", ")\"$n\": \"$(source_label "$n")\""
+    first=0
+done
+json+="}, \"counters\": {"
 first=1
 for n in "${names[@]}"; do
     json+="$([[ $first == 1 ]] || echo ", ")\"$n\": \"${counters[$n]:-unknown}\""
@@ -112,30 +169,38 @@ for r in "${rows[@]}"; do
     printf '%-28s' "$label"
     json+="$rowsep{\"op\": \"$key\", \"label\": \"$label\""
     rowsep=", "
-    ours="" ours_counter="" linux="" plotline="\"$label\""
+    plotline="\"$label\""
+    declare -A median=()
     for n in "${names[@]}"; do
         f=$(row_figure "$n" "$keys")
         if [[ -z "$f" ]]; then
-            printf ' %22s' "-"
+            printf ' %*s' "${width[$n]}" "-"
             plotline+=" NaN"
             continue
         fi
         read -r med min max <<<"$f"
-        printf ' %22s' "$med [$min..$max]"
+        printf ' %*s' "${width[$n]}" "$med [$min..$max]"
         json+=", \"$n\": {\"median\": $med, \"min\": ${min:-null}, \"max\": ${max:-null}}"
         plotline+=" $med"
-        [[ $n == linux ]] && linux=$med
-        [[ $n != linux && -z "$ours" ]] && ours=$med ours_counter=${counters[$n]:-}
+        median[$n]=$med
     done
-    ratio="-"
-    if [[ -n "$ours" && -n "$linux" && "$ours_counter" != "${counters[linux]:-}" ]]; then
-        ratio="n/a" # instructions against TSC ticks: no honest ratio
-    elif [[ -n "$ours" && -n "$linux" ]]; then
-        ratio=$(awk -v a="$ours" -v b="$linux" 'BEGIN { printf "%.2f", a / b }')
-    fi
-    printf ' %12s %8s  %s\n' "$ratio" "${sel4:--}" "${hw:-}"
-    json+=", \"ratio_mmk_linux\": $([[ $ratio == - || $ratio == n/a ]] && echo null || echo "$ratio")"
-    json+=", \"sel4\": ${sel4:-null}, \"sel4_hardware\": \"${hw}\"}"
+    json+=", \"ratios\": {"
+    first=1
+    for p in "${pairs[@]}"; do
+        ours=${median[${p%%/*}]:-} linux=${median[${p#*/}]:-} ratio="-"
+        if [[ -n "$ours" && -n "$linux" ]]; then
+            if [[ "$(counter_unit "${counters[${p%%/*}]:-}")" != "$(counter_unit "${counters[${p#*/}]:-}")" ]]; then
+                ratio="n/a" # different units: no honest ratio
+            elif ((linux > 0)); then
+                ratio=$(awk -v a="$ours" -v b="$linux" 'BEGIN { printf "%.2f", a / b }')
+            fi
+        fi
+        printf ' %*s' "${width[$p]}" "$ratio"
+        json+="$([[ $first == 1 ]] || echo ", ")\"$p\": $([[ $ratio == - || $ratio == n/a ]] && echo null || echo "$ratio")"
+        first=0
+    done
+    printf ' %8s  %s\n' "${sel4:--}" "${hw:-}"
+    json+="}, \"sel4\": ${sel4:-null}, \"sel4_hardware\": \"${hw}\"}"
     echo "$plotline ${sel4:-NaN}" >>"$plot"
 done
 json+="]}"

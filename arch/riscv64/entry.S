@@ -1,16 +1,19 @@
 /*
  * riscv64 trap vector, user entry, and the kernel stack.
  *
- * sscratch tells where a trap came from (the convention of Linux and xv6): 0 while the
- * kernel runs, the kernel stack top while user code runs. The vector swaps it with sp:
- * non-zero means a trap from user mode, and sp is now the kernel stack; zero means the
- * kernel was interrupted (only the timer while arch_idle waits, or a kernel bug), and the
- * kernel's own sp is swapped back.
+ * sscratch tells where a trap came from: 0 while the kernel runs, and while user code runs
+ * the address of the running thread's arch_regs_t (xv6 keeps its trapframe there too).
+ * The vector swaps it with sp: non-zero means a trap from user mode, and sp now points at
+ * the thread's own register frame, which the trap fills in place -- nothing is copied
+ * afterwards (issue 11: the copy of the 288-byte frame cost ~118 instructions a trap) --
+ * before moving to the kernel stack for C; zero means the kernel was interrupted (only
+ * the timer while arch_idle waits, or a kernel bug), and the kernel's own sp is swapped
+ * back and the frame is built on the kernel stack.
  *
- * Either way the trap builds one arch_regs_t on the kernel stack (machine.h: pc in the
- * slot of x0, x1..x31 at 8 * n, then sstatus, scause, stval) and hands its address to C:
- * rv_user_trap (never returns; it copies the frame into the current thread) or
- * rv_kernel_trap (returns for an interrupt, and the frame is restored and sret-ed).
+ * Either way the frame is an arch_regs_t (machine.h: pc in the slot of x0, x1..x31 at
+ * 8 * n, then sstatus, scause, stval) whose address goes to C: rv_user_trap (never
+ * returns) or rv_kernel_trap (returns for an interrupt, and the frame is restored and
+ * sret-ed).
  */
 #define FRAME     288 /* sizeof(arch_regs_t) */
 #define OFF_PC    0
@@ -54,14 +57,14 @@
     .balign 4                     /* stvec direct mode wants a 4-byte aligned base */
     .global rv_trap_entry
 rv_trap_entry:
-    csrrw sp, sscratch, sp
+    csrrw sp, sscratch, sp        /* sp = the running thread's arch_regs_t */
     beqz sp, rv_trap_from_kernel
-    addi sp, sp, -FRAME
     SAVE_GPRS
     csrrw t0, sscratch, zero      /* t0 = user sp; sscratch = 0: we are in the kernel now */
     sd t0, OFF_SP(sp)
     SAVE_CSRS
     mv a0, sp
+    la sp, arch_boot_stack_top    /* C runs on the kernel stack, empty at every entry */
     call rv_user_trap             /* does not return */
     unimp
 
@@ -104,14 +107,13 @@ rv_trap_overflow:
     unimp
 
 /*
- * rv_enter_user(const arch_regs_t *r): loads every register from r and returns to user
- * mode at r->pc. The caller has set sstatus (SPP = user, SPIE = 1). The kernel stack is
- * empty again: the next trap starts at its top.
+ * rv_enter_user(arch_regs_t *r): loads every register from r and returns to user mode at
+ * r->pc. The caller has set sstatus (SPP = user, SPIE = 1). sscratch = r: the next trap
+ * from user mode saves the registers straight into r.
  */
     .global rv_enter_user
 rv_enter_user:
-    la t0, arch_boot_stack_top
-    csrw sscratch, t0
+    csrw sscratch, a0
     ld t0, OFF_PC(a0)
     csrw sepc, t0
     ld sp, OFF_SP(a0)
@@ -126,7 +128,7 @@ rv_overflow_stack:
 rv_overflow_stack_top:
 
 /* The one kernel stack (16 KiB): boot runs on it, and every trap from user mode starts
- * again at its top (sscratch). The linker script puts the guard page below it. */
+ * again at its top. The linker script puts the guard page below it. */
     .section .kstack, "aw", @nobits
     .balign 4096
     .global arch_boot_stack_bottom

@@ -139,7 +139,7 @@ void rv_timer_rearm(void);
 /* entry.S, and the C it calls (trap.c). */
 void rv_trap_entry(void);
 void rv_kernel_trap(arch_regs_t *f);
-_Noreturn void rv_user_trap(const arch_regs_t *f);
+_Noreturn void rv_user_trap(arch_regs_t *f);
 _Noreturn void rv_kernel_overflow(const arch_regs_t *f);
 _Noreturn void rv_enter_user(const arch_regs_t *r);
 extern char arch_boot_stack_top[];

@@ -167,9 +167,13 @@ static void user_exception(const arch_regs_t *f) {
     kern_user_fault(&fault);
 }
 
-/* Called by entry.S for every trap from U-mode with the frame on the kernel stack. */
-_Noreturn void rv_user_trap(const arch_regs_t *f) {
-    *current_regs = *f;
+/* Called by entry.S for every trap from U-mode, with f the running thread's own registers,
+ * saved in place (entry.S: sscratch holds their address while user code runs). */
+_Noreturn void rv_user_trap(arch_regs_t *f) {
+    if (f != current_regs) {
+        kern_panic("trap frame 0x%llx is not the running thread's registers 0x%llx",
+                   (unsigned long long)(uintptr_t)f, (unsigned long long)(uintptr_t)current_regs);
+    }
     if (f->cause & RV_CAUSE_INTERRUPT) {
         interrupt(f->cause);
     } else if (f->cause == RV_EXC_ECALL_U) {
@@ -204,13 +208,15 @@ uint64_t arch_syscall_arg(const arch_regs_t *r, unsigned i) {
 }
 
 /* See arch.h. */
-void arch_syscall_args(const arch_regs_t *r, uint64_t a[6]) {
+void arch_syscall_args(const arch_regs_t *r, uint64_t a[ARCH_SYSCALL_ARGS]) {
     a[0] = r->a0;
     a[1] = r->a1;
     a[2] = r->a2;
     a[3] = r->a3;
     a[4] = r->a4;
     a[5] = r->a5;
+    a[6] = r->a6;
+    a[7] = r->t1;
 }
 
 /* See arch.h. */
@@ -219,8 +225,8 @@ void arch_syscall_set_result(arch_regs_t *r, uint64_t err, uint64_t value) {
     r->a1 = value;
 }
 
-/* See arch.h: the error in a0, the out words in a1..a6. */
-void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[6]) {
+/* See arch.h: the error in a0, the out words in a1..a7 and t1. */
+void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[ARCH_SYSCALL_ARGS]) {
     r->a0 = err;
     r->a1 = out[0];
     r->a2 = out[1];
@@ -228,6 +234,8 @@ void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[6]) {
     r->a4 = out[3];
     r->a5 = out[4];
     r->a6 = out[5];
+    r->a7 = out[6];
+    r->t1 = out[7];
 }
 
 /* See arch.h: scounteren bits 0..2 let U-mode read cycle, time and instret (priv. spec

@@ -237,13 +237,15 @@ uint64_t arch_syscall_arg(const arch_regs_t *r, unsigned i) {
 }
 
 /* See arch.h. */
-void arch_syscall_args(const arch_regs_t *r, uint64_t a[6]) {
+void arch_syscall_args(const arch_regs_t *r, uint64_t a[ARCH_SYSCALL_ARGS]) {
     a[0] = r->rdi;
     a[1] = r->rsi;
     a[2] = r->rdx;
     a[3] = r->r10;
     a[4] = r->r8;
     a[5] = r->r9;
+    a[6] = r->r12;
+    a[7] = r->r13;
 }
 
 /* See arch.h. */
@@ -253,7 +255,7 @@ void arch_syscall_set_result(arch_regs_t *r, uint64_t err, uint64_t value) {
 }
 
 /* See arch.h: out words in the argument registers, the error in rax. */
-void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[6]) {
+void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[ARCH_SYSCALL_ARGS]) {
     r->rax = err;
     r->rdi = out[0];
     r->rsi = out[1];
@@ -261,6 +263,8 @@ void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[6]) {
     r->r10 = out[3];
     r->r8 = out[4];
     r->r9 = out[5];
+    r->r12 = out[6];
+    r->r13 = out[7];
 }
 
 /* See arch.h: rdtsc already works in ring 3 (CR4.TSD is never set). */

@@ -44,11 +44,36 @@ static void report_corrupt(const pt_space_t *s, const char *what) {
     }
 }
 
-/* Fills the 512 entries of the table at pa with zeroes. */
-static void zero_table(const pt_space_t *s, pt_paddr_t pa) {
-    uint64_t *t = table_at(s, pa);
-    for (unsigned i = 0; i < PT_ENTRIES; i++) {
-        write_entry(&t[i], 0);
+/* Fills the 512 entries of table t with zeroes, eight stores a round: a new table is
+ * zeroed on every map that needs one, so this loop is on the fast path. */
+static void zero_entries(uint64_t *t) {
+    volatile uint64_t *e = t; /* volatile: whole stores, never a call to memset */
+    for (unsigned i = 0; i < PT_ENTRIES; i += 8) {
+        e[i] = 0;
+        e[i + 1] = 0;
+        e[i + 2] = 0;
+        e[i + 3] = 0;
+        e[i + 4] = 0;
+        e[i + 5] = 0;
+        e[i + 6] = 0;
+        e[i + 7] = 0;
+    }
+}
+
+/* The caller's count of entries in use of the table at pa (hooks.table_used), or NULL
+ * when it keeps none or pa is the root. */
+static uint32_t *used_count(const pt_space_t *s, pt_paddr_t pa) {
+    if (!s->hooks.table_used || pa == s->root) {
+        return NULL;
+    }
+    return s->hooks.table_used(s->hooks.ctx, pa);
+}
+
+/* Adds delta to the count of entries in use of the table at pa, where one is kept. */
+static void used_add(const pt_space_t *s, pt_paddr_t pa, int64_t delta) {
+    uint32_t *n = delta ? used_count(s, pa) : NULL;
+    if (n) {
+        *n = (uint32_t)((int64_t)*n + delta);
     }
 }
 
@@ -192,6 +217,8 @@ typedef struct walk {
     uint64_t need;         /* dry run: table frames the commit will take */
     pt_deferred_t reserve; /* commit: the frames reserved for it */
     leaf_memo_t memo;
+    int64_t used_delta[4]; /* commit: per level, the change to the count of entries in use
+                            * of the table being walked there, added once at its end */
     pt_result_t *res;
 } walk_t;
 
@@ -296,12 +323,12 @@ static void teardown(pt_space_t *s, pt_paddr_t pa, unsigned level, pt_vaddr_t ba
 }
 
 /*
- * Gives the walk a child table in place of entry *slot at level (an empty entry, or a huge
- * leaf to split when split is true). Dry run: counts a frame and returns a virtual view.
- * Commit: fills a reserved frame, makes it visible, then links it.
+ * Gives the walk a child table in place of entry i of parent at level (an empty entry, or a
+ * huge leaf to split when split is true). Dry run: counts a frame and returns a virtual
+ * view. Commit: fills a reserved frame and its count, makes it visible, then links it.
  */
-static view_t new_child(walk_t *w, uint64_t *slot, unsigned level, bool split, pt_paddr_t leaf_pa,
-                        pt_attr_t leaf_attr) {
+static view_t new_child(walk_t *w, const view_t *parent, unsigned i, unsigned level, bool split,
+                        pt_paddr_t leaf_pa, pt_attr_t leaf_attr) {
     pt_space_t *s = w->s;
     view_t child = {
         .tbl = NULL, .pa = 0, .split = split, .leaf_pa = leaf_pa, .leaf_attr = leaf_attr};
@@ -309,14 +336,24 @@ static view_t new_child(walk_t *w, uint64_t *slot, unsigned level, bool split, p
         w->need++;
         return child;
     }
+    uint64_t *slot = &parent->tbl[i]; /* the commit walks only real tables */
     pt_paddr_t pa = list_pop(s, &w->reserve);
     uint64_t *t = table_at(s, pa);
-    for (unsigned i = 0; i < PT_ENTRIES; i++) {
-        write_entry(&t[i], view_entry(w, &child, i, level - 1));
+    if (split) {
+        for (unsigned k = 0; k < PT_ENTRIES; k++) {
+            write_entry(&t[k], view_entry(w, &child, k, level - 1));
+        }
+    } else {
+        zero_entries(t);
+    }
+    uint32_t *used = used_count(s, pa);
+    if (used) {
+        *used = split ? PT_ENTRIES : 0;
     }
     if (s->hooks.write_barrier) {
         s->hooks.write_barrier(s->hooks.ctx);
     }
+    used_add(s, parent->pa, *slot == 0);
     write_entry(slot, s->fmt->encode_table(pa, level));
     s->tables++;
     w->res->tables_added++;
@@ -374,26 +411,26 @@ static void map_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vaddr
                 w->res->flush.tables = true;
             }
             write_entry(&v->tbl[i], w->tmpl[level] | fmt_field(s->fmt, frame_for(w, base)));
+            w->used_delta[level] += kind == PT_KIND_EMPTY;
             count_leaf(w, level);
             note_flush(w, base, fmt_span(level));
         }
         return;
     }
     view_t child;
-    uint64_t *slot = v->tbl ? &v->tbl[i] : NULL;
     if (kind == PT_KIND_TABLE) {
         child = real_child(w, pa);
     } else if (kind == PT_KIND_EMPTY) {
-        child = new_child(w, slot, level, false, 0, attr);
+        child = new_child(w, v, i, level, false, 0, attr);
     } else if (overwrite && full) {
         /* The whole huge leaf goes: release it as one frame, map into an empty table. */
         if (w->commit) {
             release_leaf(s, base, pa, level);
             w->res->flush.tables = true;
         }
-        child = new_child(w, slot, level, false, 0, attr);
+        child = new_child(w, v, i, level, false, 0, attr);
     } else if (overwrite) {
-        child = new_child(w, slot, level, true, pa, attr);
+        child = new_child(w, v, i, level, true, pa, attr);
     } else {
         walk_fail(w, PT_ERR_EXISTS, lo);
         return;
@@ -412,6 +449,7 @@ static void map_leaf_run(walk_t *w, view_t *v, pt_vaddr_t lo, pt_vaddr_t last) {
     uint64_t tmpl = w->tmpl[0], done = 0;
     unsigned first = index_of(lo, 0), final = index_of(last, 0);
     pt_vaddr_t va = lo;
+    w->used_delta[0] = 0; /* what map_entry changes on occupied slots (overwrite) */
     for (unsigned i = first; i <= final; i++, va += PT_PAGE_SIZE) {
         uint64_t e = v->tbl[i];
         if (e != 0) {
@@ -427,6 +465,7 @@ static void map_leaf_run(walk_t *w, view_t *v, pt_vaddr_t lo, pt_vaddr_t last) {
         fl->leaves++;
         done++;
     }
+    used_add(w->s, v->pa, w->used_delta[0] + (int64_t)done);
     w->res->pages += done;
     w->res->leaves += done;
     fl->all = fl->all || fl->leaves > PT_FLUSH_ALL_THRESHOLD;
@@ -495,6 +534,7 @@ static void change_leaf(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vad
     }
     if (ne != e) {
         write_entry(&v->tbl[i], ne);
+        w->used_delta[level] += (int64_t)(ne != 0) - 1; /* e != 0: it was a leaf */
         note_flush(w, base, fmt_span(level));
     }
     count_leaf(w, level);
@@ -521,6 +561,17 @@ static bool table_is_empty_near(const uint64_t *t, unsigned first, unsigned fina
     return true;
 }
 
+/* True if the table of view c (at level), whose entries for [lo, last] unmap just cleared,
+ * has none in use: the caller's count when it keeps one, else a scan. */
+static bool table_emptied(const pt_space_t *s, const view_t *c, pt_vaddr_t lo, pt_vaddr_t last,
+                          unsigned level) {
+    const uint32_t *used = used_count(s, c->pa);
+    if (used) {
+        return *used == 0;
+    }
+    return table_is_empty_near(c->tbl, index_of(lo, level), index_of(last, level));
+}
+
 /* Unmap or protect, for entry i (of kind) of v at level covering [base, base + span);
  * range [lo, last]. Unmap unlinks a child table it has emptied and defers it. */
 static void edit_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vaddr_t base,
@@ -541,13 +592,12 @@ static void edit_entry(walk_t *w, view_t *v, unsigned i, unsigned level, pt_vadd
         }
         return; /* part of a huge leaf that already has these rights: no split needed */
     }
-    view_t child = kind == PT_KIND_TABLE
-                       ? real_child(w, pa)
-                       : new_child(w, v->tbl ? &v->tbl[i] : NULL, level, true, pa, attr);
+    view_t child =
+        kind == PT_KIND_TABLE ? real_child(w, pa) : new_child(w, v, i, level, true, pa, attr);
     walk_table(w, &child, level - 1, lo, last);
-    if (w->commit && w->op == OP_UNMAP &&
-        table_is_empty_near(child.tbl, index_of(lo, level - 1), index_of(last, level - 1))) {
+    if (w->commit && w->op == OP_UNMAP && table_emptied(w->s, &child, lo, last, level - 1)) {
         write_entry(&v->tbl[i], 0);
+        w->used_delta[level]--;
         w->s->tables--;
         list_push(w->s, &w->res->deferred, child.pa);
         w->res->flush.tables = true;
@@ -568,6 +618,7 @@ static void walk_table(walk_t *w, view_t *v, unsigned level, pt_vaddr_t lo, pt_v
         return;
     }
     pt_vaddr_t base = lo & ~(span - 1);
+    w->used_delta[level] = 0; /* the walk descends: one table per level at a time */
     for (unsigned i = index_of(lo, level); w->err == PT_OK; i++, base += span) {
         pt_vaddr_t elo = base > lo ? base : lo;
         pt_vaddr_t elast = last - base < span ? last : base + (span - 1);
@@ -586,6 +637,9 @@ static void walk_table(walk_t *w, view_t *v, unsigned level, pt_vaddr_t lo, pt_v
         if (elast == last) {
             break;
         }
+    }
+    if (w->commit) {
+        used_add(w->s, v->pa, w->used_delta[level]);
     }
 }
 
@@ -668,6 +722,7 @@ static void walk_init(walk_t *w, pt_space_t *s, walk_op_t op, pt_vaddr_t va, uin
     w->reserve.head = w->reserve.count = 0;
     w->memo.valid = w->memo.has_new = false;
     w->memo.bits = w->memo.new_bits = 0;
+    w->used_delta[0] = w->used_delta[1] = w->used_delta[2] = w->used_delta[3] = 0;
     w->res = res;
 }
 
@@ -810,6 +865,20 @@ pt_err_t pt_iterate(const pt_space_t *s, pt_vaddr_t va, uint64_t len, pt_visit_f
 
 /* ---- life cycle ----------------------------------------------------------------------- */
 
+/* Copies the caller's hooks field by field: a struct copy this large becomes a call to
+ * memcpy on some targets, which a freestanding library cannot assume exists. */
+static void hooks_copy(pt_hooks_t *to, const pt_hooks_t *from) {
+    to->ctx = from->ctx;
+    to->alloc_table = from->alloc_table;
+    to->free_table = from->free_table;
+    to->phys_to_virt = from->phys_to_virt;
+    to->phys_offset = from->phys_offset;
+    to->release_frame = from->release_frame;
+    to->assert_failed = from->assert_failed;
+    to->write_barrier = from->write_barrier;
+    to->table_used = from->table_used;
+}
+
 pt_err_t pt_space_init(pt_space_t *s, const pt_format_t *fmt, const pt_hooks_t *hooks,
                        uint32_t flags) {
     uint32_t known = PT_SPACE_KERNEL | PT_FEAT_NO_GIGA | PT_FEAT_SVPBMT;
@@ -817,13 +886,13 @@ pt_err_t pt_space_init(pt_space_t *s, const pt_format_t *fmt, const pt_hooks_t *
         return PT_ERR_INVAL;
     }
     s->fmt = fmt;
-    s->hooks = *hooks;
+    hooks_copy(&s->hooks, hooks);
     s->flags = flags;
     s->tables = 0;
     if (!hooks->alloc_table(hooks->ctx, &s->root)) {
         return PT_ERR_NOMEM;
     }
-    zero_table(s, s->root);
+    zero_entries(table_at(s, s->root));
     s->tables = 1;
     return PT_OK;
 }

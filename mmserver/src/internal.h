@@ -30,12 +30,17 @@ typedef enum mm_source {
  * frames. MM_ERR_INVAL when misaligned or too small. */
 mm_err_t mm_pool_init(mm_pool_t *p, pt_paddr_t pa, void *va, uint64_t frames);
 
-/* One zeroed frame with one user, in *pa. false when src has none (or a test said fail). */
-bool mm_pool_alloc(mm_pool_t *p, mm_source_t src, pt_paddr_t *pa);
+/* One frame with one user, in *pa, zeroed when zero says so (a page table's frame is not:
+ * libpt fills it itself). false when src has none (or a test said fail). */
+bool mm_pool_alloc(mm_pool_t *p, mm_source_t src, bool zero, pt_paddr_t *pa);
 
 /* n contiguous zeroed frames, each with one user, the first at *pa with
  * *pa % align == phase. One allocation attempt. false when there is no such run. */
 bool mm_pool_alloc_run(mm_pool_t *p, uint64_t n, uint64_t align, uint64_t phase, pt_paddr_t *pa);
+
+/* The count of entries in use of the page table in the pool frame at pa (libpt's
+ * hooks.table_used). => pa is a pool frame in use as a table. */
+uint32_t *mm_pool_table_used(mm_pool_t *p, pt_paddr_t pa);
 
 /* Promises n free frames to lazy pages; false (nothing promised) when fewer are available. */
 bool mm_pool_reserve(mm_pool_t *p, uint64_t n);

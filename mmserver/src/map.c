@@ -134,7 +134,7 @@ static mm_err_t alloc_list(mm_server_t *srv, map_plan_t *p, uint64_t n) {
     }
     p->src.list = srv->list;
     for (uint64_t i = 0; i < n; i++) {
-        if (!mm_pool_alloc(&srv->pool, MM_FROM_FREE, &srv->list[i])) {
+        if (!mm_pool_alloc(&srv->pool, MM_FROM_FREE, true, &srv->list[i])) {
             free_frames(srv, p, i);
             return MM_ERR_NOMEM;
         }

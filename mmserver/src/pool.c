@@ -34,13 +34,15 @@ static uint64_t room(const mm_pool_t *p, mm_source_t src) {
     return p->free - p->reserved;
 }
 
-/* Gives frames [i, i + n) one user each and zeroes them. */
-static void take(mm_pool_t *p, uint64_t i, uint64_t n) {
+/* Gives frames [i, i + n) one user each, zeroed when zero says so. */
+static void take(mm_pool_t *p, uint64_t i, uint64_t n, bool zero) {
     for (uint64_t k = i; k < i + n; k++) {
         p->frame[k].ref = 1;
     }
     p->free -= n;
-    mm_mem_zero(p->va + (i << PT_PAGE_SHIFT), n << PT_PAGE_SHIFT);
+    if (zero) {
+        mm_mem_zero(p->va + (i << PT_PAGE_SHIFT), n << PT_PAGE_SHIFT);
+    }
 }
 
 mm_err_t mm_pool_init(mm_pool_t *p, pt_paddr_t pa, void *va, uint64_t frames) {
@@ -67,7 +69,7 @@ mm_err_t mm_pool_init(mm_pool_t *p, pt_paddr_t pa, void *va, uint64_t frames) {
     return MM_OK;
 }
 
-bool mm_pool_alloc(mm_pool_t *p, mm_source_t src, pt_paddr_t *pa) {
+bool mm_pool_alloc(mm_pool_t *p, mm_source_t src, bool zero, pt_paddr_t *pa) {
     if (injected_failure(p) || room(p, src) == 0) {
         return false;
     }
@@ -75,7 +77,7 @@ bool mm_pool_alloc(mm_pool_t *p, mm_source_t src, pt_paddr_t *pa) {
     while (p->frame[i].ref != 0) { /* room > 0: a free frame exists */
         i = i + 1 < p->frames ? i + 1 : p->meta;
     }
-    take(p, i, 1);
+    take(p, i, 1, zero);
     p->reserved -= src == MM_FROM_RESERVE;
     p->cursor = i + 1 < p->frames ? i + 1 : p->meta;
     *pa = frame_pa(p, i);
@@ -100,7 +102,7 @@ bool mm_pool_alloc_run(mm_pool_t *p, uint64_t n, uint64_t align, uint64_t phase,
     for (uint64_t i = first; i + n <= p->frames;) {
         uint64_t k = i < p->meta ? 0 : free_run(p, i, n);
         if (k == n) {
-            take(p, i, n);
+            take(p, i, n, true);
             *pa = frame_pa(p, i);
             return true;
         }
@@ -143,8 +145,14 @@ bool mm_pool_put(mm_pool_t *p, pt_paddr_t pa) {
 }
 
 void mm_pool_free_now(mm_pool_t *p, pt_paddr_t pa) {
-    p->frame[frame_index(p, pa)].ref = 0;
+    mm_frame_t *f = &p->frame[frame_index(p, pa)];
+    f->ref = 0;
+    f->next = 0; /* a table's count goes with it */
     p->free++;
+}
+
+uint32_t *mm_pool_table_used(mm_pool_t *p, pt_paddr_t pa) {
+    return &p->frame[frame_index(p, pa)].next;
 }
 
 uint64_t mm_pool_drain(mm_pool_t *p) {

@@ -8,7 +8,7 @@
 /* No peer: a window whose peer went away accepts no more shares. */
 #define MM_NO_PEER 0xffffffffu
 
-/* hooks.alloc_table: a zeroed frame the pool promised to the client's tables when its
+/* hooks.alloc_table: a frame the pool promised to the client's tables when its
  * regions were charged (README "Quota"). Refuses past the charged tables -- which the
  * charge makes impossible -- remembering why, so the request says QUOTA, not NOMEM. */
 static bool hook_alloc_table(void *ctx, pt_paddr_t *pa) {
@@ -17,7 +17,7 @@ static bool hook_alloc_table(void *ctx, pt_paddr_t *pa) {
         c->quota_hit = true;
         return false;
     }
-    if (!mm_pool_alloc(&c->srv->pool, MM_FROM_RESERVE, pa)) {
+    if (!mm_pool_alloc(&c->srv->pool, MM_FROM_RESERVE, false, pa)) {
         return false;
     }
     c->tables++;
@@ -31,6 +31,13 @@ static void hook_free_table(void *ctx, pt_paddr_t pa) {
     mm_pool_free_now(&c->srv->pool, pa);
     mm_pool_promise_returned(&c->srv->pool, 1);
     c->tables--;
+}
+
+/* hooks.table_used: a table frame's count of entries in use lives in its pool record,
+ * whose list link is idle while the frame is a table. */
+static uint32_t *hook_table_used(void *ctx, pt_paddr_t pa) {
+    mm_client_t *c = ctx;
+    return mm_pool_table_used(&c->srv->pool, pa);
 }
 
 mm_err_t mm_space_promise(mm_client_t *c, uint64_t n) {
@@ -171,6 +178,7 @@ mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool pr
         .release_frame = hook_release_frame,
         .assert_failed = NULL,
         .write_barrier = NULL,
+        .table_used = hook_table_used,
     };
     pt_err_t err = pt_space_init(&c->space, srv->cfg.fmt, &hooks, srv->cfg.space_flags);
     if (err != PT_OK) {
@@ -244,7 +252,7 @@ static mm_kill_reason_t fault_reason(mm_client_t *c, pt_vaddr_t addr, uint32_t a
 static mm_fault_answer_t fill(mm_client_t *c, pt_vaddr_t page, uint32_t perm) {
     mm_pool_t *pool = &c->srv->pool;
     pt_paddr_t pa;
-    if (!mm_pool_alloc(pool, MM_FROM_RESERVE, &pa)) {
+    if (!mm_pool_alloc(pool, MM_FROM_RESERVE, true, &pa)) {
         return MM_FAULT_RETRY;
     }
     pt_frames_t src = {.list = NULL, .base = pa};

@@ -114,7 +114,7 @@ uint64_t arch_syscall_nr(const arch_regs_t *r) {
 }
 
 /* See arch.h. */
-void arch_syscall_args(const arch_regs_t *r, uint64_t a[6]) {
+void arch_syscall_args(const arch_regs_t *r, uint64_t a[ARCH_SYSCALL_ARGS]) {
     memcpy(a, r->arg, sizeof(r->arg));
 }
 
@@ -126,7 +126,7 @@ void arch_syscall_set_result(arch_regs_t *r, uint64_t err, uint64_t value) {
 }
 
 /* See arch.h. */
-void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[6]) {
+void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[ARCH_SYSCALL_ARGS]) {
     r->err = err;
     memcpy(r->out, out, sizeof(r->out));
     r->outs++;

@@ -40,15 +40,16 @@ static void fx_try_cap(fx_t *x, kern_space_t *p, uint8_t rights) {
 }
 
 /* The syscall words of a register-only message through slot: label LABEL, two words. */
-static void fx_words(uint64_t a[6], uint64_t slot) {
-    uint64_t w[6] = {slot, ipc_info(LABEL, 2), 0x1111, 0x2222, 0, 0};
+static void fx_words(uint64_t a[ARCH_SYSCALL_ARGS], uint64_t slot) {
+    uint64_t w[ARCH_SYSCALL_ARGS] = {slot, ipc_info(LABEL, 2), 0x1111, 0x2222, 0, 0, 0, 0};
     memcpy(a, w, sizeof(w));
 }
 
 /* Runs syscall nr with words a as t through the kernel's entry, then what the return to
  * user mode writes to t's registers (kern_ipc_writeback); returns the thread it switched to
  * (NULL: it returned, and then its result is in t->regs). */
-static kern_thread_t *fx_syscall(kern_thread_t *t, uint64_t nr, const uint64_t a[6]) {
+static kern_thread_t *fx_syscall(kern_thread_t *t, uint64_t nr,
+                                 const uint64_t a[ARCH_SYSCALL_ARGS]) {
     kern_thread_t *to;
     t->regs = (arch_regs_t){.nr = nr};
     memcpy(t->regs.arg, a, sizeof(t->regs.arg));
@@ -79,7 +80,7 @@ static bool call_with(uint8_t rights) {
     fx_init(&x);
     fx_try_cap(&x, &x.cs, rights);
     fx_server_waits(&x);
-    uint64_t a[6];
+    uint64_t a[ARCH_SYSCALL_ARGS];
     fx_words(a, TRY);
     kern_thread_t *to = fx_syscall(&x.c, IPC_SYS_CALL, a);
     if (rights & IPC_RIGHT_SEND) {
@@ -115,7 +116,7 @@ static bool reply_recv_with(uint8_t rights) {
     cr_assert_eq(kern_ipc_call(&x.c.tcb, CALLCAP), IPC_OK, "the client calls");
     cr_assert_eq(kern_sched_choose(NULL, false), &x.s.tcb, "the server runs");
     cr_assert_eq(x.s.tcb.reply_to, &x.c.tcb);
-    uint64_t a[6];
+    uint64_t a[ARCH_SYSCALL_ARGS];
     fx_words(a, TRY);
     kern_thread_t *to = fx_syscall(&x.s, IPC_SYS_REPLY_RECV, a);
     if (rights & IPC_RIGHT_RECV) {
@@ -173,7 +174,7 @@ Test(fastpath, other_capabilities_take_the_slow_path) {
                  {IPC_CAP_SLOTS - 1, IPC_ERR_INVALID_CAP},
                  {TRY, IPC_ERR_WRONG_CAP}};
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        uint64_t a[6];
+        uint64_t a[ARCH_SYSCALL_ARGS];
         fx_words(a, cases[i].slot);
         cr_assert_null(fx_syscall(&x.c, IPC_SYS_CALL, a), "slot %llu: switched",
                        (unsigned long long)cases[i].slot);
@@ -183,4 +184,63 @@ Test(fastpath, other_capabilities_take_the_slow_path) {
     }
     cr_log_info("fast call through a slot past the table, an empty slot, a thread capability: "
                 "slow path, refused, the server still waits");
+}
+
+/* A reply_recv to a thread that faulted (mmserver answering a page fault) takes the fast
+ * path: it switches to the faulted thread, whose registers stay untouched (it re-runs the
+ * faulting instruction), and the server waits again. With the fault flag ignored the
+ * thread would get the reply's words in its registers. */
+Test(fastpath, reply_to_a_fault_resumes_untouched) {
+    fx_t x;
+    fx_init(&x);
+    fx_server_waits(&x);
+    kern_tcb_set_fault_ep(&x.c.tcb, &x.cs.caps.slots[CALLCAP]);
+    kern_ipc_fault_msg(&x.c.tcb.msg, IPC_FAULT_PAGE, IPC_ACCESS_WRITE, 14, 0x1000, 0x400123, 6);
+    cr_assert(kern_ipc_fault(&x.c.tcb), "the fault goes to the server");
+    cr_assert_eq(kern_sched_choose(NULL, false), &x.s.tcb, "the server runs");
+    x.c.regs = (arch_regs_t){.nr = 0};
+    uint64_t a[ARCH_SYSCALL_ARGS];
+    fx_words(a, EP);
+    kern_thread_t *to = fx_syscall(&x.s, IPC_SYS_REPLY_RECV, a);
+    cr_assert_eq(to, &x.c, "the fast path switches to the faulted thread");
+    cr_assert(x.c.regs.outs == 0 && x.c.regs.results == 0,
+              "the faulted thread's registers are untouched");
+    cr_assert(!x.c.tcb.fault && x.c.tcb.state == KERN_TCB_READY, "its fault is answered");
+    cr_assert_eq(x.s.tcb.state, KERN_TCB_BLOCKED_RECV, "the server waits again");
+    cr_log_info("fast reply_recv to a faulted thread: switched, registers untouched, the server "
+                "waits again");
+}
+
+/* A fault whose handler waits takes the fast path too (kern_ipc_send_fault): the handler's
+ * registers get the endpoint's badge and the fault message, and the faulted thread waits
+ * for the reply marked as faulted, holding no grant -- what the slow path would leave. */
+Test(fastpath, fault_to_a_waiting_handler) {
+    fx_t x;
+    fx_init(&x);
+    fx_server_waits(&x);
+    kern_tcb_set_fault_ep(&x.c.tcb, &x.cs.caps.slots[CALLCAP]);
+    arch_fault_t f = {.kind = IPC_FAULT_PAGE,
+                      .access = IPC_ACCESS_WRITE,
+                      .vector = 14,
+                      .addr = 0x1000,
+                      .pc = 0x400123,
+                      .code = 6,
+                      .name = "page"};
+    kern_thread_t *to;
+    ktm_current = &x.c;
+    ktm_run(kern_ipc_send_fault(&x.c, &f), to);
+    cr_assert_eq(to, &x.s, "the fault switched to the waiting handler");
+    const uint64_t *o = x.s.regs.out;
+    cr_assert(x.s.regs.outs == 1 && o[0] == BADGE && ipc_info_label(o[1]) == IPC_LABEL_FAULT &&
+                  ipc_info_length(o[1]) == IPC_FAULT_LENGTH,
+              "the handler gets the badge and the fault's info word");
+    cr_assert(ipc_fault_kind(o[2 + IPC_FAULT_W_INFO]) == IPC_FAULT_PAGE &&
+                  o[2 + IPC_FAULT_W_ADDR] == 0x1000 && o[2 + IPC_FAULT_W_PC] == 0x400123 &&
+                  o[2 + IPC_FAULT_W_CODE] == 6,
+              "and the fault's words");
+    cr_assert(x.c.tcb.fault && !x.c.tcb.grant && x.c.tcb.state == KERN_TCB_BLOCKED_REPLY &&
+                  x.s.tcb.reply_to == &x.c.tcb,
+              "the faulted thread waits for the reply, marked faulted, without grant");
+    cr_log_info("fast fault delivery: handler switched to with badge and fault words, the "
+                "thread waits marked faulted");
 }

@@ -232,7 +232,7 @@ Test(fast, call_and_reply_recv_do_the_same_bookkeeping) {
     cr_assert_eq(kt_drain_ready(), 0, "both ran directly, nobody was queued");
 }
 
-Test(fast, leaves_higher_priority_and_faults_to_the_slow_path) {
+Test(fast, leaves_higher_priority_to_the_slow_path_and_resumes_a_fault) {
     kt_pair_t x;
     kt_pair_init(&x, IPC_RIGHT_SEND, 5);
     kern_tcb_t *cur = kern_sched_choose(NULL, false);
@@ -244,6 +244,11 @@ Test(fast, leaves_higher_priority_and_faults_to_the_slow_path) {
     kern_tcb_set_fault_ep(&x.client, &x.cp.cs.slots[3]);
     kern_ipc_fault_msg(&x.client.msg, IPC_FAULT_PAGE, IPC_ACCESS_READ, 14, 0, 0, 0);
     cr_assert(kern_ipc_fault(&x.client));
-    cr_assert_null(kern_ipc_fast_reply_recv(&x.server, &x.sp.cs.slots[3]),
-                   "a fault reply goes the slow way");
+    cr_assert_eq(kern_sched_choose(NULL, false), &x.server, "the handler runs");
+    cr_assert(kern_ipc_fast_resumes(&x.server), "the handler holds a faulted caller's right");
+    cr_assert_eq(kern_ipc_fast_reply_recv(&x.server, &x.sp.cs.slots[3]), &x.client,
+                 "a fault reply takes the fast path");
+    cr_assert(!x.client.fault && x.client.state == KERN_TCB_READY && !x.client.call,
+              "the faulted thread resumes, its fault answered");
+    cr_assert_not(kern_ipc_fast_resumes(&x.server), "and the right is gone");
 }

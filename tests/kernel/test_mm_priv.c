@@ -97,7 +97,7 @@ Test(mm_priv, refused_flushes_reach_no_arch_call) {
     ktm_thread(&o, &other, 5, false);
     static const struct {
         unsigned who; /* 0: mmserver, 1: a process without the memory capability */
-        uint64_t a[6];
+        uint64_t a[ARCH_SYSCALL_ARGS];
         const char *what;
     } cases[] = {
         {0, {MEM, 2, 0x10000, 0x10fff, 1, 0}, "a space never registered"},

@@ -65,6 +65,8 @@ typedef struct ptt_alloc {
     uint32_t fail_rate; /* 0: never; else each attempt fails with probability 1/fail_rate */
     uint64_t rng;       /* state for fail_rate */
     uint64_t p2v_calls; /* calls of the phys_to_virt hook */
+    uint32_t *used;     /* per frame: libpt's count of entries in use (hooks.table_used) */
+    bool counts;        /* the table_used hook is wired (libpt keeps counts, never scans) */
 } ptt_alloc_t;
 
 /* Frames handed out by the arena and not yet given back. */
@@ -97,7 +99,10 @@ typedef struct ptt_env {
 
 /* Sets up e: an arena and a fresh space of fmt with flags (asserting pt_space_init succeeds,
  * with exactly one table). use_p2v_hook: reach tables through hooks.phys_to_virt (with a
- * phys_offset that would crash if libpt used it) instead of the linear phys_offset. */
+ * phys_offset that would crash if libpt used it) instead of the linear phys_offset, and
+ * keep no entry counts (no hooks.table_used: libpt scans a table to see it emptied); the
+ * other setting wires table_used, and every invariant sweep checks the counts. So every
+ * test that runs both settings covers both ways of knowing a table is empty. */
 void ptt_env_init(ptt_env_t *e, const pt_format_t *fmt, uint32_t flags, bool use_p2v_hook);
 
 /* Destroys the space (pt_destroy) and asserts it released exactly the leaves the reference

@@ -38,6 +38,7 @@ static bool hook_alloc(void *ctx, pt_paddr_t *pa) {
     a->in_use[i] = 1;
     a->allocs++;
     memset(a->mem + (size_t)i * PG, FRESH_POISON, PG);
+    a->used[i] = 0xa5a5a5a5u; /* garbage too: libpt must set the count of a new table */
     *pa = PTT_ARENA_PA + (uint64_t)i * PG;
     return true;
 }
@@ -74,6 +75,14 @@ static void hook_release(void *ctx, pt_vaddr_t va, pt_paddr_t pa, unsigned shift
     e->released_pages += 1ull << (shift - 12);
 }
 
+/* hooks.table_used: the arena's count slot of a handed-out table frame. */
+static uint32_t *hook_used(void *ctx, pt_paddr_t pa) {
+    ptt_alloc_t *a = &((ptt_env_t *)ctx)->alloc;
+    uint32_t i = frame_index(pa);
+    cr_assert(a->in_use[i], "table_used(%#llx): frame is not allocated", (unsigned long long)pa);
+    return &a->used[i];
+}
+
 /* hooks.assert_failed: counts (ptt_env_fini fails the test unless a test reset it). */
 static void hook_assert(void *ctx, const char *what) {
     ((ptt_env_t *)ctx)->asserts++;
@@ -96,7 +105,9 @@ void ptt_env_init(ptt_env_t *e, const pt_format_t *fmt, uint32_t flags, bool use
     a->mem = aligned_alloc(PG, (size_t)PTT_ARENA_FRAMES * PG);
     a->free_list = malloc(PTT_ARENA_FRAMES * sizeof(*a->free_list));
     a->in_use = calloc(PTT_ARENA_FRAMES, 1);
-    cr_assert(a->mem && a->free_list && a->in_use);
+    a->used = calloc(PTT_ARENA_FRAMES, sizeof(*a->used));
+    a->counts = !use_p2v_hook;
+    cr_assert(a->mem && a->free_list && a->in_use && a->used);
     for (uint32_t i = 0; i < PTT_ARENA_FRAMES; i++) {
         a->free_list[a->nfree++] = PTT_ARENA_FRAMES - 1 - i; /* hand out low frames first */
     }
@@ -110,6 +121,7 @@ void ptt_env_init(ptt_env_t *e, const pt_format_t *fmt, uint32_t flags, bool use
         .release_frame = hook_release,
         .assert_failed = hook_assert,
         .write_barrier = hook_barrier,
+        .table_used = a->counts ? hook_used : NULL,
     };
     cr_assert_eq(pt_space_init(&e->s, fmt, &hooks, flags), PT_OK, "%s: pt_space_init", fmt->name);
     cr_assert_eq(e->s.tables, 1, "%s: fresh space has %llu tables", fmt->name,
@@ -160,6 +172,7 @@ uint64_t ptt_env_fini(ptt_env_t *e) {
     free(e->alloc.mem);
     free(e->alloc.free_list);
     free(e->alloc.in_use);
+    free(e->alloc.used);
     free(e->rel);
     memset(e, 0, sizeof(*e));
     return pages;

@@ -132,14 +132,22 @@ void ptt_expect_page(ptt_env_t *e, pt_vaddr_t va, pt_paddr_t pa, pt_attr_t attr,
 typedef struct sweep {
     ptt_stats_t st;
     const char *fmt;
+    ptt_env_t *e;
 } sweep_t;
 
-/* Table callback of the invariant sweep: counts, refuses empty non-root tables. */
+/* Table callback of the invariant sweep: counts, refuses empty non-root tables, and checks
+ * libpt's count of entries in use (hooks.table_used) where the environment keeps one. */
 static void sweep_table(void *ctx, pt_vaddr_t va, unsigned level, pt_paddr_t pa, unsigned nonzero) {
     sweep_t *s = ctx;
     s->st.tables++;
     cr_assert(nonzero > 0, "%s: reachable empty table %#llx at level %u covering %#llx", s->fmt,
               (unsigned long long)pa, level, (unsigned long long)va);
+    const ptt_alloc_t *a = &s->e->alloc;
+    if (a->counts) {
+        uint32_t used = a->used[(pa - PTT_ARENA_PA) / PG];
+        cr_assert_eq(used, nonzero, "%s: table %#llx at level %u counts %u entries in use, has %u",
+                     s->fmt, (unsigned long long)pa, level, used, nonzero);
+    }
 }
 
 /* Leaf callback of the invariant sweep: counts. */
@@ -151,7 +159,7 @@ static void sweep_leaf(void *ctx, const ptt_leaf_t *l) {
 }
 
 ptt_stats_t ptt_check_invariants(ptt_env_t *e, uint64_t pending) {
-    sweep_t s = {.st = {.tables = 1}, .fmt = e->fmt->name};
+    sweep_t s = {.st = {.tables = 1}, .fmt = e->fmt->name, .e = e};
     ptt_walker_t w = {.ctx = &s, .table = sweep_table, .leaf = sweep_leaf};
     ptt_walk(e, 0, ~0ull, &w);
     cr_assert_eq(s.st.tables, e->s.tables, "%s: %llu tables reachable, space says %llu",

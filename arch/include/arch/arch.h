@@ -134,22 +134,28 @@ void arch_icache_sync(void);
  * argument register, interrupts enabled, every other register zero. */
 void arch_regs_init_user(arch_regs_t *r, uint64_t pc, uint64_t sp, uint64_t arg);
 
+/* Argument words of a syscall: a message syscall's slot, info word and its IPC_MSG_REGS
+ * register words (ipc/ipc.h); other syscalls use the first six. */
+#define ARCH_SYSCALL_ARGS 8u
+
 /* The syscall number and argument i (0..5) of a thread stopped in a syscall. */
 uint64_t arch_syscall_nr(const arch_regs_t *r);
 uint64_t arch_syscall_arg(const arch_regs_t *r, unsigned i);
 
-/* All six arguments at once (the syscall path reads them for every call). */
-void arch_syscall_args(const arch_regs_t *r, uint64_t a[6]);
+/* All ARCH_SYSCALL_ARGS argument words at once (the syscall path reads them for every
+ * call). The registers are the arch's (ipc/README.md, "IPC registers"): x86_64 rdi rsi rdx
+ * r10 r8 r9 r12 r13; riscv64 a0..a6 and t1. */
+void arch_syscall_args(const arch_regs_t *r, uint64_t a[ARCH_SYSCALL_ARGS]);
 
 /* Sets what the thread sees when its syscall returns: an ipc_err_t and a value. */
 void arch_syscall_set_result(arch_regs_t *r, uint64_t err, uint64_t value);
 
 /* Sets what a thread sees when its IPC syscall returns a message (ipc/ipc.h): the error
- * and six words, out[0] the badge, out[1] the info word, out[2..5] message words 0..3.
- * The registers are the arch's (ipc/README.md, "IPC registers"): x86_64 rax and rdi rsi
- * rdx r10 r8 r9 (the argument registers: the fast path's message stays where the sender
- * put it); riscv64 a0 and a1..a6. */
-void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[6]);
+ * and ARCH_SYSCALL_ARGS words, out[0] the badge, out[1] the info word, out[2..7] message
+ * words 0..5. The registers are the arch's (ipc/README.md, "IPC registers"): x86_64 rax
+ * and rdi rsi rdx r10 r8 r9 r12 r13 (the argument registers: the fast path's message stays
+ * where the sender put it); riscv64 a0 and a1..a7, t1. */
+void arch_ipc_set_out(arch_regs_t *r, uint64_t err, const uint64_t out[ARCH_SYSCALL_ARGS]);
 
 /* Lets user mode read the cycle counter arch_cycles reads (the benchmarks read it around
  * their syscalls, as sel4bench does): nothing on x86_64 (rdtsc is allowed while CR4.TSD

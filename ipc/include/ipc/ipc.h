@@ -61,7 +61,7 @@ enum ipc_sys_ipc {
 
 /* ---- messages ---- */
 
-#define IPC_MSG_REGS      4u  /* message words passed in registers (the fast path) */
+#define IPC_MSG_REGS      6u  /* message words passed in registers (the fast path) */
 #define IPC_MSG_MAX_WORDS 32u /* words in one message, IPC buffer included */
 
 /*

@@ -21,7 +21,8 @@ typedef struct ipc_msg {
     uint64_t w[IPC_MSG_REGS];
 } ipc_msg_t;
 
-_Static_assert(sizeof(ipc_msg_t) == 6 * 8, "the stubs move six words");
+_Static_assert(sizeof(ipc_msg_t) == (2 + IPC_MSG_REGS) * 8 && IPC_MSG_REGS == 6,
+               "the stubs move eight words");
 
 /* The raw message syscall (arch/<arch>/user/ipc.S); returns the ipc_err_t. */
 uint64_t ipc_msg_syscall(uint64_t nr, uint64_t slot, ipc_msg_t *m);

@@ -177,6 +177,12 @@ typedef struct pt_hooks {
      * `fence w,w`, aarch64 `dmb ishst`), so a new table's zeroes are seen before the entry
      * that links it. May be NULL (x86 stores are already ordered). */
     void (*write_barrier)(void *ctx);
+    /* Where the caller keeps the number of entries in use (non-zero) of the table frame at
+     * pa, beside its own record of that frame: libpt sets it when it fills a new table and
+     * keeps it exact while it edits the table, so that unmap knows a table has emptied
+     * without scanning its 512 entries. Never asked for the root, whose count is not kept.
+     * May be NULL: libpt then scans the table. */
+    uint32_t *(*table_used)(void *ctx, pt_paddr_t pa);
 } pt_hooks_t;
 
 /* One address space: a root table and how to reach memory. */

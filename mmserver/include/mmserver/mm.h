@@ -41,7 +41,7 @@ typedef struct mm_kernel_ops {
 /* Per-frame state of the pool, kept in the pool's own first frames. */
 typedef struct mm_frame {
     uint32_t ref;  /* 0: free; MM_FRAME_PENDING / MM_FRAME_META; else users */
-    uint32_t next; /* pending list link (frame index) */
+    uint32_t next; /* pending: list link (frame index); a page table: its entries in use */
 } mm_frame_t;
 
 #define MM_FRAME_PENDING 0xfffffffeu /* released, waiting for the flush */

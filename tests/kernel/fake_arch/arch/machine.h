@@ -30,10 +30,10 @@ extern uint64_t ktm_user_top;         /* the first address past the user half */
 /* A thread's registers as the fakes keep them: the syscall it made and what it was told. */
 typedef struct arch_regs {
     uint64_t nr;      /* syscall number */
-    uint64_t arg[6];  /* its arguments */
+    uint64_t arg[8];  /* its arguments (ARCH_SYSCALL_ARGS) */
     uint64_t err;     /* arch_syscall_set_result / arch_ipc_set_out: the error */
     uint64_t value;   /* arch_syscall_set_result: the value */
-    uint64_t out[6];  /* arch_ipc_set_out: badge, info, words */
+    uint64_t out[8];  /* arch_ipc_set_out: badge, info, words */
     unsigned results; /* times arch_syscall_set_result wrote these registers */
     unsigned outs;    /* times arch_ipc_set_out did */
 } arch_regs_t;
