@@ -4,7 +4,7 @@ ARCH  ?= x86_64
 BUILD := build/$(ARCH)
 CMAKE_FLAGS := -G Ninja -DARCH=$(ARCH) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all setup configure build run test bench stress debug format clean fuzz mutate prove
+.PHONY: all setup configure build run test bench stress debug format clean fuzz mutate prove profile
 
 all: build
 
@@ -49,6 +49,15 @@ bench:
 	    cat "$$f" $$(ls build/$$a/bench-mm-$$n 2>/dev/null) >"$$all"; srcs="$$srcs mmk-$${n%.txt}=$$all"; \
 	done; done; tools/bench-report.sh build/bench $$srcs \
 	    linux-x86_64-tcg=build/x86_64/bench-linux-qemu.txt linux-host=build/x86_64/bench-linux.txt
+
+# Where one benchmark figure goes (tools/profile.sh): OP (a key of make bench's kernel
+# benchmark: null_syscall, ipc_call, map_1, fault, ...) on ARCH, one sample under QEMU's
+# execution log, guest instructions per function of the kernel, mmserver, the benchmark
+# programs and the firmware; the total is checked against the sample's own figure.
+profile: configure
+	@test -n "$(OP)" || { echo "usage: make profile OP=<operation> [ARCH=x86_64|riscv64]"; exit 2; }
+	@cmake --build $(BUILD) --target image_bench image_mm_bench
+	@tools/profile.sh $(BUILD) $(OP)
 
 # The hostile-process stress run (issue 14, tools/stress.sh): the mm_chaos image with seeds
 # SEED, SEED+1, ... (default: from the clock) on every ported arch, each in build/stress-<arch>,

@@ -50,16 +50,19 @@ target_compile_options(mmk_user_runtime PRIVATE ${MMK_FREESTANDING_FLAGS} ${ARCH
 set(MMK_USER_LDSCRIPT ${CMAKE_SOURCE_DIR}/ipc/user/user.ld)
 
 # mmk_user_program(NAME SOURCES... [INCLUDES dirs...]): builds ${CMAKE_BINARY_DIR}/user/NAME,
-# a static ELF executable linked with the user runtime.
+# a static ELF executable linked with the user runtime. The global property
+# MMK_USER_LINK_FLAGS_<NAME>, when set, adds linker flags (the benchmarks link each of their
+# programs at its own address, so that a profile can tell them apart: tests/bench).
 function(mmk_user_program name)
     cmake_parse_arguments(P "" "" "SOURCES;INCLUDES" ${ARGN})
+    get_property(extra_link GLOBAL PROPERTY MMK_USER_LINK_FLAGS_${name})
     add_library(mmk_user_${name} OBJECT ${P_SOURCES})
     target_include_directories(mmk_user_${name} PRIVATE
         ${CMAKE_SOURCE_DIR}/ipc/include ${P_INCLUDES})
     target_compile_options(mmk_user_${name} PRIVATE ${MMK_FREESTANDING_FLAGS} ${ARCH_USER_CFLAGS})
     set(out ${CMAKE_BINARY_DIR}/user/${name})
     add_custom_command(OUTPUT ${out}
-        COMMAND ${MMK_LD_LLD} ${MMK_LINK_FLAGS} -T ${MMK_USER_LDSCRIPT} -o ${out}
+        COMMAND ${MMK_LD_LLD} ${MMK_LINK_FLAGS} ${extra_link} -T ${MMK_USER_LDSCRIPT} -o ${out}
                 $<TARGET_OBJECTS:mmk_user_${name}> $<TARGET_OBJECTS:mmk_user_runtime>
         DEPENDS mmk_user_${name} mmk_user_runtime $<TARGET_OBJECTS:mmk_user_${name}>
                 $<TARGET_OBJECTS:mmk_user_runtime> ${MMK_USER_LDSCRIPT}
