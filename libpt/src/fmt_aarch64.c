@@ -120,6 +120,7 @@ const pt_format_t pt_format_aarch64 = {
     .pa_bits = 48,
     .leaf_levels = 0x7,
     .split_halves = true,
+    .caches_invalid = false, /* an entry that faults is never held in a TLB */
     .addr_mask = A64_ADDR,
     .addr_shift = 0,
     .table_mask = A64_TABLE_RSV | A64_VALID | A64_TYPE,

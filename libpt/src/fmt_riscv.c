@@ -121,14 +121,16 @@ static pt_kind_t rv_decode(uint64_t e, unsigned level, uint32_t flags, pt_paddr_
     return PT_KIND_TABLE;
 }
 
-/* Sv48 and Sv39 share everything but their depth and address width. */
+/* Sv48 and Sv39 share everything but their depth and address width. caches_invalid: an
+ * invalid PTE may be cached (without Svvptc), so a new mapping is fenced too. */
 #define RV_FORMAT(fmt_name, fmt_id, fmt_levels, fmt_va_bits)                                       \
     {                                                                                              \
         .name = fmt_name, .id = fmt_id, .elf_machine = 243 /* EM_RISCV */, .levels = fmt_levels,   \
         .va_bits = fmt_va_bits, .pa_bits = 56, .leaf_levels = 0x7, .split_halves = false,          \
-        .addr_mask = RV_PPN_MASK, .addr_shift = PT_PAGE_SHIFT - RV_PPN_SHIFT,                      \
-        .table_mask = RV_TABLE_MASK, .table_match = RV_V, .check_attr = rv_check_attr,             \
-        .encode_leaf = rv_encode_leaf, .encode_table = rv_encode_table, .decode = rv_decode,       \
+        .caches_invalid = true, .addr_mask = RV_PPN_MASK,                                          \
+        .addr_shift = PT_PAGE_SHIFT - RV_PPN_SHIFT, .table_mask = RV_TABLE_MASK,                   \
+        .table_match = RV_V, .check_attr = rv_check_attr, .encode_leaf = rv_encode_leaf,           \
+        .encode_table = rv_encode_table, .decode = rv_decode,                                      \
     }
 
 const pt_format_t pt_format_sv48 = RV_FORMAT("sv48", PT_FORMAT_ID_SV48, 4, 48);

@@ -123,6 +123,8 @@ const pt_format_t pt_format_x86_64 = {
     .pa_bits = 52,
     .leaf_levels = 0x7,
     .split_halves = false,
+    .caches_invalid = false, /* SDM 3A 4.10.2.3: no TLB or paging-structure cache entry
+                              * is made from an entry whose P flag is 0 */
     .addr_mask = X86_ADDR,
     .addr_shift = 0,
     .table_mask = X86_P | X86_PS | X86_RESERVED,

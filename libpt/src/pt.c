@@ -726,7 +726,7 @@ static void result_clear(pt_result_t *res) {
     res->pages = res->holes = res->leaves = res->huge_leaves = res->tables_added = 0;
     res->fault_va = 0;
     res->flush.start = res->flush.last = res->flush.leaves = 0;
-    res->flush.all = res->flush.tables = false;
+    res->flush.all = res->flush.tables = res->flush.fresh = false;
     res->deferred.head = res->deferred.count = 0;
 }
 
@@ -754,10 +754,12 @@ static void walk_init(walk_t *w, pt_space_t *s, walk_op_t op, pt_vaddr_t va, uin
 
 /* Map's leaf templates: encode_leaf(0, attr, level) for each level that can hold this leaf
  * (map_leaf_here asks the same check_attr before it uses one). => attr passed the door:
- * encode_leaf indexes tables by memory type, so nothing is encoded before the check. */
+ * encode_leaf indexes tables by memory type, so nothing is encoded before the check. Only
+ * level 0 without PT_MAP_HUGE: map_leaf_here places no larger leaf then. */
 static void map_templates(walk_t *w) {
     const pt_space_t *s = w->s;
-    for (unsigned level = 0; level < 3; level++) {
+    unsigned levels = (w->flags & PT_MAP_HUGE) ? 3 : 1;
+    for (unsigned level = 0; level < levels; level++) {
         if (s->fmt->check_attr(w->attr, level, s->flags) == PT_OK) {
             w->tmpl[level] = s->fmt->encode_leaf(0, w->attr, level, s->flags);
         }
@@ -784,7 +786,11 @@ pt_err_t pt_map(pt_space_t *s, pt_vaddr_t va, uint64_t len, const pt_frames_t *s
         return err;
     }
     map_templates(&w);
-    return run(&w, va, last);
+    err = run(&w, va, last);
+    /* Without PT_MAP_OVERWRITE a map that succeeds wrote only into empty entries (anything
+     * else is EXISTS), and linked its new tables into empty entries too. */
+    res->flush.fresh = err == PT_OK && !(flags & PT_MAP_OVERWRITE) && !s->fmt->caches_invalid;
+    return err;
 }
 
 pt_err_t pt_unmap(pt_space_t *s, pt_vaddr_t va, uint64_t len, uint32_t flags, pt_result_t *res) {

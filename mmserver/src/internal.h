@@ -120,8 +120,9 @@ bool mm_region_gap(const mm_client_t *c, uint64_t len, uint64_t align, pt_vaddr_
 mm_client_t *mm_client(mm_server_t *srv, uint32_t id);
 
 /* Ends a request's change to c's space: one kernel flush for what res changed (none if
- * nothing did), then res's tables and the pending frames go back to the pool. Returns the
- * data frames the pool got back. */
+ * nothing did, or if it only filled empty entries the MMU never caches: flush.fresh), then
+ * res's tables and the pending frames go back to the pool. Returns the data frames the pool
+ * got back. */
 uint64_t mm_space_commit(mm_client_t *c, pt_result_t *res);
 
 /* The error for a failed pt operation on c: QUOTA when the table hook refused for quota. */

@@ -77,9 +77,13 @@ void mm_space_begin(mm_client_t *c) {
     c->quota_hit = false;
 }
 
+/* See internal.h. A request that only filled empty entries on a format whose MMU never
+ * caches one (pt_flush_t.fresh: x86_64, aarch64) needs no flush: the common map and page
+ * fault then make no kernel call at all. */
 uint64_t mm_space_commit(mm_client_t *c, pt_result_t *res) {
     mm_server_t *srv = c->srv;
-    if (res->flush.leaves || res->flush.tables || res->deferred.count) {
+    bool leaves = res->flush.leaves && !res->flush.fresh;
+    if (leaves || res->flush.tables || res->deferred.count) {
         srv->cfg.kernel.flush(srv->cfg.kernel.ctx, c->id, &res->flush);
         srv->flushes++;
     }

@@ -858,3 +858,30 @@ PTT_FOR_ALL_FORMATS(ops, corrupt_entry_is_reported_not_used) {
                 "through the assert hook, with fault_va at it and the table untouched",
                 fmt->name);
 }
+
+/* pt_flush_t.fresh: a map without PT_MAP_OVERWRITE that succeeds wrote only into empty
+ * entries, so it needs no invalidation exactly where the format's MMU never caches an empty
+ * entry (caches_invalid false: x86_64, aarch64); an overwrite, an unmap and a protect never
+ * say so, since they change entries an MMU may hold. */
+PTT_FOR_ALL_FORMATS(ops, flush_fresh_only_for_new_entries) {
+    ptt_env_t e;
+    ptt_env_init(&e, fmt, 0, false);
+    pt_vaddr_t va = GIB + 5 * PG;
+    pt_result_t res = ptt_map_ok(&e, va, 4 * PG, PTT_DATA_PA, RW, 0);
+    cr_assert_eq(res.flush.leaves, 4, "%s: the new leaves are reported", fmt->name);
+    cr_assert_eq(res.flush.fresh, !fmt->caches_invalid, "%s: a map into holes: fresh %d", fmt->name,
+                 res.flush.fresh);
+    res = ptt_map_ok(&e, va, 2 * PG, PTT_DATA_PA + 8 * PG, RW, PT_MAP_OVERWRITE);
+    cr_assert(!res.flush.fresh, "%s: an overwrite is never fresh", fmt->name);
+    res = protect_expect(&e, va, 4 * PG, RO, 0, PT_OK);
+    cr_assert(!res.flush.fresh, "%s: a protect is never fresh", fmt->name);
+    pt_result_t un;
+    cr_assert_eq(pt_unmap(&e.s, va, 4 * PG, 0, &un), PT_OK);
+    cr_assert(!un.flush.fresh, "%s: an unmap is never fresh", fmt->name);
+    pt_release_tables(&e.s, &un.deferred);
+    ptt_check_invariants(&e, 0);
+    ptt_env_fini(&e);
+    cr_log_info("%s: flush.fresh %s for a map into holes, never for overwrite, protect, unmap",
+                fmt->name,
+                fmt->caches_invalid ? "false (the MMU may cache empty entries)" : "true");
+}

@@ -112,6 +112,11 @@ typedef struct pt_format {
     uint8_t pa_bits;      /* widest physical address an entry can hold */
     uint8_t leaf_levels;  /* bit L set: level L may hold a leaf */
     bool split_halves;    /* the two halves have separate roots (aarch64 TTBR0/TTBR1) */
+    /* The MMU may keep an entry that was not valid in its TLB or walk caches, so making one
+     * valid must be followed by an invalidation (riscv without Svvptc). False where the
+     * architecture never caches one (x86 SDM 3A 4.10.2.3, Arm ARM D8.14): see
+     * pt_flush_t.fresh. */
+    bool caches_invalid;
     /* The address field: an entry holds (pa >> addr_shift) & addr_mask, and a 4 KiB leaf or a
      * table pointer gives back (e & addr_mask) << addr_shift. encode_leaf is linear in pa:
      * encode_leaf(pa) == encode_leaf(0) | ((pa >> addr_shift) & addr_mask). */
@@ -204,6 +209,9 @@ typedef struct pt_flush {
     uint64_t leaves;        /* leaf entries changed (0: nothing to flush) */
     bool all;               /* flush the whole address space rather than the range */
     bool tables;            /* intermediate entries changed: paging-structure caches too */
+    bool fresh;             /* every changed entry was empty before and the format's MMU
+                             * never caches an empty entry (!caches_invalid): nothing can
+                             * hold a stale translation, so no invalidation is needed */
 } pt_flush_t;
 
 /* Tables unlinked by an operation, waiting for the flush. A list threaded through the
