@@ -24,9 +24,22 @@ uint32_t mm_region_find(const mm_client_t *c, pt_vaddr_t va) {
     return lo;
 }
 
+/* The last region found is tried first (Linux keeps such a cache per mm too): a page fault
+ * asks for its region several times over (will it kill? with which permissions?), and a
+ * run of faults or requests tends to stay in one region. The hint needs no upkeep: the
+ * regions never overlap, so a region that holds va is the one, and a stale index (regions
+ * moved since) simply fails the test. */
 mm_region_t *mm_region_at(mm_client_t *c, pt_vaddr_t va) {
-    uint32_t i = mm_region_find(c, va);
-    return i < c->nregions && c->region[i].base <= va ? &c->region[i] : NULL;
+    uint32_t i = c->region_hint;
+    if (i < c->nregions && c->region[i].base <= va && va < region_end(&c->region[i])) {
+        return &c->region[i];
+    }
+    i = mm_region_find(c, va);
+    if (i < c->nregions && c->region[i].base <= va) {
+        c->region_hint = i;
+        return &c->region[i];
+    }
+    return NULL;
 }
 
 bool mm_region_covered(const mm_client_t *c, pt_vaddr_t va, uint64_t len, pt_vaddr_t *where) {

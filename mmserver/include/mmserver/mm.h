@@ -88,6 +88,7 @@ typedef struct mm_client {
                           * promised by the pool), see README "Quota" */
     uint64_t unbacked;   /* charged pages without a frame yet (reserved in the pool) */
     uint32_t nregions;
+    uint32_t region_hint; /* mm_region_at's last hit: checked first, self-validating */
     mm_region_t region[MM_MAX_REGIONS]; /* sorted by base, disjoint */
     pt_space_t space;
     struct mm_server *srv;
