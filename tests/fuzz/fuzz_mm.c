@@ -786,15 +786,19 @@ static void random_request(uint32_t c, uint8_t kind) {
                  "MM_STATS does not say the account");
     }
     if (err == MM_OK && label == MM_QUERY) {
-        /* A frame is 0 for a hole; the physical address itself for a privileged client;
-         * never some other pool frame (an unprivileged client may be told less). */
+        /* A hole has frame and leaf size 0; a page a leaf size, and as frame the physical
+         * address itself for a privileged client (0 is one: a device at physical 0, the
+         * finding fixed-query-device-at-0), never some other pool frame (an unprivileged
+         * client may be told less). */
         pt_paddr_t pa = 0;
         uint8_t perm;
         bool present = leaf_at(c, w[0] & ~(PG - 1), &pa, &perm);
-        uint64_t said = fz.e->reply[MM_R_Q_FRAME];
+        uint64_t said = fz.e->reply[MM_R_Q_FRAME], shift = fz.e->reply[MM_R_Q_SHIFT];
         bool exact = said == pa || said == pa + (w[0] & (PG - 1));
-        FZ_CHECK(present ? said != 0 : said == 0, "MM_QUERY frame %#llx for a %s",
-                 (unsigned long long)said, present ? "page" : "hole");
+        FZ_CHECK(present ? shift >= 12 && (said != 0 || fz.e->srv->client[c].privileged)
+                         : said == 0 && shift == 0,
+                 "MM_QUERY frame %#llx leaf size 2^%llu for a %s", (unsigned long long)said,
+                 (unsigned long long)shift, present ? "page" : "hole");
         FZ_CHECK(!present || exact ||
                      (!fz.e->srv->client[c].privileged &&
                       !mm_pool_has(&fz.e->srv->pool, said & ~(PG - 1))),
