@@ -10,6 +10,8 @@
  */
 #include "x86.h"
 
+#include "mmu_hw.h" /* every privileged instruction here goes through it (host-tested) */
+
 #define INVPCID_ADDRESS 0u /* individual address, one PCID (SDM 2A "INVPCID") */
 #define INVPCID_CONTEXT 1u /* every non-global entry of one PCID */
 
@@ -41,12 +43,12 @@ void arch_paging_enable(pt_paddr_t root) {
     if (!x86_features.nx) {
         kern_panic("CPU lacks the execute-disable bit; W^X is impossible");
     }
-    x86_wrmsr(X86_MSR_PAT, PT_X86_PAT_MSR);
-    x86_wrmsr(X86_MSR_EFER, x86_rdmsr(X86_MSR_EFER) | X86_EFER_NXE);
-    x86_write_cr4(x86_read_cr4() | cr4_protection());
-    x86_write_cr3(root);
+    x86_hw_wrmsr(X86_MSR_PAT, PT_X86_PAT_MSR);
+    x86_hw_wrmsr(X86_MSR_EFER, x86_hw_rdmsr(X86_MSR_EFER) | X86_EFER_NXE);
+    x86_hw_write_cr4(x86_hw_read_cr4() | cr4_protection());
+    x86_hw_write_cr3(root);
     if (x86_features.pcid) {
-        x86_write_cr4(x86_read_cr4() | X86_CR4_PCIDE);
+        x86_hw_write_cr4(x86_hw_read_cr4() | X86_CR4_PCIDE);
         pcid_enabled = true;
     }
     loaded_root = NULL;
@@ -73,28 +75,19 @@ void arch_root_load(arch_root_t *r) {
         cr3 |= r->stale ? 0 : X86_CR3_NOFLUSH;
     }
     r->stale = false;
-    x86_write_cr3(cr3);
+    x86_hw_write_cr3(cr3);
     loaded_root = r;
-}
-
-/* Invalidates one PCID's entries: the address va (type INVPCID_ADDRESS) or all of them. */
-static void invpcid(unsigned type, uint16_t pcid, uint64_t va) {
-    struct {
-        uint64_t pcid;
-        uint64_t va;
-    } desc = {pcid, va};
-    __asm__ volatile("invpcid %0, %1" : : "m"(desc), "r"((uint64_t)type) : "memory");
 }
 
 /* Drops every TLB entry, global ones too, of every PCID: toggling CR4.PGE does that
  * (SDM 3A 4.10.4.1); without global pages a CR3 reload is enough. */
 static void flush_everything(void) {
-    uint64_t cr4 = x86_read_cr4();
+    uint64_t cr4 = x86_hw_read_cr4();
     if (cr4 & X86_CR4_PGE) {
-        x86_write_cr4(cr4 & ~X86_CR4_PGE);
-        x86_write_cr4(cr4);
+        x86_hw_write_cr4(cr4 & ~X86_CR4_PGE);
+        x86_hw_write_cr4(cr4);
     } else {
-        x86_write_cr3(x86_read_cr3());
+        x86_hw_write_cr3(x86_hw_read_cr3());
     }
 }
 
@@ -107,7 +100,7 @@ static void flush_all(arch_root_t *r) {
         r->stale = true;
         arch_root_load(r); /* CR3 write without NOFLUSH drops this PCID's entries */
     } else if (pcid_enabled && x86_features.invpcid) {
-        invpcid(INVPCID_CONTEXT, r->asid, 0);
+        x86_hw_invpcid(INVPCID_CONTEXT, r->asid, 0);
     } else if (pcid_enabled) {
         r->stale = true;
     }
@@ -119,9 +112,9 @@ static void flush_all(arch_root_t *r) {
 static void flush_range(arch_root_t *r, uint64_t start, uint64_t pages) {
     for (uint64_t i = 0, va = start; i < pages; i++, va += PT_PAGE_SIZE) {
         if (r == loaded_root || r->asid == 0) { /* kernel half: global, in every space */
-            __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+            x86_hw_invlpg(va);
         } else if (pcid_enabled && x86_features.invpcid) {
-            invpcid(INVPCID_ADDRESS, r->asid, va);
+            x86_hw_invpcid(INVPCID_ADDRESS, r->asid, va);
         } else if (pcid_enabled) {
             r->stale = true;
             return;
@@ -136,12 +129,14 @@ void arch_tlb_flush(arch_root_t *r, const pt_flush_t *f) {
     if (f->leaves == 0 && !f->tables) {
         return;
     }
-    /* [start, last] is inclusive, so a range ending at the top of memory cannot wrap. */
-    uint64_t pages = (f->last - f->start) / PT_PAGE_SIZE + 1;
+    /* [start, last] is inclusive, so a range ending at the top of memory cannot wrap; the
+     * pages are counted from start's page (mmserver may name a range that starts mid-page). */
+    uint64_t first = f->start & ~(PT_PAGE_SIZE - 1);
+    uint64_t pages = (f->last - first) / PT_PAGE_SIZE + 1;
     if (f->all || pages > PT_FLUSH_ALL_THRESHOLD) {
         flush_all(r);
     } else {
-        flush_range(r, f->start & ~(PT_PAGE_SIZE - 1), pages);
+        flush_range(r, first, pages);
     }
 }
 
@@ -151,7 +146,7 @@ void arch_root_release(arch_root_t *r) {
         kern_panic("releasing the loaded root");
     }
     if (pcid_enabled && x86_features.invpcid) {
-        invpcid(INVPCID_CONTEXT, r->asid, 0);
+        x86_hw_invpcid(INVPCID_CONTEXT, r->asid, 0);
     }
     /* Otherwise the next arch_root_init of this id marks it stale. */
 }

@@ -2,8 +2,8 @@
  * libFuzzer harness: mmserver's request handling (mm_handle, mm_fault, client creation and
  * teardown of mmserver/src) over four clients, with the fake kernel and the checks of
  * tests/mmserver/mmt_env.c (at most one flush per request and none on failure, nothing left
- * pending, zeroed error words, the invariant sweep after every request, a snapshot that a
- * failed request must leave unchanged) and an ownership model of its own.
+ * pending, zeroed error words, its invariant sweep mmt_check) and an ownership model of its
+ * own, with a snapshot that a failed request must leave unchanged.
  *
  * The input is a sequence of operations: requests of every label (and unknown ones) with
  * words drawn from the input, mostly plausible (page-aligned addresses in or near the
@@ -14,10 +14,18 @@
  *
  * The ownership model, kept by the harness: each client's page tables are walked from the
  * root through the RAM window, every entry decoded by the format (not by libpt's walker).
- * After every operation:
+ * After every operation, the tables of the clients it named (the actor, and a share's
+ * receiver) are walked again and every frame they reached before or reach now is checked;
+ * every SWEEP_EVERY operations and at the end of the input, a full sweep walks every client
+ * (whose tables must be exactly as the last operation naming it left them), checks every
+ * frame, and runs mmt_check. What is checked:
  *   - no leaf is both writable and executable, every leaf is a user leaf inside one of its
- *     client's regions with that region's permissions, a device leaf maps its region's
- *     physical range outside the pool (privileged clients only);
+ *     client's regions with that region's permissions and memory type, a device leaf maps
+ *     its region's physical range outside the pool (privileged clients only);
+ *   - the pool counts each frame's users as the walks find them (leaf pages and tables);
+ *     each client's data charge, tables and unbacked pages agree with its regions and tables
+ *     within its quota; free, used and metadata frames make the pool, and it promises what
+ *     the clients may still take (mmt_check's counts, after every operation);
  *   - a page-table frame is a table of one client and no one's data;
  *   - a pool frame reached as data is in use (never free, pending or metadata); one that
  *     was free before the operation reaches only the client that acted, reads as zeroes
@@ -37,14 +45,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLIENTS 4u            /* client ids 0 .. 3; 0 is privileged (device maps) */
-#define FRAMES  1024u         /* pool frames: 4 MiB, room for one 2 MiB-aligned run */
-#define MAX_OPS 32u           /* operations per input at most */
-#define WIN     0x10000000ull /* where plausible ranges fall ... */
-#define WIN_PG  2048u         /* ... the first 8 MiB of it */
-#define SHR_WIN 0x40000000ull /* where share windows are accepted */
-#define ALL     MM_PERM_ALL
-#define NO_KILL 0xffu
+#define CLIENTS     4u            /* client ids 0 .. 3; 0 is privileged (device maps) */
+#define FRAMES      1024u         /* pool frames: 4 MiB, room for one 2 MiB-aligned run */
+#define MAX_OPS     32u           /* operations per input at most */
+#define WIN         0x10000000ull /* where plausible ranges fall ... */
+#define WIN_PG      2048u         /* ... the first 8 MiB of it */
+#define SHR_WIN     0x40000000ull /* where share windows are accepted */
+#define ALL         MM_PERM_ALL
+#define NO_KILL     0xffu
+#define EVERY       ((1u << CLIENTS) - 1) /* the mask of every client */
+#define SWEEP_EVERY 16u /* operations between two full sweeps (and one at the end) */
 
 /* Where a leaf page comes from, as the walk saw it. */
 typedef struct page {
@@ -66,23 +76,40 @@ typedef struct fuzz {
     mmt_env_t env, *e;
     fz_in_t in;
     uint8_t allowed[FRAMES][CLIENTS]; /* MM_PERM_* each client may hold on each frame */
-    uint8_t reach[FRAMES];            /* clients (bits) reaching each frame as data, last walk */
+    /* What each client's tables held at its last walk (a client is walked after every
+     * operation that names it, and every client at every full sweep): */
+    uint8_t reach[FRAMES]; /* clients (bits) reaching each frame as data */
     uint8_t reach_perm[FRAMES][CLIENTS];
-    uint32_t prev_ref[FRAMES];    /* pool refs after the last operation */
-    uint8_t table_of[FRAMES];     /* 1 + client holding the frame as a table, this walk */
-    uint64_t digest;              /* of every table entry of every client, this walk */
-    uint32_t gen[CLIENTS];        /* incarnation of each client id (one more at every end) */
-    window_t window[MAX_WINDOWS]; /* every accept that succeeded */
+    uint16_t uses[CLIENTS][FRAMES]; /* leaf pages of each client on each frame */
+    uint8_t table_of[FRAMES];       /* 1 + client holding the frame as a table */
+    uint16_t users[FRAMES];         /* leaf pages and tables of every client on each frame */
+    uint16_t held[CLIENTS][FRAMES]; /* the frames each client reached (as data or table) */
+    unsigned nheld[CLIENTS];
+    uint64_t used; /* frames with users */
+    /* The frames the current check looks at (those the walked clients reached before or
+     * reach now), each once: */
+    uint16_t touched[CLIENTS * FRAMES];
+    unsigned ntouched;
+    uint32_t stamp[FRAMES], check; /* stamp[f] == check: f is in touched */
+    uint64_t digest[CLIENTS];      /* of every table entry of each client */
+    uint64_t tables[CLIENTS];      /* tables below each client's root */
+    uint64_t backed[CLIENTS];      /* pool pages each client maps */
+    uint32_t prev_ref[FRAMES];     /* pool refs after the last operation */
+    uint32_t gen[CLIENTS];         /* incarnation of each client id (one more at every end) */
+    window_t window[MAX_WINDOWS];  /* every accept that succeeded */
     unsigned windows;
+    unsigned ops; /* operations of this input so far */
 } fuzz_t;
 
 /* What the whole run did, printed at exit (are all kinds of operations reached?). */
-static struct { uint64_t inputs, ops, requests, ok, faults, kills, shares, recreated; } total;
+static struct {
+    uint64_t inputs, ops, requests, ok, faults, kills, shares, recreated, sweeps;
+} total;
 
 /* What a failed request or a RETRY fault must leave exactly as it was: every table entry
  * (as a digest of the walk), every client's account and regions, the pool. */
 typedef struct snap {
-    uint64_t digest;
+    uint64_t digest[CLIENTS];
     mm_client_t client[CLIENTS];
     uint64_t free, reserved, pending;
     uint32_t ref[FRAMES];
@@ -113,6 +140,29 @@ static const mm_region_t *region_of(const mm_client_t *c, uint64_t va) {
     return NULL;
 }
 
+/* Adds frame f to the frames the current check looks at. */
+static void touch_frame(uint64_t f) {
+    if (fz.stamp[f] != fz.check) {
+        fz.stamp[f] = fz.check;
+        fz.touched[fz.ntouched++] = (uint16_t)f;
+    }
+}
+
+/* Records one more user of frame f by client id (a leaf page, or the table when table). */
+static void add_user(uint32_t id, uint64_t f, bool table) {
+    if (fz.uses[id][f] == 0 && fz.table_of[f] != id + 1) {
+        fz.held[id][fz.nheld[id]++] = (uint16_t)f;
+        touch_frame(f);
+    }
+    if (table) {
+        fz.table_of[f] = (uint8_t)(id + 1);
+    } else {
+        fz.uses[id][f]++;
+    }
+    fz.used += fz.users[f] == 0;
+    fz.users[f]++;
+}
+
 /* Checks one leaf of client id at va (size 1 << shift) and records the pool frames it
  * reaches. */
 static void visit_leaf(uint32_t id, uint64_t va, unsigned shift, pt_paddr_t pa, pt_attr_t a) {
@@ -126,8 +176,11 @@ static void visit_leaf(uint32_t id, uint64_t va, unsigned shift, pt_paddr_t pa, 
         const mm_region_t *r = region_of(c, va + off);
         FZ_CHECK(r != NULL, "client %u: leaf page %#llx outside every region", id,
                  (unsigned long long)(va + off));
-        FZ_CHECK(r->perm == perm, "client %u: leaf %#llx perm %#x, region %#x", id,
-                 (unsigned long long)(va + off), perm, r->perm);
+        pt_attr_t want = mmt_region_attr(r);
+        FZ_CHECK(r->perm == perm && (a.perm & (PT_R | PT_W | PT_X | PT_U)) == want.perm &&
+                     a.memtype == want.memtype,
+                 "client %u: leaf %#llx perm %#x memtype %u, region perm %#x memtype %u", id,
+                 (unsigned long long)(va + off), perm, a.memtype, r->perm, want.memtype);
         if (r->kind == MM_KIND_DEVICE) {
             FZ_CHECK(c->privileged && pa + off == r->pa + (va + off - r->base) &&
                          pa + off - pool->pa >= pool->frames * PG,
@@ -143,8 +196,10 @@ static void visit_leaf(uint32_t id, uint64_t va, unsigned shift, pt_paddr_t pa, 
         FZ_CHECK(ref != 0 && ref != MM_FRAME_PENDING && ref != MM_FRAME_META,
                  "client %u: %#llx reaches frame %llu whose pool state is %#x", id,
                  (unsigned long long)(va + off), (unsigned long long)f, ref);
+        add_user(id, f, false);
         fz.reach[f] |= (uint8_t)(1u << id);
         fz.reach_perm[f][id] |= perm;
+        fz.backed[id]++;
     }
 }
 
@@ -156,12 +211,14 @@ static void walk_table(uint32_t id, pt_paddr_t pa, int level, uint64_t base) {
     uint64_t t = frame_of(pa);
     FZ_CHECK(fz.table_of[t] == 0, "table frame %llu used twice (clients %u and %u)",
              (unsigned long long)t, fz.table_of[t] - 1u, id);
-    fz.table_of[t] = (uint8_t)(id + 1);
+    add_user(id, t, true);
+    fz.tables[id]++;
     const uint64_t *e = (const uint64_t *)mmt_bytes(fz.e, pa);
     unsigned shift = 12u + 9u * (unsigned)level;
     for (unsigned i = 0; i < PT_ENTRIES; i++) {
         uint64_t va = base + ((uint64_t)i << shift);
-        fz.digest = (fz.digest ^ e[i] ^ (pa + i) * 0x9e3779b97f4a7c15ull) * 0x100000001b3ull;
+        fz.digest[id] =
+            (fz.digest[id] ^ e[i] ^ (pa + i) * 0x9e3779b97f4a7c15ull) * 0x100000001b3ull;
         if (e[i] == 0 || va >= fz.e->srv->user_top) {
             continue;
         }
@@ -207,50 +264,144 @@ static bool zeroed(uint64_t f) {
     return memcmp(mmt_bytes(fz.e, MMT_POOL_PA + f * PG), zero, PG) == 0;
 }
 
-/* Walks every client and checks every frame against the model; actor is the client whose
- * operation just ran (it alone may have received fresh frames). */
-static void check_model(uint32_t actor) {
+/* Walks client id's tables again: what its last walk recorded is replaced. */
+static void walk_client(uint32_t id) {
+    const mm_client_t *c = &fz.e->srv->client[id];
+    for (unsigned i = 0; i < fz.nheld[id]; i++) {
+        uint16_t f = fz.held[id][i];
+        fz.users[f] = (uint16_t)(fz.users[f] - fz.uses[id][f] - (fz.table_of[f] == id + 1));
+        fz.used -= fz.users[f] == 0;
+        fz.uses[id][f] = 0;
+        fz.reach[f] &= (uint8_t) ~(1u << id);
+        fz.reach_perm[f][id] = 0;
+        fz.table_of[f] = fz.table_of[f] == id + 1 ? 0 : fz.table_of[f];
+        touch_frame(f);
+    }
+    fz.nheld[id] = 0;
+    fz.digest[id] = (0xcbf29ce484222325ull ^ c->active ^ (uint64_t)id << 8) * 0x100000001b3ull;
+    fz.tables[id] = fz.backed[id] = 0;
+    if (c->active) {
+        walk_table(id, c->space.root, fz.e->fmt->levels - 1, 0);
+    }
+}
+
+/* Checks pool frame f against the walks and the model: as many pool users as leaf pages and
+ * tables reach it, never both a table and data; a client reaching it was given it (by a
+ * share), or it is fresh: free before the operation, now reached by the actor alone, and
+ * zeroed. Then records its pool state for the next operation. */
+static void check_frame(uint64_t f, uint32_t actor) {
     const mm_pool_t *pool = &fz.e->srv->pool;
-    memset(fz.reach, 0, sizeof(fz.reach));
-    memset(fz.reach_perm, 0, sizeof(fz.reach_perm));
-    memset(fz.table_of, 0, sizeof(fz.table_of));
-    fz.digest = 0xcbf29ce484222325ull;
+    uint8_t m = fz.reach[f];
+    uint32_t ref = pool->frame[f].ref;
+    FZ_CHECK(ref == fz.users[f], "frame %llu: the pool counts %u users, the tables %u",
+             (unsigned long long)f, ref, fz.users[f]);
+    FZ_CHECK(!(m && fz.table_of[f]), "frame %llu is a table of client %u and data of %#x",
+             (unsigned long long)f, fz.table_of[f] - 1u, m);
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        if (!(m & (1u << id))) {
+            continue;
+        }
+        if (fz.allowed[f][id] == 0) {
+            FZ_CHECK(fz.prev_ref[f] == 0,
+                     "client %u reaches frame %llu (clients %#x), used before, without a share", id,
+                     (unsigned long long)f, m);
+            FZ_CHECK(id == actor && m == (1u << id),
+                     "fresh frame %llu reached by clients %#x after client %u's operation",
+                     (unsigned long long)f, m, actor);
+            FZ_CHECK(zeroed(f), "fresh frame %llu handed out unzeroed", (unsigned long long)f);
+            memset(mmt_bytes(fz.e, MMT_POOL_PA + f * PG), 0x5a, 8); /* the program writes */
+            fz.allowed[f][id] = ALL;
+        }
+        FZ_CHECK(!(fz.reach_perm[f][id] & ~fz.allowed[f][id]),
+                 "client %u holds frame %llu with perm %#x; it was given %#x", id,
+                 (unsigned long long)f, fz.reach_perm[f][id], fz.allowed[f][id]);
+    }
+    if (ref == 0) {
+        memset(fz.allowed[f], 0, sizeof(fz.allowed[f]));
+    }
+    fz.prev_ref[f] = ref;
+}
+
+/* What tests/mmserver's sweep (mmt_check) counts, from the walks, for the accounts: each
+ * client's data charge, tables and unbacked pages agree with its regions and its tables,
+ * within its quota; the pool's free, used and metadata frames make its size, and it
+ * promises exactly what the clients may still take. */
+static void check_accounts(void) {
+    const mm_pool_t *pool = &fz.e->srv->pool;
+    uint64_t promised = 0;
     for (uint32_t id = 0; id < CLIENTS; id++) {
         const mm_client_t *c = &fz.e->srv->client[id];
-        fz.digest = (fz.digest ^ c->active ^ (uint64_t)id << 8) * 0x100000001b3ull;
-        if (c->active) {
-            walk_table(id, c->space.root, fz.e->fmt->levels - 1, 0);
+        uint64_t data = 0;
+        for (uint32_t i = 0; c->active && i < c->nregions; i++) {
+            data += c->region[i].kind == MM_KIND_DEVICE ? 0 : c->region[i].len / PG;
+        }
+        FZ_CHECK(!c->active || (c->data == data && c->tables == c->space.tables &&
+                                c->tables == fz.tables[id] && c->tables <= c->tables_max &&
+                                c->unbacked == data - fz.backed[id] && mm_charge(c) <= c->quota),
+                 "client %u: data %llu (regions %llu), tables %llu (space %llu, walk %llu, "
+                 "charged %llu), unbacked %llu (walk %llu), quota %llu",
+                 id, (unsigned long long)c->data, (unsigned long long)data,
+                 (unsigned long long)c->tables, (unsigned long long)c->space.tables,
+                 (unsigned long long)fz.tables[id], (unsigned long long)c->tables_max,
+                 (unsigned long long)c->unbacked, (unsigned long long)(data - fz.backed[id]),
+                 (unsigned long long)c->quota);
+        promised += c->active ? c->unbacked + c->tables_max - c->tables : 0;
+    }
+    FZ_CHECK(pool->pending == 0 && pool->free + fz.used + pool->meta == pool->frames &&
+                 pool->reserved == promised && pool->free >= pool->reserved,
+             "pool: free %llu + used %llu + meta %llu of %llu, promised %llu (clients %llu)",
+             (unsigned long long)pool->free, (unsigned long long)fz.used,
+             (unsigned long long)pool->meta, (unsigned long long)pool->frames,
+             (unsigned long long)pool->reserved, (unsigned long long)promised);
+}
+
+/* Walks the clients in mask (those the operation named: no other may change) and checks
+ * every frame they reached before or reach now against the model (check_frame), and the
+ * accounts; actor is the client whose operation just ran (it alone may have received
+ * fresh frames; CLIENTS: nobody). */
+static void check_model(uint32_t actor, unsigned mask) {
+    fz.check++;
+    fz.ntouched = 0;
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        if (mask & (1u << id)) {
+            walk_client(id);
         }
     }
-    for (uint64_t f = pool->meta; f < FRAMES; f++) {
-        uint8_t m = fz.reach[f];
-        FZ_CHECK(!(m && fz.table_of[f]), "frame %llu is a table of client %u and data of %#x",
-                 (unsigned long long)f, fz.table_of[f] - 1u, m);
-        for (uint32_t id = 0; id < CLIENTS; id++) {
-            if (!(m & (1u << id))) {
-                continue;
-            }
-            if (fz.allowed[f][id] == 0) {
-                FZ_CHECK(fz.prev_ref[f] == 0,
-                         "client %u reaches frame %llu (clients %#x), used before, without a share",
-                         id, (unsigned long long)f, m);
-                FZ_CHECK(id == actor && m == (1u << id),
-                         "fresh frame %llu reached by clients %#x after client %u's operation",
-                         (unsigned long long)f, m, actor);
-                FZ_CHECK(zeroed(f), "fresh frame %llu handed out unzeroed", (unsigned long long)f);
-                memset(mmt_bytes(fz.e, MMT_POOL_PA + f * PG), 0x5a, 8); /* the program writes */
-                fz.allowed[f][id] = ALL;
-            }
-            FZ_CHECK(!(fz.reach_perm[f][id] & ~fz.allowed[f][id]),
-                     "client %u holds frame %llu with perm %#x; it was given %#x", id,
-                     (unsigned long long)f, fz.reach_perm[f][id], fz.allowed[f][id]);
-        }
-        uint32_t ref = pool->frame[f].ref;
-        if (ref == 0) {
-            memset(fz.allowed[f], 0, sizeof(fz.allowed[f]));
-        }
-        fz.prev_ref[f] = ref;
+    for (unsigned i = 0; i < fz.ntouched; i++) {
+        check_frame(fz.touched[i], actor);
     }
+    check_accounts();
+}
+
+/* The clients an operation of client c with label and words w may change: c, and the
+ * receiver of a share. */
+static unsigned named(uint32_t c, uint64_t label, const uint64_t *w) {
+    unsigned mask = c < CLIENTS ? 1u << c : 0;
+    if (label == MM_SHARE && w[MM_A_SHR_TO] < CLIENTS) {
+        mask |= 1u << w[MM_A_SHR_TO];
+    }
+    return mask;
+}
+
+/* Every SWEEP_EVERY operations and at the end of an input: every client walked again, each
+ * one's tables exactly as the last operation that named it left them (no operation may
+ * change another client's tables), and tests/mmserver's own sweep, mmt_check (which also
+ * checks what no walk here does: the tables each client is charged for its regions). */
+static void full_sweep(void) {
+    uint64_t last[CLIENTS];
+    memcpy(last, fz.digest, sizeof(last));
+    check_model(CLIENTS, EVERY);
+    for (uint64_t f = fz.e->srv->pool.meta; f < FRAMES; f++) {
+        check_frame(f, CLIENTS); /* the frames no walk reaches too */
+    }
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        FZ_CHECK(fz.digest[id] == last[id],
+                 "client %u's tables changed in an operation that did not name it (one of the "
+                 "last %u)",
+                 id, SWEEP_EVERY);
+    }
+    mmt_check(fz.e);
+    total.sweeps++;
 }
 
 /* Client id went away: the frames it alone reached are free again, and it keeps no right. */
@@ -372,7 +523,7 @@ static uint64_t pick_peer(uint32_t c) {
 /* The state now, the tables as of the last walk (check_model after every operation). */
 static void snap_take(snap_t *s) {
     const mm_pool_t *p = &fz.e->srv->pool;
-    s->digest = fz.digest;
+    memcpy(s->digest, fz.digest, sizeof(s->digest));
     memcpy(s->client, fz.e->srv->client, sizeof(s->client));
     s->free = p->free;
     s->reserved = p->reserved;
@@ -382,11 +533,12 @@ static void snap_take(snap_t *s) {
     }
 }
 
-/* Checks that nothing changed since s (walking the tables again). */
-static void snap_expect(const snap_t *s, const char *what) {
+/* Checks that nothing changed since s (walking again the tables of the clients in mask, the
+ * ones the operation named; the others' are checked at the next full sweep). */
+static void snap_expect(const snap_t *s, const char *what, unsigned mask) {
     const mm_pool_t *p = &fz.e->srv->pool;
-    check_model(CLIENTS); /* nobody may have received a fresh frame */
-    FZ_CHECK(fz.digest == s->digest, "%s changed a page table", what);
+    check_model(CLIENTS, mask); /* nobody may have received a fresh frame */
+    FZ_CHECK(!memcmp(fz.digest, s->digest, sizeof(s->digest)), "%s changed a page table", what);
     for (uint32_t id = 0; id < CLIENTS; id++) {
         const mm_client_t *a = &fz.e->srv->client[id], *b = &s->client[id];
         FZ_CHECK(a->active == b->active && a->data == b->data && a->tables == b->tables &&
@@ -425,7 +577,7 @@ static mm_err_t request(uint32_t c, uint64_t label, const uint64_t *w) {
                 (unsigned long long)r[4], (unsigned long long)r[5]);
     }
     if (err != MM_OK) {
-        snap_expect(&before, "a failed request");
+        snap_expect(&before, "a failed request", named(c, label, w));
         return err;
     }
     total.ok++;
@@ -507,7 +659,7 @@ static void fault(uint32_t c, uint64_t addr, uint32_t access) {
         pt_paddr_t pa;
         uint8_t perm;
         if (a == MM_FAULT_RETRY) {
-            snap_expect(&snap, "a fault answered RETRY");
+            snap_expect(&snap, "a fault answered RETRY", 1u << c);
         } else {
             FZ_CHECK(leaf_at(c, addr & ~(PG - 1), &pa, &perm), "resumed fault left no page");
         }
@@ -518,8 +670,7 @@ static void fault(uint32_t c, uint64_t addr, uint32_t access) {
                  (unsigned long long)addr, access, (int)a, (int)why, want);
         total.kills++;
     }
-    mmt_check(fz.e);
-    check_model(c);
+    check_model(c, 1u << c);
     if (a == MM_FAULT_KILL) {
         check_gone(c, before);
     }
@@ -543,7 +694,7 @@ static void accept_and_share(uint32_t t) {
     uint64_t perm = how & 2 ? pick_perm() : (r.perm & max) & (how & 4 ? ALL : MM_PERM_R);
     uint64_t acc[MM_REQ_WORDS] = {s, dst, (n + fz_below(&fz.in, 4)) * PG, max, 0, 0};
     request(t, MM_SHARE_ACCEPT, acc);
-    check_model(t);
+    check_model(t, 1u << t);
     for (uint64_t i = 0; i < n && !(how & 8) && (r.perm & MM_PERM_R); i++) {
         fault(s, r.base + (first + i) * PG, IPC_ACCESS_READ);
     }
@@ -551,7 +702,7 @@ static void accept_and_share(uint32_t t) {
     if (request(s, MM_SHARE, shr) == MM_OK) {
         grant_share(s, shr);
     }
-    check_model(s);
+    check_model(s, named(s, MM_SHARE, shr));
 }
 
 /* Client c touches up to four pages: mostly of one of its regions with an access the
@@ -635,22 +786,26 @@ static void random_request(uint32_t c, uint8_t kind) {
                  "MM_STATS does not say the account");
     }
     if (err == MM_OK && label == MM_QUERY) {
-        /* A frame is 0 for a hole; the physical address itself for a privileged client;
-         * never some other pool frame (an unprivileged client may be told less). */
+        /* A hole has frame and leaf size 0; a page a leaf size, and as frame the physical
+         * address itself for a privileged client (0 is one: a device at physical 0, the
+         * finding fixed-query-device-at-0), never some other pool frame (an unprivileged
+         * client may be told less). */
         pt_paddr_t pa = 0;
         uint8_t perm;
         bool present = leaf_at(c, w[0] & ~(PG - 1), &pa, &perm);
-        uint64_t said = fz.e->reply[MM_R_Q_FRAME];
+        uint64_t said = fz.e->reply[MM_R_Q_FRAME], shift = fz.e->reply[MM_R_Q_SHIFT];
         bool exact = said == pa || said == pa + (w[0] & (PG - 1));
-        FZ_CHECK(present ? said != 0 : said == 0, "MM_QUERY frame %#llx for a %s",
-                 (unsigned long long)said, present ? "page" : "hole");
+        FZ_CHECK(present ? shift >= 12 && (said != 0 || fz.e->srv->client[c].privileged)
+                         : said == 0 && shift == 0,
+                 "MM_QUERY frame %#llx leaf size 2^%llu for a %s", (unsigned long long)said,
+                 (unsigned long long)shift, present ? "page" : "hole");
         FZ_CHECK(!present || exact ||
                      (!fz.e->srv->client[c].privileged &&
                       !mm_pool_has(&fz.e->srv->pool, said & ~(PG - 1))),
                  "MM_QUERY frame %#llx, the tables %#llx", (unsigned long long)said,
                  (unsigned long long)pa);
     }
-    check_model(c < CLIENTS ? c : 0);
+    check_model(c < CLIENTS ? c : CLIENTS, named(c, label, w));
 }
 
 /* Destroys client c (if it exists) and creates it again with a quota from the input. */
@@ -660,15 +815,13 @@ static void recreate(uint32_t c) {
     memcpy(before, fz.reach, sizeof(before));
     if (fz.e->srv->client[c].active) {
         FZ_CHECK(mm_client_destroy(fz.e->srv, c) == MM_OK);
-        mmt_check(fz.e);
-        check_model(c);
+        check_model(c, 1u << c);
         check_gone(c, before);
     }
     total.recreated++;
     mm_err_t err = mm_client_create(fz.e->srv, c, quotas[fz_u8(&fz.in) % 4], c == 0);
     FZ_CHECK(err == MM_OK || err == MM_ERR_NOMEM, "create: %s", mm_strerror(err));
-    mmt_check(fz.e);
-    check_model(c);
+    check_model(c, 1u << c);
 }
 
 /* One operation drawn from the input. */
@@ -707,11 +860,12 @@ static void operation(void) {
 static void print_total(void) {
     fprintf(stderr,
             "fuzz_mm: %llu inputs, %llu operations: %llu requests (%llu succeeded), %llu "
-            "faults (%llu kills), %llu shares, %llu clients created again\n",
+            "faults (%llu kills), %llu shares, %llu clients created again, %llu full sweeps\n",
             (unsigned long long)total.inputs, (unsigned long long)total.ops,
             (unsigned long long)total.requests, (unsigned long long)total.ok,
             (unsigned long long)total.faults, (unsigned long long)total.kills,
-            (unsigned long long)total.shares, (unsigned long long)total.recreated);
+            (unsigned long long)total.shares, (unsigned long long)total.recreated,
+            (unsigned long long)total.sweeps);
 }
 
 /* The harness: a server of the format the first byte picks, four clients, the operations. */
@@ -731,16 +885,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (uint32_t id = 0; id < CLIENTS; id++) {
         mmt_client(fz.e, id, MMT_QUOTA, id == 0);
     }
-    check_model(0);
+    fz.e->sweep = false; /* mmt_check runs at every full sweep instead of every request */
+    check_model(0, EVERY);
     for (unsigned i = 0; i < MAX_OPS && !fz_done(&fz.in); i++) {
         operation();
+        if (++fz.ops % SWEEP_EVERY == 0) {
+            full_sweep();
+        }
     }
+    full_sweep();
     for (uint32_t id = 0; id < CLIENTS; id++) {
         uint8_t before[FRAMES];
         memcpy(before, fz.reach, sizeof(before));
         if (fz.e->srv->client[id].active) {
             FZ_CHECK(mm_client_destroy(fz.e->srv, id) == MM_OK);
-            check_model(id);
+            check_model(id, 1u << id);
             check_gone(id, before);
         }
     }

@@ -43,6 +43,22 @@ bool fz_trace(void);
 void *fz_arena_alloc(size_t align, size_t size);
 void fz_arena_free(void *p);
 
+/* malloc, calloc and realloc for the same environments (renamed the same way): a few of
+ * their blocks, the largest, are kept by fz_arena_free for the next request instead of being
+ * freed (a fresh large block costs ASan a mapping and its page faults every time). Same
+ * contracts as the C library's: fz_calloc hands out zeroes, fz_realloc keeps the contents. */
+void *fz_malloc(size_t size);
+void *fz_calloc(size_t n, size_t size);
+void *fz_realloc(void *p, size_t size);
+
+/* memset for tests/mmserver/mmt_env.c, which fills the whole RAM arena with garbage at
+ * every start (the pool must zero what it hands out). Once the arena holds that garbage,
+ * filling it again with the same byte rewrites only the 4 KiB pages that lost it, those
+ * whose first or last 8 bytes differ: a page zeroed in part keeps a zero there (mmserver
+ * zeroes whole frames, and libpt's entries are never the garbage pattern), so no page
+ * reads as zeroes that mmserver did not zero in this input. Any other call is memset. */
+void *fz_memset(void *p, int c, size_t n);
+
 /* Reports a broken contract at file:line (expr is what failed; fmt and the rest describe
  * it) and aborts. */
 __attribute__((noreturn, format(printf, 4, 5))) void

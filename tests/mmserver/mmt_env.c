@@ -255,26 +255,34 @@ static bool sweep_visit(void *ctx, const pt_mapping_t *m) {
 
 /* Tables (root included) that mapping every page of c's regions with 4 KiB leaves takes:
  * at each level below the root, the distinct spans of one table there that regions touch.
- * Written apart from the core's own count (mm_region_tables), as a plain set. */
+ * Written apart from the core's own count (mm_region_tables, a sweep over sorted regions):
+ * the size of the union of each region's span interval, merged after sorting them, so that
+ * a region of any length counts (a fixed set of spans ran out on a 560 MiB device region:
+ * fuzz_mm's finding tables-many-spans). */
 static uint64_t tables_needed(const mm_client_t *c) {
     uint64_t count = 1;
     for (unsigned lv = 0; lv + 1 < c->space.fmt->levels; lv++) {
         unsigned shift = 12 + 9 * (lv + 1);
-        uint64_t seen[MM_MAX_REGIONS * 2 + 64], n = 0;
-        for (uint32_t i = 0; i < c->nregions; i++) {
-            const mm_region_t *r = &c->region[i];
-            for (uint64_t s = r->base >> shift; s <= (r->base + r->len - 1) >> shift; s++) {
-                bool dup = false;
-                for (uint64_t k = 0; k < n; k++) {
-                    dup = dup || seen[k] == s;
-                }
-                cr_assert(dup || n < sizeof(seen) / sizeof(seen[0]), "too many spans");
-                if (!dup) {
-                    seen[n++] = s;
-                }
+        uint64_t lo[MM_MAX_REGIONS], hi[MM_MAX_REGIONS]; /* span intervals, sorted by lo */
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < c->nregions; i++, n++) {
+            uint64_t a = c->region[i].base >> shift;
+            uint64_t b = (c->region[i].base + c->region[i].len - 1) >> shift;
+            uint32_t k = n;
+            for (; k > 0 && lo[k - 1] > a; k--) {
+                lo[k] = lo[k - 1];
+                hi[k] = hi[k - 1];
             }
+            lo[k] = a;
+            hi[k] = b;
         }
-        count += n;
+        for (uint32_t i = 0; i < n;) {
+            uint64_t a = lo[i], b = hi[i];
+            for (i++; i < n && lo[i] <= b; i++) { /* overlapping spans: one run */
+                b = hi[i] > b ? hi[i] : b;
+            }
+            count += b - a + 1;
+        }
     }
     return count;
 }

@@ -170,7 +170,8 @@ enum {
 #define MM_R_Q_PERM 2 /* perm | max perm << 8 | kind << 16 | memory type << 24 */
 /* Physical addresses are told only to privileged clients (drivers): they help attacks on
  * DRAM (row hammer) and caches. A privileged client gets the physical address backing va
- * itself; any other gets MM_FRAME_HIDDEN when a frame backs va. 0: no frame yet. */
+ * itself; any other gets MM_FRAME_HIDDEN when a frame backs va. MM_R_Q_SHIFT says whether
+ * one does (0: no frame yet, and the frame word is 0): a device at physical 0 is frame 0. */
 #define MM_R_Q_FRAME    3
 #define MM_R_Q_SHIFT    4    /* log2 of the leaf size mapping va, or 0 */
 #define MM_FRAME_HIDDEN 1ull /* MM_R_Q_FRAME of an unprivileged client: "a frame, not told" */
