@@ -7,11 +7,15 @@
 
 #include "../src/fmt_aarch64.c"
 
+/* Exactly the attribute sets aarch64 can express at level (README "aarch64"): check_attr
+ * accepts these and nothing else. */
+#define A64_EXPRESSIBLE(attr, level, flags)                                                        \
+    (PT_KNOWN(attr) && PT_HAS((attr).perm, PT_R) && (level) <= 2 &&                                \
+     !((level) == 2 && PT_HAS(flags, PT_FEAT_NO_GIGA)))
+
 /*@ assigns \nothing;
     ensures \result == PT_OK || \result == PT_ERR_PERM;
-    ensures known: \result == PT_OK ==> PT_KNOWN(attr) && level <= 2;
-    ensures readable: \result == PT_OK ==> PT_HAS(attr.perm, PT_R);
-    ensures giga: \result == PT_OK && PT_HAS(flags, PT_FEAT_NO_GIGA) ==> level < 2; */
+    ensures expressible: \result == PT_OK <==> A64_EXPRESSIBLE(attr, level, flags); */
 static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
 
 /* AP[2:1] (bits 7:6) of leaf e grant what perm asks: EL0 access for PT_U, read-only unless
@@ -49,7 +53,9 @@ static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
 static uint64_t a64_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags);
 
 /*@ assigns \nothing;
-    ensures PT_HAS(\result, A64_VALID) && PT_HAS(\result, A64_TYPE); */
+    ensures PT_HAS(\result, A64_VALID) && PT_HAS(\result, A64_TYPE);
+    ensures frame: (\result & A64_ADDR) == (pa & A64_ADDR);
+    ensures masks: (\result & ~(A64_VALID | A64_TYPE | A64_ADDR)) == 0; */
 static uint64_t a64_encode_table(pt_paddr_t pa, unsigned level);
 
 /*@ requires level <= 2;

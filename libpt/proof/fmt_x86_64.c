@@ -12,12 +12,19 @@
     ensures \result == (level == 0 ? X86_PAT4K : X86_PATLG); */
 static uint64_t x86_pat_bit(unsigned level);
 
+/* Exactly the attribute sets x86_64 can express at level (README "x86_64"): check_attr accepts
+ * these and nothing else. */
+#define X86_EXPRESSIBLE(attr, level, flags)                                                        \
+    (PT_KNOWN(attr) && PT_HAS((attr).perm, PT_R) && (level) <= 2 &&                                \
+     !((level) == 2 && PT_HAS(flags, PT_FEAT_NO_GIGA)))
+
 /*@ assigns \nothing;
     ensures \result == PT_OK || \result == PT_ERR_PERM;
-    ensures known: \result == PT_OK ==> PT_KNOWN(attr) && level <= 2;
-    ensures readable: \result == PT_OK ==> PT_HAS(attr.perm, PT_R);
-    ensures giga: \result == PT_OK && PT_HAS(flags, PT_FEAT_NO_GIGA) ==> level < 2; */
+    ensures expressible: \result == PT_OK <==> X86_EXPRESSIBLE(attr, level, flags); */
 static pt_err_t x86_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
+
+/* Every bit a table pointer may hold (README table): P, R/W, U/S and the table's address. */
+#define X86_TABLE_BITS (X86_P | X86_RW | X86_US | X86_ADDR)
 
 /*@ requires checked: PT_KNOWN(attr) && level <= 2;
     assigns \nothing;
@@ -32,7 +39,9 @@ static uint64_t x86_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, u
 
 /*@ assigns \nothing;
     ensures PT_HAS(\result, X86_P) && PT_HAS(\result, X86_RW) && PT_HAS(\result, X86_US) &&
-            !PT_HAS(\result, X86_PS); */
+            !PT_HAS(\result, X86_PS);
+    ensures frame: (\result & X86_ADDR) == (pa & X86_ADDR);
+    ensures masks: (\result & ~X86_TABLE_BITS) == 0; */
 static uint64_t x86_encode_table(pt_paddr_t pa, unsigned level);
 
 /*@ requires level <= 2;
