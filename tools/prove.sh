@@ -26,7 +26,7 @@ if [[ ! -f $HOME/.why3.conf ]]; then
 fi
 
 # harness (libpt/proof/<name>.c) and the functions it proves.
-fmt_helpers=fmt_span,fmt_set_pa,fmt_attr_known
+fmt_helpers=fmt_span,fmt_set_pa,fmt_attr_known,fmt_bits_if
 declare -A fcts=(
     [door]=is_upper,is_canonical,check_range,frame_ok
     [fmt_x86_64]=x86_pat_bit,x86_check_attr,x86_encode_leaf,x86_encode_table,x86_decode_leaf,x86_decode,$fmt_helpers
