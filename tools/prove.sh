@@ -26,7 +26,7 @@ if [[ ! -f $HOME/.why3.conf ]]; then
 fi
 
 # harness (libpt/proof/<name>.c) and the functions it proves.
-fmt_helpers=fmt_span,fmt_set_pa,fmt_attr_known
+fmt_helpers=fmt_span,fmt_set_pa,fmt_attr_known,fmt_bits_if
 declare -A fcts=(
     [door]=is_upper,is_canonical,check_range,frame_ok
     [fmt_x86_64]=x86_pat_bit,x86_check_attr,x86_encode_leaf,x86_encode_table,x86_decode_leaf,x86_decode,$fmt_helpers
@@ -39,11 +39,13 @@ proved=0 total=0 failed=0
 cd "$out" # Frama-C and Why3 write their scratch files here, not in the tree
 for name in door fmt_x86_64 fmt_riscv fmt_aarch64; do
     log=$out/$name.log
-    # wp:split: WP's own case split on the conditions of a goal, so that its simplifier
-    # sees each encoded bit as a constant.
+    # WP's own tactics, tried on a goal the prover leaves open: wp:split cases on the
+    # conditions of a goal, so that its simplifier sees each encoded bit as a constant;
+    # wp:bitwised proves an equality of 64-bit values bit by bit (each bit then folds to a
+    # constant or a bit of an input), and wp:bitrange the 0 <= x < 2^64 bounds it asks for.
     if ! frama-c -cpp-extra-args="-I$root/libpt/include" \
         -wp -wp-rte -wp-fct "${fcts[$name]}" \
-        -wp-prover cvc4 -wp-auto wp:split -wp-timeout 5 -wp-par "$jobs" \
+        -wp-prover cvc4 -wp-auto wp:split,wp:bitwised,wp:bitrange -wp-timeout 5 -wp-par "$jobs" \
         "$root/libpt/proof/$name.c" >"$log" 2>&1; then
         echo "prove: $name: frama-c failed (see $log)" >&2
         tail -20 "$log" >&2

@@ -7,11 +7,15 @@
 
 #include "../src/fmt_aarch64.c"
 
+/* Exactly the attribute sets aarch64 can express at level (README "aarch64"): check_attr
+ * accepts these and nothing else. */
+#define A64_EXPRESSIBLE(attr, level, flags)                                                        \
+    (PT_KNOWN(attr) && PT_HAS((attr).perm, PT_R) && (level) <= 2 &&                                \
+     !((level) == 2 && PT_HAS(flags, PT_FEAT_NO_GIGA)))
+
 /*@ assigns \nothing;
     ensures \result == PT_OK || \result == PT_ERR_PERM;
-    ensures known: \result == PT_OK ==> PT_KNOWN(attr) && level <= 2;
-    ensures readable: \result == PT_OK ==> PT_HAS(attr.perm, PT_R);
-    ensures giga: \result == PT_OK && PT_HAS(flags, PT_FEAT_NO_GIGA) ==> level < 2; */
+    ensures expressible: \result == PT_OK <==> A64_EXPRESSIBLE(attr, level, flags); */
 static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
 
 /* AP[2:1] (bits 7:6) of leaf e grant what perm asks: EL0 access for PT_U, read-only unless
@@ -24,32 +28,55 @@ static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
      (PT_HAS(e, A64_AP_RO) <==> !PT_HAS(perm, PT_W)))
 // clang-format on
 
+/* The frame field of a leaf at level l (README table: bits 47:12, 47:21, 47:30). */
+#define A64_FRAME(l) ((l) == 0 ? A64_ADDR : (l) == 1 ? 0x0000ffffffe00000 : 0x0000ffffc0000000)
+/* Every bit a leaf at level l may hold (README table): valid, type, AttrIndx, AP[2:1], SH, AF,
+ * nG, PXN, UXN and the frame field. */
+#define A64_LEAF_BITS(l)                                                                           \
+    (A64_VALID | A64_TYPE | A64_ATTR_MASK | A64_AP_EL0 | A64_AP_RO | A64_SH_MASK | A64_AF |        \
+     A64_NG | A64_PXN | A64_UXN | A64_FRAME(l))
+/* pa is a frame a leaf at level l can hold: aligned to the leaf, inside the field. */
+#define A64_IS_FRAME(pa, l) (((pa) & ~A64_FRAME(l)) == 0)
+/* encode_leaf's result at level l, for a frame pa: the frame field holds exactly pa, and no
+ * bit is set outside the leaf's bits. */
+// clang-format off
+#define A64_ENC_FRAME(l) (A64_IS_FRAME(pa, l) ==> (\result & A64_FRAME(l)) == pa)
+#define A64_ENC_MASKS(l) (A64_IS_FRAME(pa, l) ==> (\result & ~A64_LEAF_BITS(l)) == 0)
+#define A64_USER_EXEC                                                                              \
+    (PT_HAS(attr.perm, PT_U) ==> PT_HAS(\result, A64_PXN) &&                                       \
+                                 (PT_HAS(\result, A64_UXN) <==> !PT_HAS(attr.perm, PT_X)))
+#define A64_KERNEL_EXEC                                                                            \
+    (!PT_HAS(attr.perm, PT_U) ==> PT_HAS(\result, A64_UXN) &&                                      \
+                                  (PT_HAS(\result, A64_PXN) <==> !PT_HAS(attr.perm, PT_X)))
+// clang-format on
+
 /*@ requires checked: PT_KNOWN(attr) && level <= 2;
     assigns \nothing;
     ensures valid: PT_HAS(\result, A64_VALID) && PT_HAS(\result, A64_AF);
     ensures type: PT_HAS(\result, A64_TYPE) <==> level == 0;
-    ensures global: PT_HAS(\result, A64_NG) <==> !PT_HAS(attr.perm, PT_G);
-    ensures user_exec: PT_HAS(attr.perm, PT_U) ==>
-                           PT_HAS(\result, A64_PXN) &&
-                           (PT_HAS(\result, A64_UXN) <==> !PT_HAS(attr.perm, PT_X));
-    ensures kernel_exec: !PT_HAS(attr.perm, PT_U) ==>
-                             PT_HAS(\result, A64_UXN) &&
-                             (PT_HAS(\result, A64_PXN) <==> !PT_HAS(attr.perm, PT_X));
+    ensures global: PT_EACH_LEVEL_PERM(level, attr,
+                                       PT_HAS(\result, A64_NG) <==> !PT_HAS(attr.perm, PT_G));
+    ensures user_exec: PT_EACH_LEVEL_PERM(level, attr, A64_USER_EXEC);
+    ensures kernel_exec: PT_EACH_LEVEL_PERM(level, attr, A64_KERNEL_EXEC);
+    ensures frame: PT_EACH_LEAF(level, attr, A64_ENC_FRAME);
+    ensures masks: PT_EACH_LEAF(level, attr, A64_ENC_MASKS);
     behavior normal:
       assumes attr.memtype == PT_MEM_NORMAL;
-      ensures access: A64_AP_GRANTS(\result, attr.perm);
+      ensures access: PT_EACH_LEVEL_PERM(level, attr, A64_AP_GRANTS(\result, attr.perm));
     behavior device:
       assumes attr.memtype == PT_MEM_DEVICE;
-      ensures access: A64_AP_GRANTS(\result, attr.perm);
+      ensures access: PT_EACH_LEVEL_PERM(level, attr, A64_AP_GRANTS(\result, attr.perm));
     behavior write_combining:
       assumes attr.memtype == PT_MEM_WC;
-      ensures access: A64_AP_GRANTS(\result, attr.perm);
+      ensures access: PT_EACH_LEVEL_PERM(level, attr, A64_AP_GRANTS(\result, attr.perm));
     complete behaviors;
     disjoint behaviors; */
 static uint64_t a64_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags);
 
 /*@ assigns \nothing;
-    ensures PT_HAS(\result, A64_VALID) && PT_HAS(\result, A64_TYPE); */
+    ensures PT_HAS(\result, A64_VALID) && PT_HAS(\result, A64_TYPE);
+    ensures frame: (\result & A64_ADDR) == (pa & A64_ADDR);
+    ensures masks: (\result & ~(A64_VALID | A64_TYPE | A64_ADDR)) == 0; */
 static uint64_t a64_encode_table(pt_paddr_t pa, unsigned level);
 
 /*@ requires level <= 2;

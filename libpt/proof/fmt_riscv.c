@@ -7,14 +7,17 @@
 
 #include "../src/fmt_riscv.c"
 
+/* Exactly the attribute sets riscv can express at level (README "riscv64"): check_attr accepts
+ * these and nothing else. */
+#define RV_EXPRESSIBLE(attr, level, flags)                                                         \
+    (PT_KNOWN(attr) && (!PT_HAS((attr).perm, PT_W) || PT_HAS((attr).perm, PT_R)) &&                \
+     ((attr).perm & (PT_R | PT_X)) != 0 &&                                                         \
+     ((attr).memtype == PT_MEM_NORMAL || PT_HAS(flags, PT_FEAT_SVPBMT)) && (level) <= 2 &&         \
+     !((level) == 2 && PT_HAS(flags, PT_FEAT_NO_GIGA)))
+
 /*@ assigns \nothing;
     ensures \result == PT_OK || \result == PT_ERR_PERM;
-    ensures known: \result == PT_OK ==> PT_KNOWN(attr) && level <= 2;
-    ensures wr: \result == PT_OK && PT_HAS(attr.perm, PT_W) ==> PT_HAS(attr.perm, PT_R);
-    ensures leaf: \result == PT_OK ==> (attr.perm & (PT_R | PT_X)) != 0;
-    ensures pbmt: \result == PT_OK && attr.memtype != PT_MEM_NORMAL ==>
-                      PT_HAS(flags, PT_FEAT_SVPBMT);
-    ensures giga: \result == PT_OK && PT_HAS(flags, PT_FEAT_NO_GIGA) ==> level < 2; */
+    ensures expressible: \result == PT_OK <==> RV_EXPRESSIBLE(attr, level, flags); */
 static pt_err_t rv_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
 
 /*@ assigns \nothing;
@@ -37,7 +40,10 @@ static uint64_t rv_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, ui
 
 /*@ assigns \nothing;
     ensures PT_HAS(\result, RV_V) && !PT_HAS(\result, RV_R) && !PT_HAS(\result, RV_W) &&
-            !PT_HAS(\result, RV_X); */
+            !PT_HAS(\result, RV_X);
+    ensures frame: (\result & RV_PPN_MASK) ==
+                   (((pa >> PT_PAGE_SHIFT) << RV_PPN_SHIFT) & RV_PPN_MASK);
+    ensures masks: (\result & ~(RV_V | RV_PPN_MASK)) == 0; */
 static uint64_t rv_encode_table(pt_paddr_t pa, unsigned level);
 
 /*@ requires level <= 3;

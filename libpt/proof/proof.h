@@ -33,6 +33,41 @@ static inline uint64_t fmt_span(unsigned level);
     ensures \result == 12 + 9 * level; */
 static inline unsigned fmt_shift(unsigned level);
 
+/* P for the permission value attr has, one implication per value 0 .. PT_PERM_ALL, and the same
+ * for each leaf level: WP's wp:split makes one goal of each, in which the simplifier knows
+ * which fmt_bits_if term of an encoder is set and evaluates the entry's bits. */
+/* (clang-format would split the ACSL operator ==>.) */
+// clang-format off
+#define PT_PERM_IS(attr, p, P) ((attr).perm == (p) ==> (P))
+#define PT_EACH_PERM4(attr, b, P)                                                                  \
+    (PT_PERM_IS(attr, (b) + 0, P) && PT_PERM_IS(attr, (b) + 1, P) &&                               \
+     PT_PERM_IS(attr, (b) + 2, P) && PT_PERM_IS(attr, (b) + 3, P))
+#define PT_EACH_PERM16(attr, b, P)                                                                 \
+    (PT_EACH_PERM4(attr, (b) + 0, P) && PT_EACH_PERM4(attr, (b) + 4, P) &&                         \
+     PT_EACH_PERM4(attr, (b) + 8, P) && PT_EACH_PERM4(attr, (b) + 12, P))
+#define PT_EACH_PERM(attr, P) (PT_EACH_PERM16(attr, 0, P) && PT_EACH_PERM16(attr, 16, P))
+#define PT_EACH_LEVEL_PERM(level, attr, P)                                                         \
+    (((level) == 0 ==> PT_EACH_PERM(attr, P)) && ((level) == 1 ==> PT_EACH_PERM(attr, P)) &&       \
+     ((level) == 2 ==> PT_EACH_PERM(attr, P)))
+/* P(l) for the leaf level l that level is and the memory type attr has: nine implications, one
+ * goal each, where the level and memory type are constants and every mask of the encoded entry
+ * folds (wp:bitwised then checks an equality of 64-bit values bit by bit). */
+#define PT_AT(level, attr, l, m, P) (((level) == (l) && (attr).memtype == (m)) ==> P(l))
+#define PT_AT_LEVEL(level, attr, l, P)                                                             \
+    (PT_AT(level, attr, l, PT_MEM_NORMAL, P) && PT_AT(level, attr, l, PT_MEM_DEVICE, P) &&         \
+     PT_AT(level, attr, l, PT_MEM_WC, P))
+#define PT_EACH_LEAF(level, attr, P)                                                               \
+    (PT_AT_LEVEL(level, attr, 0, P) && PT_AT_LEVEL(level, attr, 1, P) &&                           \
+     PT_AT_LEVEL(level, attr, 2, P))
+// clang-format on
+
+/* The result's bits are among bits (said as a land, which WP's simplifier uses as a mask). */
+/*@ assigns \nothing;
+    ensures within: (\result & bits) == \result;
+    ensures set: cond != 0 ==> \result == bits;
+    ensures clear: cond == 0 ==> \result == 0; */
+static inline uint64_t fmt_bits_if(bool cond, uint64_t bits);
+
 /*@ requires pa == \null || \valid(pa);
     assigns *pa;
     ensures pa != \null ==> *pa == v; */

@@ -25,6 +25,13 @@ static inline bool fmt_attr_known(pt_attr_t attr) {
     return (attr.perm & ~PT_PERM_ALL) == 0 && attr.memtype < PT_MEM_COUNT_;
 }
 
+/* bits if cond holds, else 0. An encoder builds its entry from these terms, not from
+ * `cond ? bits : 0`: the same code, but a call whose contract says which bits it can set lets
+ * the proofs (proof/proof.h) see that no term reaches outside the format's masks. */
+static inline uint64_t fmt_bits_if(bool cond, uint64_t bits) {
+    return cond ? bits : 0;
+}
+
 /* Stores v through pa when the caller asked for it. */
 static inline void fmt_set_pa(pt_paddr_t *pa, pt_paddr_t v) {
     if (pa) {

@@ -49,14 +49,14 @@ static uint64_t a64_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, u
     bool user = attr.perm & PT_U;
     bool exec = attr.perm & PT_X;
     uint64_t e = A64_VALID | A64_AF | (pa & A64_ADDR);
-    e |= level == 0 ? A64_TYPE : 0;
+    e |= fmt_bits_if(level == 0, A64_TYPE);
     e |= (uint64_t)a64_attr_index[attr.memtype] << A64_ATTR_SH;
-    e |= attr.memtype == PT_MEM_DEVICE ? 0 : A64_SH_INNER;
-    e |= user ? A64_AP_EL0 : 0;
-    e |= (attr.perm & PT_W) ? 0 : A64_AP_RO;
-    e |= (attr.perm & PT_G) ? 0 : A64_NG;
-    e |= user ? A64_PXN : A64_UXN;
-    e |= user ? (exec ? 0 : A64_UXN) : (exec ? 0 : A64_PXN);
+    e |= fmt_bits_if(attr.memtype != PT_MEM_DEVICE, A64_SH_INNER);
+    e |= fmt_bits_if(user, A64_AP_EL0);
+    e |= fmt_bits_if(!(attr.perm & PT_W), A64_AP_RO);
+    e |= fmt_bits_if(!(attr.perm & PT_G), A64_NG);
+    e |= fmt_bits_if(user, A64_PXN) | fmt_bits_if(!user, A64_UXN);
+    e |= fmt_bits_if(user && !exec, A64_UXN) | fmt_bits_if(!user && !exec, A64_PXN);
     return e;
 }
 

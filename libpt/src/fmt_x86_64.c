@@ -52,14 +52,14 @@ static uint64_t x86_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, u
     (void)flags;
     uint64_t e = X86_P | X86_A | (pa & X86_ADDR);
     uint8_t pat = x86_pat_index[attr.memtype];
-    e |= (attr.perm & PT_W) ? X86_RW | X86_D : 0;
-    e |= (attr.perm & PT_U) ? X86_US : 0;
-    e |= (attr.perm & PT_G) ? X86_G : 0;
-    e |= (attr.perm & PT_X) ? 0 : X86_XD;
-    e |= (pat & 1) ? X86_PWT : 0;
-    e |= (pat & 2) ? X86_PCD : 0;
-    e |= (pat & 4) ? x86_pat_bit(level) : 0;
-    return e | (level > 0 ? X86_PS : 0);
+    e |= fmt_bits_if(attr.perm & PT_W, X86_RW | X86_D);
+    e |= fmt_bits_if(attr.perm & PT_U, X86_US);
+    e |= fmt_bits_if(attr.perm & PT_G, X86_G);
+    e |= fmt_bits_if(!(attr.perm & PT_X), X86_XD);
+    e |= fmt_bits_if(pat & 1, X86_PWT);
+    e |= fmt_bits_if(pat & 2, X86_PCD);
+    e |= fmt_bits_if(pat & 4, x86_pat_bit(level));
+    return e | fmt_bits_if(level > 0, X86_PS);
 }
 
 /* Table pointers grant everything; the leaf decides. */
