@@ -72,7 +72,8 @@ static ipc_err_t client_thread(kern_thread_t *t, uint64_t slot, kern_thread_t **
 
 /* The door of the thread calls (mem, thread slot, ...): the memory capability in a[0], a
  * client thread named by a[1]. */
-static ipc_err_t thread_door(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], kern_thread_t **n) {
+static ipc_err_t thread_door(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                             kern_thread_t **n) {
     ipc_err_t e = memory_cap(t, a[0]);
     return e != IPC_OK ? e : client_thread(t, a[1], n);
 }
@@ -88,7 +89,8 @@ static bool root_taken(uint64_t root_pa) {
 }
 
 /* root_register (mem, space, root_pa). */
-static ipc_err_t mm_root_register(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
+static ipc_err_t mm_root_register(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                  uint64_t *value) {
     (void)value;
     ipc_err_t e = memory_cap(t, a[0]);
     e = e != IPC_OK ? e : kern_mm_check_space(a[1]);
@@ -108,7 +110,8 @@ static ipc_err_t mm_root_register(kern_thread_t *t, const uint64_t a[ARCH_SYSCAL
 }
 
 /* root_unregister (mem, space): refused while a thread is bound. */
-static ipc_err_t mm_root_unregister(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
+static ipc_err_t mm_root_unregister(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                    uint64_t *value) {
     (void)value;
     kern_space_t *s;
     ipc_err_t e = memory_cap(t, a[0]);
@@ -176,7 +179,8 @@ static void thread_caps(kern_thread_t *t, kern_thread_t *n, uint64_t slot) {
 }
 
 /* thread_create (mem, space, slot, pc, sp, ipc_buffer): suspended until thread_start. */
-static ipc_err_t mm_thread_create(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
+static ipc_err_t mm_thread_create(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                  uint64_t *value) {
     (void)value;
     kern_space_t *s;
     ipc_err_t e = memory_cap(t, a[0]);
@@ -203,7 +207,8 @@ static ipc_err_t mm_thread_create(kern_thread_t *t, const uint64_t a[ARCH_SYSCAL
 }
 
 /* thread_give (mem, thread slot, src, dst, rights, badge). */
-static ipc_err_t mm_thread_give(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
+static ipc_err_t mm_thread_give(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                uint64_t *value) {
     (void)value;
     kern_thread_t *n;
     ipc_err_t e = thread_door(t, a, &n);
@@ -218,7 +223,8 @@ static ipc_err_t mm_thread_give(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_
 
 /* thread_start (mem, thread slot, priority): once, at most the caller's priority. The
  * code mmserver wrote through its window becomes visible to instruction fetch first. */
-static ipc_err_t mm_thread_start(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
+static ipc_err_t mm_thread_start(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                 uint64_t *value) {
     (void)value;
     kern_thread_t *n;
     ipc_err_t e = thread_door(t, a, &n);
@@ -237,7 +243,8 @@ static ipc_err_t mm_thread_start(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL
 }
 
 /* thread_destroy (mem, thread slot): wherever it is; mmserver asked, so no end notice. */
-static ipc_err_t mm_thread_destroy(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
+static ipc_err_t mm_thread_destroy(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                   uint64_t *value) {
     (void)value;
     kern_thread_t *n;
     ipc_err_t e = thread_door(t, a, &n);
@@ -255,7 +262,8 @@ static ipc_err_t mm_thread_destroy(kern_thread_t *t, const uint64_t a[ARCH_SYSCA
 
 /* thread_name (mem, thread slot, n0, n1, n2, n3): the name the console lines give it. A
  * name that is not one (kern_mm_check_name) changes nothing. */
-static ipc_err_t mm_thread_name(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
+static ipc_err_t mm_thread_name(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                uint64_t *value) {
     (void)value;
     kern_thread_t *n;
     char name[KERN_NAME_MAX];

@@ -9,7 +9,8 @@
 
 /* Writes a user buffer (at most IPC_DEBUG_WRITE_MAX bytes, all mapped user-readable) to
  * the console as it is. */
-static ipc_err_t sys_debug_write(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS], uint64_t *value) {
+static ipc_err_t sys_debug_write(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                                 uint64_t *value) {
     static char buf[IPC_DEBUG_WRITE_MAX];
     uint64_t len = a[1];
     if (len > IPC_DEBUG_WRITE_MAX) {
