@@ -30,9 +30,11 @@
  *   - a pool frame reached as data is in use (never free, pending or metadata); one that
  *     was free before the operation reaches only the client that acted, reads as zeroes
  *     (the harness then writes into it, as a program would, so reuse without zeroing shows),
- *     and becomes that client's own; any other frame a client reaches must have come to it
- *     by a share from a client that could reach it, with at most the permissions that share
- *     gave (and never more than the giver had);
+ *     and becomes that client's own, with at most the max permissions of the region it came
+ *     in (mmserver's own ceiling: all for a map, what the sender gave for a share window);
+ *     any other frame a client reaches must have come to it by a share from a client that
+ *     could reach it, with at most the permissions that share gave (and never more than the
+ *     giver may hold); a client that no longer reaches a frame loses its right to it;
  *   - a fault is answered as the regions say (range, unmapped, access, device), a resumed
  *     fault leaves the page mapped, a kill tears the client down;
  *   - a client that goes away (destroy or kill) gives back every frame it alone held, and
@@ -75,15 +77,21 @@ typedef struct window {
 typedef struct fuzz {
     mmt_env_t env, *e;
     fz_in_t in;
-    uint8_t allowed[FRAMES][CLIENTS]; /* MM_PERM_* each client may hold on each frame */
+    /* MM_PERM_* each client may hold on each frame, and share onward: a fresh frame's owner
+     * the max perms of the region it came in (mmserver's ceiling: MM_PERM_ALL for a map,
+     * what the sender gave for a share window), a receiver what the share gave, no more
+     * than the sender's; a client that no longer reaches a frame has no right to it. */
+    uint8_t allowed[FRAMES][CLIENTS];
+    unsigned walked; /* the clients (bits) the current check walked */
     /* What each client's tables held at its last walk (a client is walked after every
      * operation that names it, and every client at every full sweep): */
     uint8_t reach[FRAMES]; /* clients (bits) reaching each frame as data */
     uint8_t reach_perm[FRAMES][CLIENTS];
-    uint16_t uses[CLIENTS][FRAMES]; /* leaf pages of each client on each frame */
-    uint8_t table_of[FRAMES];       /* 1 + client holding the frame as a table */
-    uint16_t users[FRAMES];         /* leaf pages and tables of every client on each frame */
-    uint16_t held[CLIENTS][FRAMES]; /* the frames each client reached (as data or table) */
+    uint8_t reach_max[FRAMES][CLIENTS]; /* max perms of the regions it is reached through */
+    uint16_t uses[CLIENTS][FRAMES];     /* leaf pages of each client on each frame */
+    uint8_t table_of[FRAMES];           /* 1 + client holding the frame as a table */
+    uint16_t users[FRAMES];             /* leaf pages and tables of every client on each frame */
+    uint16_t held[CLIENTS][FRAMES];     /* the frames each client reached (as data or table) */
     unsigned nheld[CLIENTS];
     uint64_t used; /* frames with users */
     /* The frames the current check looks at (those the walked clients reached before or
@@ -177,6 +185,8 @@ static void visit_leaf(uint32_t id, uint64_t va, unsigned shift, pt_paddr_t pa, 
         FZ_CHECK(r != NULL, "client %u: leaf page %#llx outside every region", id,
                  (unsigned long long)(va + off));
         pt_attr_t want = mmt_region_attr(r);
+        FZ_CHECK(!(r->perm & ~r->maxperm), "client %u: region %#llx perm %#x above its max %#x", id,
+                 (unsigned long long)r->base, r->perm, r->maxperm);
         FZ_CHECK(r->perm == perm && (a.perm & (PT_R | PT_W | PT_X | PT_U)) == want.perm &&
                      a.memtype == want.memtype,
                  "client %u: leaf %#llx perm %#x memtype %u, region perm %#x memtype %u", id,
@@ -199,6 +209,7 @@ static void visit_leaf(uint32_t id, uint64_t va, unsigned shift, pt_paddr_t pa, 
         add_user(id, f, false);
         fz.reach[f] |= (uint8_t)(1u << id);
         fz.reach_perm[f][id] |= perm;
+        fz.reach_max[f][id] |= r->maxperm;
         fz.backed[id]++;
     }
 }
@@ -273,7 +284,7 @@ static void walk_client(uint32_t id) {
         fz.used -= fz.users[f] == 0;
         fz.uses[id][f] = 0;
         fz.reach[f] &= (uint8_t) ~(1u << id);
-        fz.reach_perm[f][id] = 0;
+        fz.reach_perm[f][id] = fz.reach_max[f][id] = 0;
         fz.table_of[f] = fz.table_of[f] == id + 1 ? 0 : fz.table_of[f];
         touch_frame(f);
     }
@@ -288,7 +299,9 @@ static void walk_client(uint32_t id) {
 /* Checks pool frame f against the walks and the model: as many pool users as leaf pages and
  * tables reach it, never both a table and data; a client reaching it was given it (by a
  * share), or it is fresh: free before the operation, now reached by the actor alone, and
- * zeroed. Then records its pool state for the next operation. */
+ * zeroed (then the actor may hold it with its region's max perms); nobody holds it with
+ * more than it was given. Then records its pool state for the next operation, and takes
+ * the frame's rights from the walked clients that no longer reach it. */
 static void check_frame(uint64_t f, uint32_t actor) {
     const mm_pool_t *pool = &fz.e->srv->pool;
     uint8_t m = fz.reach[f];
@@ -310,14 +323,16 @@ static void check_frame(uint64_t f, uint32_t actor) {
                      (unsigned long long)f, m, actor);
             FZ_CHECK(zeroed(f), "fresh frame %llu handed out unzeroed", (unsigned long long)f);
             memset(mmt_bytes(fz.e, MMT_POOL_PA + f * PG), 0x5a, 8); /* the program writes */
-            fz.allowed[f][id] = ALL;
+            fz.allowed[f][id] = fz.reach_max[f][id];
         }
         FZ_CHECK(!(fz.reach_perm[f][id] & ~fz.allowed[f][id]),
                  "client %u holds frame %llu with perm %#x; it was given %#x", id,
                  (unsigned long long)f, fz.reach_perm[f][id], fz.allowed[f][id]);
     }
-    if (ref == 0) {
-        memset(fz.allowed[f], 0, sizeof(fz.allowed[f]));
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        if (ref == 0 || ((fz.walked & ~m) & (1u << id))) {
+            fz.allowed[f][id] = 0;
+        }
     }
     fz.prev_ref[f] = ref;
 }
@@ -362,6 +377,7 @@ static void check_accounts(void) {
 static void check_model(uint32_t actor, unsigned mask) {
     fz.check++;
     fz.ntouched = 0;
+    fz.walked = mask;
     for (uint32_t id = 0; id < CLIENTS; id++) {
         if (mask & (1u << id)) {
             walk_client(id);
