@@ -9,6 +9,12 @@
 
 #define LINE_MAX 192u
 
+/* Past DUMP_ALL regions (or leaf runs) a dump shows the first and the last DUMP_ENDS and
+ * one summary line for those between (their count and size), so a space with 100,000
+ * regions still dumps in a few hundred lines. The account line stays exact. */
+#define DUMP_ALL  64u
+#define DUMP_ENDS 16u
+
 /* A line being built. */
 typedef struct line {
     char buf[LINE_MAX];
@@ -96,26 +102,53 @@ typedef struct dump_walk {
     mm_out_fn out;
     void *ctx;
     uint32_t client;
-    pt_mapping_t run; /* first leaf of the current run */
-    uint64_t pages;   /* pages in the run (0: none) */
-    uint64_t tables[8];
+    pt_mapping_t run;   /* first leaf of the current run */
+    uint64_t pages;     /* pages in the run (0: none) */
+    uint64_t tables[8]; /* per level */
+    uint64_t runs;      /* leaf runs ended so far */
+    uint64_t total;     /* leaf runs in all (the first walk counts them; 0 then) */
+    uint64_t skipped;   /* pages of the runs left out */
 } dump_walk_t;
 
-/* Writes the current leaf run, in both forms. */
+/* True if item i of n (regions or leaf runs) is written, not summarised. */
+static bool shown(uint64_t i, uint64_t n) {
+    return n <= DUMP_ALL || i < DUMP_ENDS || i >= n - DUMP_ENDS;
+}
+
+/* Writes the summary of n items (what) of pages pages left out, before item first shown
+ * again. */
+static void put_skipped(const dump_walk_t *w, const char *what, uint64_t n, uint64_t pages) {
+    line_t l;
+    put_fmt(line_start(&l), "  ... %x %s not shown (%x pages)", n, what, pages);
+    w->out(w->ctx, l.buf);
+    put_fmt(line_start(&l), "mmdump %x skipped %s %x %x", (uint64_t)w->client, what, n, pages);
+    w->out(w->ctx, l.buf);
+}
+
+/* Ends the current leaf run: counted in the first walk; in the second written in both forms,
+ * or summarised when it is not among the first or last DUMP_ENDS of many. */
 static void flush_run(dump_walk_t *w) {
     line_t l;
     if (w->pages == 0) {
         return;
     }
+    uint64_t i = w->runs++, pages = w->pages;
+    w->pages = 0;
+    if (w->total == 0 || !shown(i, w->total)) {
+        w->skipped += pages;
+        return;
+    }
+    if (w->total > DUMP_ALL && i == w->total - DUMP_ENDS) {
+        put_skipped(w, "leaf-runs", w->total - 2 * DUMP_ENDS, w->skipped);
+    }
     uint64_t va = w->run.va, pa = w->run.pa;
     uint32_t perm = mm_perm_of(w->run.attr.perm);
     const char *size = w->run.shift == 12 ? "4K" : w->run.shift == 21 ? "2M" : "1G";
-    put_fmt(line_start(&l), "    leaves %x -> %x pages %x of %s %p", va, pa, w->pages, size, perm);
+    put_fmt(line_start(&l), "    leaves %x -> %x pages %x of %s %p", va, pa, pages, size, perm);
     w->out(w->ctx, l.buf);
-    put_fmt(line_start(&l), "mmdump %x leaves %x %x %x %x %p", (uint64_t)w->client, va, pa,
-            w->pages, (uint64_t)w->run.shift, perm);
+    put_fmt(line_start(&l), "mmdump %x leaves %x %x %x %x %p", (uint64_t)w->client, va, pa, pages,
+            (uint64_t)w->run.shift, perm);
     w->out(w->ctx, l.buf);
-    w->pages = 0;
 }
 
 /* pt_iterate visitor: counts tables, extends or ends the leaf run. */
@@ -150,17 +183,34 @@ static void dump_region(dump_walk_t *w, const mm_region_t *r) {
     w->out(w->ctx, l.buf);
 }
 
+/* Writes c's regions: all of them, or the first and last DUMP_ENDS of many with a summary
+ * of those between. */
+static void dump_regions(dump_walk_t *w, const mm_client_t *c) {
+    uint64_t i = 0, n = c->nregions, skipped = 0;
+    for (const mm_region_t *r = mm_region_first(c); r; r = mm_region_next(r), i++) {
+        if (!shown(i, n)) {
+            skipped += MM_PAGES(r->len);
+            continue;
+        }
+        if (n > DUMP_ALL && i == n - DUMP_ENDS) {
+            put_skipped(w, "regions", n - 2 * DUMP_ENDS, skipped);
+        }
+        dump_region(w, r);
+    }
+}
+
 /* Writes the account line, in both forms. */
 static void dump_account(dump_walk_t *w, const mm_client_t *c) {
     line_t l;
     put_fmt(line_start(&l),
-            "client %x: charge %x of quota %x: data %x, tables %x (%x held); %x "
-            "pages without a frame",
-            (uint64_t)c->id, mm_charge(c), c->quota, c->data, c->tables_max, c->tables,
-            c->unbacked);
+            "client %x: charge %x of quota %x: data %x, tables %x (%x held), region nodes %x; "
+            "%x pages without a frame; %x regions",
+            (uint64_t)c->id, mm_charge(c), c->quota, c->data, c->tables_max, c->tables, c->rframes,
+            c->unbacked, c->nregions);
     w->out(w->ctx, l.buf);
-    put_fmt(line_start(&l), "mmdump %x account %x %x %x %x %x %x", (uint64_t)c->id, mm_charge(c),
-            c->quota, c->data, c->tables, c->tables_max, c->unbacked);
+    put_fmt(line_start(&l), "mmdump %x account %x %x %x %x %x %x %x %x", (uint64_t)c->id,
+            mm_charge(c), c->quota, c->data, c->tables, c->tables_max, c->unbacked, c->rframes,
+            c->nregions);
     w->out(w->ctx, l.buf);
 }
 
@@ -188,11 +238,14 @@ mm_err_t mm_dump(const mm_server_t *srv, uint32_t client, mm_out_fn out, void *c
     w.ctx = ctx;
     w.client = client;
     dump_account(&w, c);
-    for (uint32_t i = 0; i < c->nregions; i++) {
-        dump_region(&w, &c->region[i]);
-    }
+    dump_regions(&w, c);
     pt_iterate(&c->space, MM_USER_BASE, srv->user_top - MM_USER_BASE, visit, &w);
-    flush_run(&w);
+    flush_run(&w); /* the first walk only counts the runs ... */
+    w.total = w.runs;
+    w.runs = w.skipped = 0;
+    mm_mem_zero(w.tables, sizeof(w.tables));
+    pt_iterate(&c->space, MM_USER_BASE, srv->user_top - MM_USER_BASE, visit, &w);
+    flush_run(&w); /* ... the second writes them */
     dump_tables(&w, c->space.fmt->levels);
     return MM_OK;
 }
