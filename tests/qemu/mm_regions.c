@@ -9,11 +9,8 @@
  */
 #include <ipc/mm_client.h>
 
+#include "mm_regions_n.h" /* MM_REGIONS_N: tests/qemu/CMakeLists.txt, -DMMK_REGIONS_N */
 #include "test.h"
-
-#ifndef MM_REGIONS_N
-#define MM_REGIONS_N 5000u /* N; tests/qemu/CMakeLists.txt may set another */
-#endif
 
 #define BASE 0x100000000ull /* 4 GiB: clear of the program image and its stack */
 #define PG   MM_PAGE_SIZE
