@@ -17,7 +17,8 @@
  *                            polls (MM_CHILD, then a yield while it still runs)
  *   map_1_at_N, unmap_1_at_N, protect_1_at_N, fault_at_N
  *                            growth (issue 12): map_1, unmap_1, protect_1 and
- *                            fault_first_touch again with N = 10, 1,000 and 10,000 other
+ *                            fault_first_touch again with N = 10, 1,000 and 10,000 (or
+ *                            -DMMK_BENCH_GROWTH_MAX: tools/regions-stress.sh) other
  *                            regions in the space (one-page lazy regions with alternating
  *                            permissions, so none merges), measured last
  * Warm-up rounds are dropped; the distribution of the rest is printed (bench_stats.h).
@@ -25,6 +26,7 @@
 #include <ipc/mm_client.h>
 
 #include "bench_stats.h"
+#include "mm_bench_growth.h" /* MM_BENCH_GROWTH_MAX: tests/bench/CMakeLists.txt */
 
 #define VA         0x10000000ull /* the mapped and unmapped range */
 #define FAULT_VA   0x40000000ull /* the lazy range touched page by page */
@@ -175,11 +177,12 @@ static void time_spawn(void) {
 }
 
 /* The growth steps: regions in the space besides the measured ones, and the keys. */
-static const unsigned growth_regions[GROWTH] = {10, 1000, 10000};
+static const unsigned growth_regions[GROWTH] = {10, 1000, MM_BENCH_GROWTH_MAX};
 static const char *const growth_keys[GROWTH][4] = {
     {"map_1_at_10", "unmap_1_at_10", "protect_1_at_10", "fault_at_10"},
     {"map_1_at_1000", "unmap_1_at_1000", "protect_1_at_1000", "fault_at_1000"},
-    {"map_1_at_10000", "unmap_1_at_10000", "protect_1_at_10000", "fault_at_10000"},
+    {"map_1_at_" MM_BENCH_GROWTH_KEY, "unmap_1_at_" MM_BENCH_GROWTH_KEY,
+     "protect_1_at_" MM_BENCH_GROWTH_KEY, "fault_at_" MM_BENCH_GROWTH_KEY},
 };
 
 /* Grows the other regions to n one-page lazy regions side by side, alternating r-- and rw-
