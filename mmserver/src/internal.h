@@ -110,8 +110,11 @@ void mm_region_replace(mm_client_t *c, const mm_region_t *r);
  * nodes are spare; [va, va + len) is covered. */
 void mm_region_set(mm_client_t *c, pt_vaddr_t va, uint64_t len, uint32_t perm, bool set_max);
 
-/* Sets the peer of every window of c accepting shares from peer to none. */
-void mm_region_close_peer(mm_client_t *c, uint32_t peer, uint32_t none);
+/* No peer: a window whose peer went away accepts no more shares. */
+#define MM_NO_PEER 0xffffffffu
+
+/* Closes every window of c accepting shares from peer (its peer becomes MM_NO_PEER). */
+void mm_region_close_peer(mm_client_t *c, uint32_t peer);
 
 /* Frees every region of c and every node frame (teardown). */
 void mm_region_clear(mm_client_t *c);

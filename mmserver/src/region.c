@@ -407,11 +407,14 @@ static void split_at(mm_client_t *c, pt_vaddr_t va) {
 
 /* True if regions a and b (b right after a) are interchangeable with one region: same
  * kind, permissions, max, memory type and peer, and for device memory a contiguous
- * physical range. A window (SHARED) never merges with private memory: their kinds differ. */
+ * physical range. A window (SHARED) never merges with private memory: their kinds differ.
+ * Closed windows (their peer gone) never merge: only the client's own requests change its
+ * regions, never another client's end. */
 static bool mergeable(const mm_region_t *a, const mm_region_t *b) {
     return region_end(a) == b->base && a->kind == b->kind && a->perm == b->perm &&
            a->maxperm == b->maxperm && a->memtype == b->memtype && a->peer == b->peer &&
-           (a->kind != MM_KIND_DEVICE || a->pa + a->len == b->pa);
+           (a->kind != MM_KIND_DEVICE || a->pa + a->len == b->pa) &&
+           (a->kind != MM_KIND_SHARED || a->peer != MM_NO_PEER);
 }
 
 /* Merges every pair of adjacent interchangeable regions that meet in [lo, hi]. */
@@ -464,16 +467,12 @@ void mm_region_set(mm_client_t *c, pt_vaddr_t va, uint64_t len, uint32_t perm, b
     merge_range(c, va, va + len);
 }
 
-void mm_region_close_peer(mm_client_t *c, uint32_t peer, uint32_t none) {
+void mm_region_close_peer(mm_client_t *c, uint32_t peer) {
     for (mm_rnode_t *n = extreme(c->rroot, 0); n; n = step(n, 1)) {
         if (n->r.kind == MM_KIND_SHARED && n->r.peer == peer) {
-            n->r.peer = none;
+            n->r.peer = MM_NO_PEER; /* closed: never merged (see mergeable) */
         }
     }
-    if (c->rroot) { /* windows closed side by side are interchangeable now */
-        merge_range(c, extreme(c->rroot, 0)->r.base, extreme(c->rroot, 1)->r.base);
-    }
-    mm_region_trim(c);
 }
 
 /* Frees every node of subtree n (post-order: children before their parent). */

@@ -5,9 +5,6 @@
  */
 #include "internal.h"
 
-/* No peer: a window whose peer went away accepts no more shares. */
-#define MM_NO_PEER 0xffffffffu
-
 /* hooks.alloc_table: a frame the pool promised to the client's tables when its
  * regions were charged (README "Quota"). Refuses past the charged tables -- which the
  * charge makes impossible -- remembering why, so the request says QUOTA, not NOMEM. */
@@ -204,7 +201,7 @@ static void close_windows(mm_server_t *srv, uint32_t id) {
     for (uint32_t k = 0; k < MM_MAX_CLIENTS; k++) {
         mm_client_t *o = &srv->client[k];
         if (o->active) {
-            mm_region_close_peer(o, id, MM_NO_PEER);
+            mm_region_close_peer(o, id);
         }
     }
 }

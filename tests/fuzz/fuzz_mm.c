@@ -83,6 +83,7 @@ typedef struct fuzz {
     uint16_t uses[CLIENTS][FRAMES]; /* leaf pages of each client on each frame */
     uint8_t table_of[FRAMES];       /* 1 + client holding the frame as a table */
     uint16_t users[FRAMES];         /* leaf pages and tables of every client on each frame */
+    uint8_t node[FRAMES];           /* 1: holds region nodes of some client (mark_nodes) */
     uint16_t held[CLIENTS][FRAMES]; /* the frames each client reached (as data or table) */
     unsigned nheld[CLIENTS];
     uint64_t used; /* frames with users */
@@ -294,8 +295,11 @@ static void check_frame(uint64_t f, uint32_t actor) {
     const mm_pool_t *pool = &fz.e->srv->pool;
     uint8_t m = fz.reach[f];
     uint32_t ref = pool->frame[f].ref;
-    FZ_CHECK(ref == fz.users[f], "frame %llu: the pool counts %u users, the tables %u",
-             (unsigned long long)f, ref, fz.users[f]);
+    FZ_CHECK(ref == fz.users[f] + fz.node[f],
+             "frame %llu: the pool counts %u users, the tables %u, region nodes %u",
+             (unsigned long long)f, ref, fz.users[f], fz.node[f]);
+    FZ_CHECK(!(fz.node[f] && (m || fz.table_of[f])), "frame %llu holds region nodes and is mapped",
+             (unsigned long long)f);
     FZ_CHECK(!(m && fz.table_of[f]), "frame %llu is a table of client %u and data of %#x",
              (unsigned long long)f, fz.table_of[f] - 1u, m);
     for (uint32_t id = 0; id < CLIENTS; id++) {
@@ -364,8 +368,21 @@ static void check_accounts(void) {
  * every frame they reached before or reach now against the model (check_frame), and the
  * accounts; actor is the client whose operation just ran (it alone may have received
  * fresh frames; CLIENTS: nobody). */
+/* Marks the frames holding region nodes of every active client (one user each). */
+static void mark_nodes(void) {
+    memset(fz.node, 0, sizeof(fz.node));
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        const mm_client_t *c = &fz.e->srv->client[id];
+        for (const mm_region_t *r = c->active ? mm_region_first(c) : NULL; r;
+             r = mm_region_next(r)) {
+            fz.node[frame_of(mm_region_frame(r))] = 1;
+        }
+    }
+}
+
 static void check_model(uint32_t actor, unsigned mask) {
     fz.check++;
+    mark_nodes();
     fz.ntouched = 0;
     for (uint32_t id = 0; id < CLIENTS; id++) {
         if (mask & (1u << id)) {

@@ -118,8 +118,9 @@ const mm_region_t *mmt_region_nth(const mm_client_t *c, uint64_t i);
 const mm_region_t *mmt_region_of(const mm_region_t *r, uint64_t n, uint64_t va);
 
 /* True if b starts where a ends and the two are interchangeable with one region (the
- * test's own statement of the merge rule: same kind, perm, max, memory type; the same peer
- * for windows; contiguous frames for device memory). */
+ * test's own statement of the merge rule: same kind, perm, max, memory type; the same live
+ * peer for windows (closed ones, peer 0xffffffff, never merge); contiguous frames for device
+ * memory). */
 bool mmt_mergeable(const mm_region_t *a, const mm_region_t *b);
 
 /* Tables (root included) that regions r[0, n) (sorted) are charged for on fmt: the test's

@@ -288,7 +288,7 @@ const mm_region_t *mmt_region_of(const mm_region_t *r, uint64_t n, uint64_t va) 
 bool mmt_mergeable(const mm_region_t *a, const mm_region_t *b) {
     return a->base + a->len == b->base && a->kind == b->kind && a->perm == b->perm &&
            a->maxperm == b->maxperm && a->memtype == b->memtype &&
-           (a->kind != MM_KIND_SHARED || a->peer == b->peer) &&
+           (a->kind != MM_KIND_SHARED || (a->peer == b->peer && a->peer != 0xffffffffu)) &&
            (a->kind != MM_KIND_DEVICE || a->pa + a->len == b->pa);
 }
 

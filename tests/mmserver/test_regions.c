@@ -209,11 +209,21 @@ MMT_FOR_ALL_FORMATS(regions, merge_rules) {
     expect_regions(e, 2, 5, w + 2 * PG, w + 2 * PG, 2 * PG, "a share cuts a window");
     mmt_expect(mmt_share(e, 1, 0x50000000, 2 * PG, 2, w, R), MM_OK, "share the start");
     expect_regions(e, 2, 4, w, w, 4 * PG, "shared pieces with one perm merge");
-    /* A closed window (its peer gone) merges with a closed neighbour. */
+    /* Closed windows (their peers gone) stay as they were: another client's end changes no
+     * region of this one (mm_witness watches exactly that). */
+    mmt_expect(mmt_accept(e, 2, 3, w + 16 * PG, 4 * PG, RW), MM_OK, "window of 3, after private");
+    mmt_client(e, 4, MMT_QUOTA, false);
+    mmt_expect(mmt_accept(e, 2, 4, w + 20 * PG, 4 * PG, RW), MM_OK, "window of 4, next to it");
+    uint64_t before = e->srv->client[2].nregions;
     cr_assert_eq(mm_client_destroy(e->srv, 3), MM_OK);
+    cr_assert_eq(mm_client_destroy(e->srv, 4), MM_OK);
     mmt_check(e);
-    mmt_said("%s: merge rules: equal neighbours merge after map, protect, share, accept and a "
-             "peer's end; kinds, perms, memory types, peers, physical jumps keep regions apart",
+    expect_regions(e, 2, before, w + 20 * PG, w + 20 * PG, 4 * PG, "closing merges nothing");
+    mmt_expect(mmt_protect(e, 2, w + 16 * PG, 8 * PG, R), MM_OK, "both closed windows to r--");
+    expect_regions(e, 2, before, w + 20 * PG, w + 20 * PG, 4 * PG,
+                   "two equal closed windows side by side do not merge");
+    mmt_said("%s: merge rules: equal neighbours merge after map, protect, share, accept; "
+             "kinds, perms, memory types, peers, physical jumps, closed windows stay apart",
              fmt->name);
     mmt_fini(e);
 }
