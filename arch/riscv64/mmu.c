@@ -9,12 +9,13 @@
  * point at the Sv39 root as a level-2 table), so the switch happens under our feet safely.
  *
  * ASIDs (priv. 4.1.11, 4.2.1). The kernel is ASID 0 and its mappings are global. A user
- * root carries its address-space id as ASID when the hart implements enough ASID bits
- * (probed by writing ones to satp.ASID); otherwise every user root shares hardware ASID 0
- * and is flushed each time it is loaded. sfence.vma with rs2 naming a register (not x0)
- * spares global entries, so changes to the kernel's root (whose mappings are global and
- * cached under every ASID) use rs2 = x0; with rs1 = an address it drops only leaf entries
- * for it, so a flush whose f->tables is set drops the whole ASID.
+ * root carries its tag as ASID; the kernel hands out as many tags as the hart implements
+ * ASIDs (probed by writing ones to satp.ASID; arch_tag_count), recycled by generation
+ * (kernel/tag.h). Without ASIDs every user root is hardware ASID 0 and is fenced whenever
+ * it follows another root. sfence.vma with rs2
+ * naming a register (not x0) spares global entries, so changes to the kernel's root (whose mappings
+ * are global and cached under every ASID) use rs2 = x0; with rs1 = an address it drops only leaf
+ * entries for it, so a flush whose f->tables is set drops the whole ASID.
  */
 #include "mmu_hw.h"
 #include "riscv.h"
@@ -113,10 +114,15 @@ void arch_paging_enable(pt_paddr_t root) {
     loaded_root = NULL;
 }
 
-/* The hardware ASID for kernel id asid: itself when the hart has room for it, else 0
- * (shared, flushed on every load). */
+/* The hardware ASID for tag asid: itself when the hart has room for it, else 0 (a hart
+ * without ASIDs: every user root is tag 1, kernel/tag.h, and is fenced at each switch). */
 static uint16_t hw_asid(uint16_t asid) {
     return asid < (1u << asid_bits) ? asid : 0;
+}
+
+/* See arch.h. */
+uint32_t arch_tag_count(void) {
+    return 1u << asid_bits;
 }
 
 /* See arch.h. */
@@ -152,15 +158,14 @@ static void sfence_root_page(const arch_root_t *r, uint64_t va) {
     }
 }
 
-/* See arch.h. A user root sharing hardware ASID 0 (no room for its id) is flushed on
- * every switch, since another tree used the same id since it was last loaded. */
+/* See arch.h. A user root without a hardware ASID of its own (a hart without ASIDs) is
+ * fenced whenever it follows another root, which may have used hardware ASID 0 too. */
 void arch_root_load(arch_root_t *r) {
-    bool shared = r->asid != 0 && root_hw_asid(r) == 0;
     if (r == loaded_root && !r->stale) {
         return;
     }
     rv_hw_satp_write(r->satp);
-    if (r->stale || shared) {
+    if (r->stale || (r->asid != 0 && root_hw_asid(r) == 0)) {
         sfence_root(r);
     }
     r->stale = false;
