@@ -130,7 +130,7 @@ uint64_t kern_preemptions(void) {
 /* See kern.h. */
 _Noreturn void kern_switch_to(kern_thread_t *t) {
     current = t;
-    arch_root_load(&t->space->root);
+    kern_space_load(t->space);
     arch_user_enter(&t->regs);
 }
 
