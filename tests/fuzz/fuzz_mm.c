@@ -368,22 +368,32 @@ static void check_accounts(void) {
  * every frame they reached before or reach now against the model (check_frame), and the
  * accounts; actor is the client whose operation just ran (it alone may have received
  * fresh frames; CLIENTS: nobody). */
-/* Marks the frames holding region nodes of every active client (one user each). */
+/* Marks the frames holding region nodes of every active client (one user each), and
+ * has check_model check every frame that held nodes before or holds them now (a node frame
+ * given back is free again, and may be handed out as data in a later operation: its
+ * recorded state must follow). => fz.check is this check's stamp. */
 static void mark_nodes(void) {
+    for (uint64_t f = 0; f < FRAMES; f++) {
+        if (fz.node[f]) {
+            touch_frame(f);
+        }
+    }
     memset(fz.node, 0, sizeof(fz.node));
     for (uint32_t id = 0; id < CLIENTS; id++) {
         const mm_client_t *c = &fz.e->srv->client[id];
         for (const mm_region_t *r = c->active ? mm_region_first(c) : NULL; r;
              r = mm_region_next(r)) {
-            fz.node[frame_of(mm_region_frame(r))] = 1;
+            uint64_t f = frame_of(mm_region_frame(r));
+            fz.node[f] = 1;
+            touch_frame(f);
         }
     }
 }
 
 static void check_model(uint32_t actor, unsigned mask) {
     fz.check++;
-    mark_nodes();
     fz.ntouched = 0;
+    mark_nodes();
     for (uint32_t id = 0; id < CLIENTS; id++) {
         if (mask & (1u << id)) {
             walk_client(id);
