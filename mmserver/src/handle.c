@@ -9,6 +9,9 @@ mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg) {
     if (!cfg->fmt || !k->register_root || !k->unregister_root || !k->flush || !k->kill) {
         return MM_ERR_INVAL;
     }
+    if (cfg->kmem_frames && (!k->give_kmem || !k->take_kmem)) {
+        return MM_ERR_INVAL;
+    }
     mm_mem_zero(srv, sizeof(*srv));
     mm_mem_copy(&srv->cfg, cfg, sizeof(*cfg)); /* a struct copy could become memcpy */
     srv->user_top = MM_USER_TOP(cfg->fmt->va_bits);

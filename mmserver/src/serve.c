@@ -259,9 +259,10 @@ mmp_pool_verdict_t mmp_pool_check(mmp_t *p, uint64_t *now, uint64_t *want) {
     uint64_t held = 0;
     for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
         if (p->srv->client[id].active) {
-            held += mm_charge(&p->srv->client[id]);
+            held += mm_charge(&p->srv->client[id]) - p->srv->client[id].kmem;
         }
     }
+    held += p->srv->kmem_held; /* the kernel's objects: what clients paid, or more for a while */
     *now = mm_pool_available(&p->srv->pool);
     *want = held <= p->pool_start ? p->pool_start - held : 0;
     return held <= p->pool_start && *now == *want ? MMP_POOL_OK : MMP_POOL_LEAK;

@@ -68,7 +68,7 @@ void mmt_init(mmt_env_t *e, const pt_format_t *fmt, uint64_t frames) {
     mm_config_t cfg = {
         .fmt = fmt,
         .space_flags = space_flags(fmt),
-        .kernel = {e, k_register, k_unregister, k_flush, k_kill},
+        .kernel = {e, k_register, k_unregister, k_flush, k_kill, NULL, NULL},
         .pool_pa = MMT_POOL_PA,
         .pool_va = e->ram,
         .pool_frames = e->frames,

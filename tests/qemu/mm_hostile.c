@@ -14,6 +14,8 @@
 
 #define THREAD_SLOT 10u
 #define CODE_VA     0x400000ull
+#define KMEM_FIRST  64u /* the pool frames given to the kernel for its objects */
+#define KMEM_FRAMES 16u
 
 static const mmboot_t *boot = (const mmboot_t *)(uintptr_t)MMBOOT_VA;
 static int failures;
@@ -48,13 +50,69 @@ static uint64_t pool_frame(uint64_t i) {
     return boot->pool_pa + i * 4096;
 }
 
+/* Kernel memory: a space needs donated frames; a donation is page-aligned frames of the
+ * pool only; a take hands back only a frame that was given. */
+static void kmem(void) {
+    int before = failures;
+    uint64_t end = boot->pool_pa + boot->pool_frames * 4096;
+    uint64_t first = pool_frame(KMEM_FIRST);
+    expect("register with nothing donated",
+           priv(MMPRIV_SYS_ROOT_REGISTER, 1, pool_frame(0), 0, 0, 0), IPC_ERR_NO_MEMORY);
+    expect("take with nothing donated", priv(MMPRIV_SYS_KMEM_TAKE, 0, 0, 0, 0, 0),
+           IPC_ERR_NO_MEMORY);
+    expect("give unaligned", priv(MMPRIV_SYS_KMEM_GIVE, first + 8, 1, 0, 0, 0),
+           IPC_ERR_INVALID_ARGUMENT);
+    expect("give no frame", priv(MMPRIV_SYS_KMEM_GIVE, first, 0, 0, 0, 0),
+           IPC_ERR_INVALID_ARGUMENT);
+    expect("give below the pool", priv(MMPRIV_SYS_KMEM_GIVE, boot->pool_pa - 4096, 1, 0, 0, 0),
+           IPC_ERR_INVALID_ARGUMENT);
+    expect("give past the pool", priv(MMPRIV_SYS_KMEM_GIVE, end - 4096, 2, 0, 0, 0),
+           IPC_ERR_INVALID_ARGUMENT);
+    expect("give a wrapping run", priv(MMPRIV_SYS_KMEM_GIVE, first, ~0ull / 4096, 0, 0, 0),
+           IPC_ERR_INVALID_ARGUMENT);
+    expect("give kernel frame 0", priv(MMPRIV_SYS_KMEM_GIVE, 0, 1, 0, 0, 0),
+           IPC_ERR_INVALID_ARGUMENT);
+    expect("give", priv(MMPRIV_SYS_KMEM_GIVE, first, 1, 0, 0, 0), IPC_OK);
+    ipc_ret_t r = ipc_syscall(MMPRIV_SYS_KMEM_TAKE, boot->slot_memory, 0, 0, 0, 0, 0);
+    expect("take it back", (ipc_err_t)r.err, IPC_OK);
+    TEST_CHECK(&failures, r.value == first, "took back 0x%llx, gave 0x%llx",
+               (unsigned long long)r.value, (unsigned long long)first);
+    expect("give the run", priv(MMPRIV_SYS_KMEM_GIVE, first, KMEM_FRAMES, 0, 0, 0), IPC_OK);
+    expect("a limit below a space record",
+           priv(MMPRIV_SYS_ROOT_REGISTER, 1, pool_frame(0), 64, 0, 0), IPC_ERR_NO_MEMORY);
+    verdict("kmem", before);
+}
+
+/* Hands back every donated frame; they must be the KMEM_FRAMES given, once each. */
+static void kmem_back(void) {
+    int before = failures;
+    uint64_t seen = 0, first = boot->pool_pa + KMEM_FIRST * 4096ull;
+    ipc_ret_t r;
+    unsigned n = 0;
+    while ((r = ipc_syscall(MMPRIV_SYS_KMEM_TAKE, boot->slot_memory, 0, 0, 0, 0, 0)).err ==
+           IPC_OK) {
+        uint64_t i = (r.value - first) / 4096;
+        TEST_CHECK(&failures, r.value >= first && i < KMEM_FRAMES && !(seen & (1ull << i)),
+                   "took back 0x%llx", (unsigned long long)r.value);
+        seen |= 1ull << (i % 64);
+        n++;
+    }
+    expect("nothing more", (ipc_err_t)r.err, IPC_ERR_NO_MEMORY);
+    TEST_CHECK(&failures, n == KMEM_FRAMES, "%u of %u donated frames came back", n, KMEM_FRAMES);
+    verdict("kmem_back", before);
+}
+
 /* Roots: ids, alignment, the pool's edges, a used id or root. */
 static void roots(void) {
     int before = failures;
     uint64_t end = boot->pool_pa + boot->pool_frames * 4096;
     uint64_t root = pool_frame(0);
     expect("space 0", priv(MMPRIV_SYS_ROOT_REGISTER, 0, root, 0, 0, 0), IPC_ERR_INVALID_ARGUMENT);
-    expect("space 16", priv(MMPRIV_SYS_ROOT_REGISTER, 16, root, 0, 0, 0), IPC_ERR_INVALID_ARGUMENT);
+    expect("space past the ids", priv(MMPRIV_SYS_ROOT_REGISTER, MMPRIV_SPACE_IDS, root, 0, 0, 0),
+           IPC_ERR_INVALID_ARGUMENT);
+    expect("a large space id", priv(MMPRIV_SYS_ROOT_REGISTER, 4000, pool_frame(2), 0, 0, 0),
+           IPC_OK);
+    expect("and let it go", priv(MMPRIV_SYS_ROOT_UNREGISTER, 4000, 0, 0, 0, 0), IPC_OK);
     expect("unaligned", priv(MMPRIV_SYS_ROOT_REGISTER, 1, root + 8, 0, 0, 0),
            IPC_ERR_INVALID_ARGUMENT);
     expect("below the pool", priv(MMPRIV_SYS_ROOT_REGISTER, 1, boot->pool_pa - 4096, 0, 0, 0),
@@ -91,7 +149,8 @@ static void flushes(void) {
 static void creates(void) {
     int before = failures;
     uint64_t top = boot->user_top;
-    expect("slot past the table", priv(MMPRIV_SYS_THREAD_CREATE, 1, 99, CODE_VA, 0, 0),
+    expect("slot past the table",
+           priv(MMPRIV_SYS_THREAD_CREATE, 1, IPC_CAP_SLOTS_MAX, CODE_VA, 0, 0),
            IPC_ERR_INVALID_CAP);
     expect("full slot", priv(MMPRIV_SYS_THREAD_CREATE, 1, boot->slot_endpoint, CODE_VA, 0, 0),
            IPC_ERR_SLOT_FULL);
@@ -142,8 +201,8 @@ static void threads(void) {
     verdict("threads", before);
 }
 
-/* More threads over time than the kernel has thread records (KERN_MAX_THREADS, 32): each
- * destroyed thread's record is reused, and the old capability stays stale. */
+/* Many threads over time: each destroyed thread's record is freed once its last capability
+ * goes, its room reused, and the old capability stays stale meanwhile. */
 static void reuse(void) {
     int before = failures;
     expect("register", priv(MMPRIV_SYS_ROOT_REGISTER, 1, pool_frame(0), 0, 0, 0), IPC_OK);
@@ -165,11 +224,13 @@ int main(void) {
         ipc_printf("test mm_hostile: FAILED no boot-info block\n");
         return 1; /* the kernel then finds nothing to run and stops with status 1 */
     }
+    kmem();
     roots();
     flushes();
     creates();
     threads();
     reuse();
+    kmem_back();
     /* In mmserver's place this program holds the halt capability: the verdict is its own. */
     ipc_printf("%u passed, %u failed\n", groups_run - groups_failed, groups_failed);
     ipc_halt(boot->slot_halt, failures ? 1 : 0);

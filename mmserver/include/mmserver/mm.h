@@ -36,6 +36,11 @@ typedef struct mm_kernel_ops {
     /* Stop every thread of client for good (a fault mmserver will not serve). Must not
      * fail, as unregister_root: the space is torn down right after it. */
     void (*kill)(void *ctx, uint32_t client, mm_kill_reason_t reason);
+    /* Kernel memory (only with mm_config_t.kmem_frames): give the pool frame at pa to the
+     * kernel for its objects (false: refused, the frame stays mmserver's), and take back
+     * one donated frame the kernel no longer uses into *pa (false: none is free). */
+    bool (*give_kmem)(void *ctx, pt_paddr_t pa);
+    bool (*take_kmem)(void *ctx, pt_paddr_t *pa);
 } mm_kernel_ops_t;
 
 /* Per-frame state of the pool, kept in the pool's own first frames. */
@@ -87,6 +92,8 @@ typedef struct mm_client {
     uint64_t tables_max; /* table frames charged: what its regions could ever need (held +
                           * promised by the pool), see README "Quota" */
     uint64_t unbacked;   /* charged pages without a frame yet (reserved in the pool) */
+    uint64_t kmem;       /* frames charged for its kernel objects (mm_config_t.kmem_frames),
+                          * donated to the kernel when it was made */
     uint32_t nregions;
     uint32_t region_hint; /* mm_region_at's last hit: checked first, self-validating */
     mm_region_t region[MM_MAX_REGIONS]; /* sorted by base, disjoint */
@@ -106,6 +113,10 @@ typedef struct mm_config {
     /* Zeroes pages whole pages at va, the machine's fastest way (mmserver: ipc_zero_pages);
      * NULL: the core's portable loop (mm_mem_zero). Every frame handed out goes through it. */
     void (*zero_pages)(void *va, uint64_t pages);
+    /* Frames of kernel memory each client pays for (its space record, thread, capability
+     * table, endpoints: README "Kernel memory"), given to the kernel through
+     * kernel.give_kmem when the client is made; 0: none (no kmem hooks needed). */
+    uint64_t kmem_frames;
 } mm_config_t;
 
 /* The whole server. */
@@ -113,7 +124,9 @@ typedef struct mm_server {
     mm_config_t cfg;
     mm_pool_t pool;
     pt_vaddr_t user_top;
-    uint64_t flushes; /* flush calls made (tests: at most one per request) */
+    uint64_t flushes;      /* flush calls made (tests: at most one per request) */
+    uint64_t kmem_held;    /* pool frames the kernel holds for client objects (given, not back) */
+    uint64_t kmem_charged; /* the kmem of every active client: what the kernel keeps at least */
     mm_client_t client[MM_MAX_CLIENTS];
     pt_paddr_t list[MM_LIST_MAX]; /* frame list of the request being handled */
 } mm_server_t;
@@ -122,10 +135,11 @@ typedef struct mm_server {
  * MM_ERR_INVAL for a misaligned window, one too small for its metadata, or missing hooks. */
 mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg);
 
-/* Creates client id with an empty space (its root charged to it) and registers its root
- * with the kernel. privileged: may map devices. MM_ERR_EXISTS if id is in use,
- * MM_ERR_NO_CLIENT if id is out of range, MM_ERR_QUOTA / NOMEM for the root frame,
- * MM_ERR_DENIED if the kernel refuses the root. */
+/* Creates client id with an empty space (its root charged to it, and kmem_frames frames
+ * of kernel memory, donated) and registers its root with the kernel. privileged: may map
+ * devices. MM_ERR_EXISTS if id is in use, MM_ERR_NO_CLIENT if id is out of range,
+ * MM_ERR_QUOTA / NOMEM for the root and kernel frames, MM_ERR_DENIED if the kernel refuses
+ * the root (out of its memory too). Nothing is kept on an error. */
 mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool privileged);
 
 /* Tears client id down: the kernel forgets its root, every frame and table goes back to
@@ -182,10 +196,17 @@ uint32_t mm_pool_refs(const mm_pool_t *pool, pt_paddr_t pa);
 /* Where mmserver reaches the pool frame at pa (NULL if pa is not in the pool). */
 void *mm_pool_ptr(const mm_pool_t *pool, pt_paddr_t pa);
 
-/* The frames charged to client: data pages + the page tables its regions could need. */
+/* The frames charged to client: data pages + the page tables its regions could need + its
+ * kernel memory. */
 static inline uint64_t mm_charge(const mm_client_t *c) {
-    return c->data + c->tables_max;
+    return c->data + c->tables_max + c->kmem;
 }
+
+/* Takes back donated frames the kernel no longer uses into the pool, as long as it holds
+ * more than the active clients paid for (kmem_charged: their allowance stays there, so a
+ * client can make its endpoints); returns how many. Called after each client's end, so
+ * frames still in use then come back at a later one. */
+uint64_t mm_kmem_reclaim(mm_server_t *srv);
 
 /* A short, stable name for err. */
 const char *mm_strerror(mm_err_t err);

@@ -20,8 +20,10 @@
 /* Client ids mmserver gives out are MMP_FIRST_CLIENT .. MM_MAX_CLIENTS - 1; the id is
  * also the badge of the client's endpoint capabilities, so badge 0 (unbadged) is never a
  * client. */
-#define MMP_FIRST_CLIENT  1u
-#define MMP_QUOTA         16384u           /* frames per boot program (64 MiB) */
+#define MMP_FIRST_CLIENT 1u
+#define MMP_QUOTA        16384u /* frames per boot program (64 MiB) */
+#define MMP_KMEM_FRAMES  4u /* kernel memory per program, 16 KiB: space, thread, table, endpoints  \
+                             */
 #define MMP_STACK_SIZE    0x10000ull       /* a boot program's stack, filled on touch */
 #define MMP_STACK_GAP     0x100000ull      /* the stack's top lies this far below user top */
 #define MMP_IPC_BUFFER_VA MM_IPC_BUFFER_VA /* every program's IPC buffer */
