@@ -104,6 +104,9 @@ mmp_boot_err_t mmp_boot_config(const mmboot_t *b, const mm_kernel_ops_t *kernel,
     cfg->pool_va = (void *)(uintptr_t)b->pool_va;
     cfg->pool_frames = b->pool_frames;
     cfg->zero_pages = NULL; /* the program's own choice (main.c), not the block's */
+    cfg->meta_alloc = NULL; /* the core's tables come from the pool */
+    cfg->meta_free = NULL;
+    cfg->meta_ctx = NULL;
     return MMP_BOOT_OK;
 }
 

@@ -69,8 +69,9 @@ static void hook_release_frame(void *ctx, pt_vaddr_t va, pt_paddr_t pa, unsigned
     }
 }
 
+/* See mm.h. */
 mm_client_t *mm_client(mm_server_t *srv, uint32_t id) {
-    return id < MM_MAX_CLIENTS && srv->client[id].active ? &srv->client[id] : NULL;
+    return id < srv->clients && srv->client[id].active ? &srv->client[id] : NULL;
 }
 
 void mm_space_begin(mm_client_t *c) {
@@ -198,8 +199,11 @@ static bool kmem_give(mm_server_t *srv, mm_client_t *c) {
 }
 
 mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool privileged) {
-    if (id >= MM_MAX_CLIENTS) {
+    if (id >= MM_CLIENT_ID_LIMIT) {
         return MM_ERR_NO_CLIENT;
+    }
+    if (!mm_grow(srv, (void **)&srv->client, &srv->clients, sizeof(mm_client_t), id)) {
+        return MM_ERR_NOMEM; /* no room for its record */
     }
     mm_client_t *c = &srv->client[id];
     if (c->active) {
@@ -250,7 +254,7 @@ mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool pr
 /* Closes every window of other clients that accepted shares from id: a later client with
  * the same id must not inherit the right to share into them. */
 static void close_windows(mm_server_t *srv, uint32_t id) {
-    for (uint32_t k = 0; k < MM_MAX_CLIENTS; k++) {
+    for (uint32_t k = 0; k < srv->clients; k++) {
         mm_client_t *o = &srv->client[k];
         for (uint32_t i = 0; o->active && i < o->nregions; i++) {
             if (o->region[i].kind == MM_KIND_SHARED && o->region[i].peer == id) {

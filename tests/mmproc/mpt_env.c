@@ -110,7 +110,7 @@ mmp_answer_t mpt_end(mpt_t *t, uint64_t badge, uint64_t status, uint64_t how) {
 }
 
 mm_conn_t *mpt_conn(mpt_t *t, uint64_t badge) {
-    unsigned i = badge < MM_MAX_CLIENTS ? (unsigned)badge : MM_MAX_CLIENTS;
+    unsigned i = badge < MM_CLIENTS_INITIAL ? (unsigned)badge : MM_CLIENTS_INITIAL;
     t->link[i].t = t;
     t->link[i].badge = badge;
     t->conn[i].call = fake_call;

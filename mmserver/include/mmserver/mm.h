@@ -5,7 +5,8 @@
  * message's label and words, calls mm_handle, and sends the reply words back.
  *
  * Freestanding C11: no libc, no malloc. All state lives in one mm_server_t the caller
- * provides; every table in it has a compile-time capacity. See mmserver/README.md.
+ * provides; the client table grows in memory taken from the pool (or the caller's
+ * mm_config_t.meta_alloc), the rest has a compile-time capacity. See mmserver/README.md.
  */
 #pragma once
 
@@ -16,7 +17,9 @@
 #include <stdint.h>
 
 /* Capacities. */
-#define MM_MAX_CLIENTS 16u   /* client ids are 0 .. MM_MAX_CLIENTS - 1 */
+#define MM_CLIENTS_INITIAL 16u /* client records mm_init makes room for */
+#define MM_CLIENT_ID_LIMIT                                                                         \
+    (1u << 20)               /* client ids are 0 .. MM_CLIENT_ID_LIMIT - 1 (the kernel's) */
 #define MM_MAX_REGIONS 64u   /* regions per client */
 #define MM_LIST_MAX    8192u /* pages of one eager map that is not one contiguous run */
 
@@ -113,6 +116,12 @@ typedef struct mm_config {
     /* Zeroes pages whole pages at va, the machine's fastest way (mmserver: ipc_zero_pages);
      * NULL: the core's portable loop (mm_mem_zero). Every frame handed out goes through it. */
     void (*zero_pages)(void *va, uint64_t pages);
+    /* Memory for the core's own growing tables (the client records): bytes zeroed, NULL
+     * when none; freed with the same size. NULL hooks: whole frames of the pool, counted in
+     * mm_server_t.meta_frames (mmserver). Host tests pass the C heap. */
+    void *(*meta_alloc)(void *ctx, uint64_t bytes);
+    void (*meta_free)(void *ctx, void *p, uint64_t bytes);
+    void *meta_ctx;
     /* Frames of kernel memory each client pays for (its space record, thread, capability
      * table, endpoints: README "Kernel memory"), given to the kernel through
      * kernel.give_kmem when the client is made; 0: none (no kmem hooks needed). */
@@ -127,13 +136,25 @@ typedef struct mm_server {
     uint64_t flushes;      /* flush calls made (tests: at most one per request) */
     uint64_t kmem_held;    /* pool frames the kernel holds for client objects (given, not back) */
     uint64_t kmem_charged; /* the kmem of every active client: what the kernel keeps at least */
-    mm_client_t client[MM_MAX_CLIENTS];
+    mm_client_t *client;   /* records of ids 0 .. clients - 1, grown by doubling (mm_grow) */
+    uint64_t clients;
+    uint64_t meta_frames;         /* pool frames holding the core's tables (NULL meta hooks) */
     pt_paddr_t list[MM_LIST_MAX]; /* frame list of the request being handled */
 } mm_server_t;
 
-/* Sets up srv from cfg: the pool (its metadata in the window's first frames), no client.
- * MM_ERR_INVAL for a misaligned window, one too small for its metadata, or missing hooks. */
+/* Sets up srv from cfg: the pool (its metadata in the window's first frames), no client,
+ * room for MM_CLIENTS_INITIAL client records. MM_ERR_INVAL for a misaligned window, one too
+ * small for its metadata, or missing hooks; MM_ERR_NOMEM without memory for the records. */
 mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg);
+
+/* Grows the array *arr of *count elements of elem bytes to hold index need: doubled (at
+ * least need + 1), the old elements copied, the new ones zeroed, the old memory freed.
+ * false, with nothing changed, without memory. The arrays of the core and of the process
+ * side (mmserver/proc.h) grow this way: amortised O(1) per element. */
+bool mm_grow(mm_server_t *srv, void **arr, uint64_t *count, uint64_t elem, uint64_t need);
+
+/* Client id's record if it is active, else NULL. O(1). */
+mm_client_t *mm_client(mm_server_t *srv, uint32_t id);
 
 /* Creates client id with an empty space (its root charged to it, and kmem_frames frames
  * of kernel memory, donated) and registers its root with the kernel. privileged: may map
