@@ -73,6 +73,7 @@ static mm_err_t spawn(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64
     p->child[id].watched = true;
     p->child[id].serve = serve;
     p->child[id].state = MM_CHILD_RUNNING;
+    p->unread += !serve; /* a server counts once it ends */
     p->started++;
     p->spawned |= !serve; /* a server alone does not arm the frame check: it never ends */
     reply_name(reply, id, f.name, f.name_len);
@@ -106,6 +107,7 @@ static mm_err_t child(mmp_t *p, const uint64_t *req, uint64_t *reply) {
     reply[MM_R_CHILD_ADDR] = c->addr;
     reply[MM_R_CHILD_PC] = c->pc;
     mm_mem_zero(c, sizeof(*c)); /* given once: the id may be used again */
+    p->unread--;
     return MM_OK;
 }
 
@@ -149,6 +151,7 @@ static mmp_answer_t serve_request(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out)
 static void record_end(mmp_t *p, uint32_t client, const mmp_child_t *how) {
     if (client < p->children && p->child[client].watched) {
         bool serve = p->child[client].serve;
+        p->unread += serve; /* a program was counted since its start */
         mm_mem_copy(&p->child[client], how, sizeof(*how));
         p->child[client].watched = true;
         p->child[client].serve = serve;
@@ -239,15 +242,9 @@ static mmp_answer_t serve_fault(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out) {
 }
 
 /* True when every program the root started has ended and had its end given, servers
- * still running excepted. */
+ * still running excepted. O(1): the frame check asks at every message. */
 static bool root_done(const mmp_t *p) {
-    for (uint32_t id = 0; id < p->children; id++) {
-        const mmp_child_t *c = &p->child[id];
-        if (c->watched && !(c->serve && c->state == MM_CHILD_RUNNING)) {
-            return false;
-        }
-    }
-    return true;
+    return p->unread == 0;
 }
 
 /* See proc.h. */

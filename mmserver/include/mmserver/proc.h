@@ -180,6 +180,8 @@ typedef struct mmp {
     uint64_t pool_start;      /* frames available before the root started */
     uint64_t meta_start;      /* the core's table frames then (mm_server_t.meta_frames) */
     bool spawned;             /* a program (not a server) started since the last check */
+    uint64_t unread;          /* watched children the root must still read: running programs
+                               * (servers excepted) and ended ones whose end is unread */
     mmp_child_t *child;       /* by client id, children .. (mm_grow) */
     uint64_t children;
     char (*name)[MMP_NAME_SIZE]; /* each active client's program name, by id */
