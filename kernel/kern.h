@@ -16,6 +16,7 @@
 #include <pt/pt.h>
 
 #include "ipc.h"
+#include "tag.h"
 
 #define KERN_NAME_MAX    32u
 #define KERN_TIMER_HZ    100u
@@ -48,7 +49,8 @@ bool kern_frame_give_largest(uint64_t align, arch_range_t *out);
 typedef struct kern_space {
     pt_space_t pt;    /* the user half, built with libpt */
     arch_root_t root; /* what the MMU loads */
-    uint16_t id;      /* the lowest free id when made, also the address-space id (PCID/ASID) */
+    uint16_t id;      /* the lowest free id when made (reports; vm.c) */
+    kern_tag_t tag;   /* its address-space tag (PCID/ASID), recycled by generation (tag.h) */
     bool in_use;
     unsigned threads;   /* live threads bound to it */
     kern_cspace_t caps; /* the process's capability table (ipc/ipc.h) and its account */
@@ -77,6 +79,9 @@ kern_space_t *kern_space_attach(pt_paddr_t root_pa, uint64_t kmem_limit);
 /* Destroys s: every frame and table goes back (a managed space's stay mmserver's), and its
  * record and id; on return no CPU uses s's root or caches its translations. => no thread
  * of s is left and its table is cleared. */
+/* Gives s a new tag and re-initialises its root with it, so that its first load drops
+ * whatever the tag's earlier owner left (tag.h). */
+void kern_space_retag(kern_space_t *s);
 void kern_space_destroy(kern_space_t *s);
 /* Copies [va, va + len) of s into dst if every byte is mapped user-readable memory;
  * otherwise IPC_ERR_BAD_ADDRESS and nothing is copied. Never touches a user address
@@ -199,3 +204,13 @@ void kern_boot_check_tlb(void);
 
 /* Copies the NUL-terminated or n-byte name src into dst (KERN_NAME_MAX). */
 void kern_copy_name(char *dst, const char *src, size_t n);
+
+/* Makes s the translation in use; first gives it a new tag (and so a fresh root whose load
+ * drops the tag's old entries) when its tag was taken by a rollover (tag.h). Inline: it is
+ * on every return to user mode, and costs one comparison when the tag is still s's. */
+static inline __attribute__((always_inline)) void kern_space_load(kern_space_t *s) {
+    if (kern_tag_taken(&s->tag)) {
+        kern_space_retag(s);
+    }
+    arch_root_load(&s->root);
+}

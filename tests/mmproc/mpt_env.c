@@ -48,6 +48,8 @@ void mpt_init(mpt_t *t, const pt_format_t *fmt) {
 }
 
 void mpt_fini(mpt_t *t) {
+    free(t->p.child); /* the process side's tables, from meta_alloc (the C heap) */
+    free(t->p.name);
     mmt_fini(&t->e);
 }
 

@@ -112,6 +112,7 @@ void mmt_fini(mmt_env_t *e) {
     cr_assert_eq(mm_pool_available(p), e->start_available);
     cr_assert_eq(e->k.registers, e->k.unregisters, "every root registered was unregistered");
     free(e->ram);
+    free(e->srv->client); /* the client table, from meta_alloc (the C heap) */
     free(e->srv);
 }
 

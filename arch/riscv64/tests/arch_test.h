@@ -43,8 +43,6 @@ static inline void test_bad_stack_spin(void) {
 
 /* RISC-V integer division never traps (unpriv. spec 13.2: x / 0 gives all ones). */
 #define TEST_DIVIDE_TRAPS 0
-/* Client spaces that can live at once with the 16-bit ASIDs the kernel hands out. */
-#define TEST_SPACES_MAX 65534u
 
 /* A privileged instruction: wfi in U-mode is an illegal-instruction trap when S-mode
  * exists (priv. 3.1.6.5), classified privileged by the kernel. */

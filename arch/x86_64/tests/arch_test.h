@@ -72,9 +72,6 @@ static inline void test_bad_stack_spin(void) {
 
 /* x86 integer division by zero traps (#DE). */
 #define TEST_DIVIDE_TRAPS 1
-/* Client spaces that can live at once before the kernel recycles address-space tags
- * (issue 12, the lead's part): 4,095 PCIDs, one of them mmserver's own space. */
-#define TEST_SPACES_MAX 4094u
 
 /* An integer division of 1 by zero; returns the quotient where the ISA does not trap. In
  * C the compiler may turn 1 / x into branches, since dividing by zero is undefined, so it
