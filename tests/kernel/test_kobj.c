@@ -60,7 +60,12 @@ Test(kobj, exhaustion_is_null_and_changes_nothing) {
     cr_assert_null(kern_kobj_alloc(&a, 32), "another class needs a frame too");
     cr_assert_eq(a.used, 2 * 2016);
     kern_kobj_free(&a, x, 2000);
-    cr_assert_not_null(kern_kobj_alloc(&a, 2000), "room again after a free");
+    void *z = kern_kobj_alloc(&a, 2000);
+    cr_assert_not_null(z, "room again after a free");
+    kern_kobj_free(&a, y, 2000);
+    kern_kobj_free(&a, z, 2000);
+    cr_assert_eq(a.used, 0);
+    cr_assert_eq(kt_frames_out, 0, "the frame went back");
 }
 
 Test(cap_table, grows_past_4096_slots_and_gives_its_memory_back) {
