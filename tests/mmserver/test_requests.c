@@ -27,7 +27,8 @@ MMT_FOR_ALL_FORMATS(requests, map_eager) {
         cr_assert_eq(mm_pool_refs(&e->srv->pool, pa), 1);
     }
     mm_client_t *c = &e->srv->client[1];
-    cr_assert_eq(mm_charge(c), charge0 + 16 + (c->tables - 1), "charge = data + tables");
+    cr_assert_eq(mm_charge(c), charge0 + 16 + (c->tables - 1) + c->rframes,
+                 "charge = data + tables + the node frame of its region");
     cr_assert_eq(e->k.flushes, fmt->caches_invalid,
                  "a flush for the new leaves only where the "
                  "MMU may cache the empty entries they replaced (pt_flush_t.fresh)");
@@ -180,7 +181,7 @@ MMT_FOR_ALL_FORMATS(requests, query_stats) {
     mmt_expect(mmt_req(e, 1, MM_QUERY, 0x100, 0, 0, 0, 0, 0), MM_ERR_RANGE, "null area");
     mmt_expect(mmt_req(e, 1, MM_STATS, 0, 0, 0, 0, 0, 0), MM_OK, "stats");
     mm_client_t *c = &e->srv->client[1];
-    cr_assert_eq(e->reply[MM_R_ST_CHARGE], 8 + c->tables);
+    cr_assert_eq(e->reply[MM_R_ST_CHARGE], 8 + c->tables + c->rframes, "data, tables, node frame");
     cr_assert_eq(e->reply[MM_R_ST_QUOTA], MMT_QUOTA);
     cr_assert_eq(e->reply[MM_R_ST_TABLES], c->tables);
     cr_assert_eq(e->reply[MM_R_ST_POOL], mm_pool_available(&e->srv->pool));
@@ -256,12 +257,14 @@ MMT_FOR_ALL_FORMATS(requests, flush_before_free) {
     mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, 0x40000000, 8 * PG, RW, 0), MM_OK, "map");
     uint64_t free0 = e->srv->pool.free, flushes = e->k.flushes;
+    uint64_t nodes = e->srv->client[1].rframes; /* its one region's node frame goes too */
     mmt_expect(mmt_unmap(e, 1, 0x40000000, 8 * PG), MM_OK, "unmap");
     cr_assert_eq(e->k.flushes, flushes + 1);
     cr_assert_eq(e->k.pending_at_flush, 8, "8 frames waited for the flush");
     cr_assert_eq(e->k.free_at_flush, free0, "nothing was freed before the flush");
-    cr_assert_eq(e->srv->pool.free, free0 + 8 + (fmt->levels - 1),
-                 "after it: 8 frames and the emptied tables");
+    cr_assert_eq(nodes, 1);
+    cr_assert_eq(e->srv->pool.free, free0 + 8 + (fmt->levels - 1) + nodes,
+                 "after it: 8 frames, the emptied tables and the node frame");
     cr_assert(e->k.last_flush.tables, "the flush covers the tables");
     cr_assert_eq(e->k.last_flush.start, 0x40000000);
     cr_assert_eq(e->k.last_flush.leaves, 8);
@@ -270,23 +273,6 @@ MMT_FOR_ALL_FORMATS(requests, flush_before_free) {
     mmt_expect(mmt_map(e, 1, MMT_VA, 8 * PG, R, MM_F_LAZY), MM_OK, "lazy");
     cr_assert_eq(e->k.flushes, flushes, "nothing changed in the tables: no flush");
     mmt_said("%s: frames and tables return to the pool only after the one flush", fmt->name);
-    mmt_fini(e);
-}
-
-MMT_FOR_ALL_FORMATS(requests, region_table_full) {
-    mmt_env_t env, *e = &env;
-    mmt_start(e, fmt);
-    for (unsigned i = 0; i < MM_MAX_REGIONS; i++) {
-        mmt_expect(mmt_map(e, 1, MMT_VA + i * 4 * PG, 2 * PG, R, MM_F_LAZY), MM_OK, "fill");
-    }
-    mmt_snap_t s = mmt_snapshot(e);
-    mmt_expect(mmt_map(e, 1, MMT_VA + 1024 * PG, PG, R, MM_F_LAZY), MM_ERR_NOMEM, "one more");
-    mmt_expect(mmt_protect(e, 1, MMT_VA, PG, RW), MM_ERR_NOMEM, "a split");
-    mmt_expect_snapshot(e, &s, "full region table");
-    mmt_snap_free(&s);
-    mmt_expect(mmt_protect(e, 1, MMT_VA, 2 * PG, RW), MM_OK, "no split needed");
-    mmt_expect(mmt_map(e, 1, MMT_VA, 2 * PG, RW, MM_F_OVERWRITE), MM_OK, "replace in place");
-    mmt_said("%s: a full region table gives NOMEM and changes nothing", fmt->name);
     mmt_fini(e);
 }
 

@@ -22,12 +22,9 @@
  * (unbadged) is never a client. mmserver holds each client's thread capability in a slot
  * above the 256 a message can name (mmserver/sys.h), so its capability table
  * (IPC_CAP_SLOTS_MAX) bounds the ids: 7,808 programs at once. */
-#define MMP_FIRST_CLIENT 1u
-#define MMP_MAX_CLIENTS  (IPC_CAP_SLOTS_MAX - (IPC_INFO_SLOT_MASK + 1))
-#define MMP_QUOTA        16384u /* frames per boot program (64 MiB) */
-#define MMP_KMEM_FRAMES                                                                            \
-    4u /* kernel memory per program, 16 KiB: space, thread, table, endpoints                       \
-        */
+#define MMP_FIRST_CLIENT  1u
+#define MMP_MAX_CLIENTS   (IPC_CAP_SLOTS_MAX - (IPC_INFO_SLOT_MASK + 1))
+#define MMP_KMEM_FRAMES   4u /* kernel memory per program, 16 KiB: space, thread, table... */
 #define MMP_STACK_SIZE    0x10000ull       /* a boot program's stack, filled on touch */
 #define MMP_STACK_GAP     0x100000ull      /* the stack's top lies this far below user top */
 #define MMP_IPC_BUFFER_VA MM_IPC_BUFFER_VA /* every program's IPC buffer */
@@ -36,6 +33,11 @@
 #define MMP_PRIO          IPC_PRIO_DEFAULT /* priority of the programs it starts */
 #define MMP_NAME_WORDS    4u               /* a name packed as MMPRIV_SYS_THREAD_NAME takes it */
 #define MMP_NAME_SIZE     (MMPRIV_NAME_MAX + 1u) /* a name and its NUL */
+
+/* Frames per boot program (64 MiB); a stress build may set another (-DMMK_PROGRAM_QUOTA). */
+#ifndef MMP_QUOTA
+#define MMP_QUOTA 16384u
+#endif
 
 _Static_assert(MMP_NAME_WORDS * 8u == MMP_NAME_SIZE, "a packed name fills its words exactly");
 _Static_assert(MM_R_SPAWN_NAME + MMP_NAME_WORDS <= MM_REPLY_WORDS, "MM_SPAWN's reply holds a name");
