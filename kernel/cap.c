@@ -21,10 +21,10 @@ static bool thread_cap_live(const kern_cap_t *c) {
 /* See ipc.h. */
 ipc_err_t kern_cap_lookup(kern_cspace_t *cs, uint64_t slot, uint8_t kind, uint8_t rights,
                           kern_cap_t **out) {
-    if (slot >= IPC_CAP_SLOTS || cs->slots[slot].kind == IPC_CAP_NONE) {
+    kern_cap_t *c = kern_cap_at(cs, slot);
+    if (!c || c->kind == IPC_CAP_NONE) {
         return IPC_ERR_INVALID_CAP;
     }
-    kern_cap_t *c = &cs->slots[slot];
     if (c->kind == IPC_CAP_THREAD && !thread_cap_live(c)) {
         return IPC_ERR_INVALID_CAP;
     }
@@ -38,10 +38,13 @@ ipc_err_t kern_cap_lookup(kern_cspace_t *cs, uint64_t slot, uint8_t kind, uint8_
     return IPC_OK;
 }
 
-/* See ipc.h. */
+/* See ipc.h. A thread capability keeps the thread's record alive (caprefs), so it never
+ * names freed memory; whether the thread still lives is its generation's business. */
 void kern_cap_retain(const kern_cap_t *cap) {
     if (cap->kind == IPC_CAP_ENDPOINT) {
         ((kern_endpoint_t *)cap->obj)->refs++;
+    } else if (cap->kind == IPC_CAP_THREAD) {
+        ((kern_tcb_t *)cap->obj)->caprefs++;
     }
 }
 
@@ -51,19 +54,85 @@ void kern_cap_release(kern_cap_t *cap) {
     *cap = (kern_cap_t){0};
     if (old.kind == IPC_CAP_ENDPOINT) {
         kern_ep_unref(old.obj); /* may wake waiters: the slot is already empty */
+    } else if (old.kind == IPC_CAP_THREAD) {
+        kern_tcb_t *t = old.obj;
+        if (t->caprefs == 0) {
+            kern_ipc_invariant_failed("cap: thread capability count below zero");
+        }
+        if (--t->caprefs == 0) {
+            kern_tcb_unreferenced(t);
+        }
     }
+}
+
+/* The next directory length after len: the pointers the next size class holds. */
+static uint32_t dir_grown(uint32_t len) {
+    size_t bytes = kern_kobj_charge((len + 1) * sizeof(kern_cap_leaf_t *));
+    uint32_t n = (uint32_t)(bytes / sizeof(kern_cap_leaf_t *));
+    return n > KERN_CAP_DIR_MAX ? (uint32_t)KERN_CAP_DIR_MAX : n;
+}
+
+/* Makes the directory of cs reach leaf index i; false (nothing changed) without memory. */
+static bool dir_reach(kern_cspace_t *cs, uint64_t i) {
+    if (i < cs->dir_len) {
+        return true;
+    }
+    uint32_t len = cs->dir_len;
+    while (len <= i) {
+        len = dir_grown(len);
+    }
+    kern_cap_leaf_t **d = kern_kobj_alloc(&cs->kmem, len * sizeof(*d));
+    if (!d) {
+        return false;
+    }
+    for (uint32_t k = 0; k < cs->dir_len; k++) {
+        d[k] = cs->dir[k];
+    }
+    kern_kobj_free(&cs->kmem, cs->dir, cs->dir_len * sizeof(*d));
+    cs->dir = d;
+    cs->dir_len = len;
+    return true;
+}
+
+/* The slot numbered slot of cs, its leaf made if needed; NULL without memory. */
+static kern_cap_t *slot_make(kern_cspace_t *cs, uint64_t slot) {
+    kern_cap_t *c = kern_cap_at(cs, slot);
+    if (c) {
+        return c;
+    }
+    uint64_t i = slot >> KERN_CAP_LEAF_SHIFT;
+    if (!dir_reach(cs, i)) {
+        return NULL;
+    }
+    kern_cap_leaf_t *l = kern_kobj_alloc(&cs->kmem, sizeof(*l));
+    if (!l) {
+        return NULL;
+    }
+    cs->dir[i] = l;
+    return &l->slot[slot & (KERN_CAP_LEAF_SLOTS - 1)];
+}
+
+/* The leaf holding slot of cs (which exists). */
+static kern_cap_leaf_t *leaf_of(kern_cspace_t *cs, uint64_t slot) {
+    return cs->dir[slot >> KERN_CAP_LEAF_SHIFT];
 }
 
 /* See ipc.h. */
 ipc_err_t kern_cap_insert(kern_cspace_t *cs, uint64_t slot, const kern_cap_t *cap) {
-    if (slot >= IPC_CAP_SLOTS) {
+    if (slot >= IPC_CAP_SLOTS_MAX) {
         return IPC_ERR_INVALID_CAP;
     }
-    if (cs->slots[slot].kind != IPC_CAP_NONE) {
+    const kern_cap_t *old = kern_cap_at(cs, slot);
+    if (old && old->kind != IPC_CAP_NONE) {
         return IPC_ERR_SLOT_FULL;
     }
+    kern_cap_t *c = slot_make(cs, slot);
+    if (!c) {
+        return IPC_ERR_NO_MEMORY;
+    }
     kern_cap_retain(cap);
-    cs->slots[slot] = *cap;
+    *c = *cap;
+    leaf_of(cs, slot)->used++;
     return IPC_OK;
 }
 
@@ -71,10 +140,11 @@ ipc_err_t kern_cap_insert(kern_cspace_t *cs, uint64_t slot, const kern_cap_t *ca
  * the kernel put it, so only mmserver ever holds it. */
 ipc_err_t kern_cap_copy_to(kern_cspace_t *from, uint64_t src, kern_cspace_t *to, uint64_t dst,
                            uint8_t rights, uint64_t badge) {
-    if (src >= IPC_CAP_SLOTS || from->slots[src].kind == IPC_CAP_NONE) {
+    const kern_cap_t *c = kern_cap_at(from, src);
+    if (!c || c->kind == IPC_CAP_NONE) {
         return IPC_ERR_INVALID_CAP;
     }
-    kern_cap_t copy = from->slots[src];
+    kern_cap_t copy = *c;
     if (copy.kind == IPC_CAP_THREAD && !thread_cap_live(&copy)) {
         return IPC_ERR_INVALID_CAP;
     }
@@ -95,30 +165,57 @@ ipc_err_t kern_cap_copy(kern_cspace_t *cs, uint64_t src, uint64_t dst, uint8_t r
     return kern_cap_copy_to(cs, src, cs, dst, rights, badge);
 }
 
-/* See ipc.h. */
+/* See ipc.h. The leaf is looked up again after the release, which may have run code
+ * (waking waiters) but never changes this table. */
 ipc_err_t kern_cap_delete(kern_cspace_t *cs, uint64_t slot) {
-    if (slot >= IPC_CAP_SLOTS || cs->slots[slot].kind == IPC_CAP_NONE) {
+    kern_cap_t *c = kern_cap_at(cs, slot);
+    if (!c || c->kind == IPC_CAP_NONE) {
         return IPC_ERR_INVALID_CAP;
     }
-    kern_cap_release(&cs->slots[slot]);
+    kern_cap_release(c);
+    kern_cap_leaf_t *l = leaf_of(cs, slot);
+    if (--l->used == 0) {
+        cs->dir[slot >> KERN_CAP_LEAF_SHIFT] = NULL;
+        kern_kobj_free(&cs->kmem, l, sizeof(*l));
+    }
     return IPC_OK;
 }
 
 /* See ipc.h. */
 void kern_cspace_clear(kern_cspace_t *cs) {
-    for (unsigned i = 0; i < IPC_CAP_SLOTS; i++) {
-        kern_cap_release(&cs->slots[i]);
+    for (uint32_t i = 0; i < cs->dir_len; i++) {
+        kern_cap_leaf_t *l = cs->dir[i];
+        for (unsigned k = 0; l && k < KERN_CAP_LEAF_SLOTS; k++) {
+            kern_cap_release(&l->slot[k]);
+        }
+        cs->dir[i] = NULL;
+        kern_kobj_free(&cs->kmem, l, sizeof(*l));
     }
+    kern_kobj_free(&cs->kmem, cs->dir, cs->dir_len * sizeof(*cs->dir));
+    cs->dir = NULL;
+    cs->dir_len = 0;
+    kern_ep_disown(cs);
 }
 
 /* See ipc.h. */
 uint64_t kern_cspace_free_slot(const kern_cspace_t *cs) {
-    for (uint64_t i = IPC_SLOT_FREE; i < IPC_CAP_SLOTS; i++) {
-        if (cs->slots[i].kind == IPC_CAP_NONE) {
-            return i;
+    uint64_t slot = IPC_SLOT_FREE;
+    while (slot < IPC_CAP_SLOTS_MAX) {
+        uint64_t i = slot >> KERN_CAP_LEAF_SHIFT;
+        const kern_cap_leaf_t *l = i < cs->dir_len ? cs->dir[i] : NULL;
+        if (!l) {
+            return slot; /* no leaf: every slot of it is empty */
         }
+        if (l->used == KERN_CAP_LEAF_SLOTS) {
+            slot = (i + 1) << KERN_CAP_LEAF_SHIFT;
+            continue;
+        }
+        if (l->slot[slot & (KERN_CAP_LEAF_SLOTS - 1)].kind == IPC_CAP_NONE) {
+            return slot;
+        }
+        slot++;
     }
-    return IPC_CAP_SLOTS;
+    return IPC_CAP_SLOTS_MAX;
 }
 
 /* See ipc.h. Thread capabilities carry every right; holding one is the authority. */

@@ -14,14 +14,15 @@
 
 #include "ipc.h"
 
-static kern_endpoint_t endpoints[KERN_MAX_ENDPOINTS];
 static unsigned live_endpoints;
+static uint32_t endpoint_serial;
 
 /* See ipc.h. */
 void kern_tcb_init(kern_tcb_t *t, kern_cspace_t *cs, uint8_t prio) {
-    uint32_t gen = t->gen;
+    uint32_t gen = t->gen, caprefs = t->caprefs; /* capabilities may name it already */
     *t = (kern_tcb_t){0};
     t->gen = gen + 1;
+    t->caprefs = caprefs;
     t->cspace = cs;
     t->prio = prio;
 }
@@ -73,24 +74,58 @@ static kern_tcb_t *ep_take(kern_endpoint_t *ep, kern_tcb_state_t state) {
     return t;
 }
 
-/* See ipc.h. */
+/* Takes ep off its owner's list of endpoints. */
+static void ep_disown(kern_endpoint_t *ep) {
+    if (ep->owner_prev) {
+        ep->owner_prev->owner_next = ep->owner_next;
+    } else if (ep->owner) {
+        ep->owner->owned = ep->owner_next;
+    }
+    if (ep->owner_next) {
+        ep->owner_next->owner_prev = ep->owner_prev;
+    }
+    ep->owner = NULL;
+    ep->owner_next = ep->owner_prev = NULL;
+}
+
+/* See ipc.h. The endpoint is charged to cs, which made it; if its slot cannot be filled
+ * (no memory for the leaf) it goes again and nothing changed. */
 ipc_err_t kern_ep_create(kern_cspace_t *cs, uint64_t slot) {
-    if (slot >= IPC_CAP_SLOTS) {
+    if (slot >= IPC_CAP_SLOTS_MAX) {
         return IPC_ERR_INVALID_CAP;
     }
-    if (cs->slots[slot].kind != IPC_CAP_NONE) {
+    const kern_cap_t *old = kern_cap_at(cs, slot);
+    if (old && old->kind != IPC_CAP_NONE) {
         return IPC_ERR_SLOT_FULL;
     }
-    for (unsigned i = 0; i < KERN_MAX_ENDPOINTS; i++) {
-        kern_endpoint_t *ep = &endpoints[i];
-        if (ep->refs == 0) {
-            *ep = (kern_endpoint_t){.id = (uint16_t)(i + 1)};
-            live_endpoints++;
-            kern_cap_t cap = {.kind = IPC_CAP_ENDPOINT, .rights = IPC_RIGHTS_ALL, .obj = ep};
-            return kern_cap_insert(cs, slot, &cap);
-        }
+    kern_endpoint_t *ep = kern_kobj_alloc(&cs->kmem, sizeof(*ep));
+    if (!ep) {
+        return IPC_ERR_NO_MEMORY;
     }
-    return IPC_ERR_NO_MEMORY;
+    ep->id = ++endpoint_serial;
+    ep->owner = cs;
+    ep->owner_next = cs->owned;
+    if (cs->owned) {
+        cs->owned->owner_prev = ep;
+    }
+    cs->owned = ep;
+    kern_cap_t cap = {.kind = IPC_CAP_ENDPOINT, .rights = IPC_RIGHTS_ALL, .obj = ep};
+    ipc_err_t e = kern_cap_insert(cs, slot, &cap);
+    if (e != IPC_OK) {
+        ep_disown(ep);
+        kern_kobj_free(&cs->kmem, ep, sizeof(*ep));
+        return e;
+    }
+    live_endpoints++;
+    return IPC_OK;
+}
+
+/* See ipc.h. */
+void kern_ep_disown(kern_cspace_t *cs) {
+    while (cs->owned) {
+        cs->kmem.used -= kern_kobj_charge(sizeof(kern_endpoint_t));
+        ep_disown(cs->owned);
+    }
 }
 
 /* Ends t's wait without a transfer: the endpoint went away, or the thread holding t's reply
@@ -118,6 +153,9 @@ void kern_ep_unref(kern_endpoint_t *ep) {
         ep_dequeue(t);
         abort_wait(t);
     }
+    kern_kmem_account_t *acct = ep->owner ? &ep->owner->kmem : NULL;
+    ep_disown(ep);
+    kern_kobj_free(acct, ep, sizeof(*ep));
 }
 
 /* See ipc.h. */
@@ -129,7 +167,8 @@ unsigned kern_ep_live(void) {
 
 /* Moves the capability s offers (IPC_INFO_CAP in s->msg.info) into the lowest free slot of
  * r's table; returns r's info bits for it (0 when nothing moved: the sender's slot is
- * empty by now or holds the memory capability, which never moves, or r's table is full). The sender
+ * empty by now or holds the memory capability, which never moves, or r's table has no
+ * free slot the info word can name, below 256, or cannot grow). The sender
  * keeps its own copy. */
 static uint64_t transfer_cap(kern_tcb_t *s, kern_tcb_t *r, bool grant) {
     if (!grant || !(s->msg.info & IPC_INFO_CAP)) {
@@ -137,10 +176,10 @@ static uint64_t transfer_cap(kern_tcb_t *s, kern_tcb_t *r, bool grant) {
     }
     uint64_t src = ipc_info_slot(s->msg.info);
     uint64_t dst = kern_cspace_free_slot(r->cspace);
-    if (src >= IPC_CAP_SLOTS || dst >= IPC_CAP_SLOTS) {
-        return 0;
+    const kern_cap_t *c = kern_cap_at(s->cspace, src);
+    if (!c || dst > IPC_INFO_SLOT_MASK) {
+        return 0; /* the info word names slots 0..255 only (ipc/ipc.h) */
     }
-    const kern_cap_t *c = &s->cspace->slots[src];
     if (c->kind == IPC_CAP_NONE || c->kind == MMPRIV_CAP_MEMORY ||
         kern_cap_insert(r->cspace, dst, c) != IPC_OK) {
         return 0;

@@ -19,7 +19,8 @@
 #include <ipc/abi.h>
 #include <ipc/ipc.h>
 
-#define KERN_MAX_ENDPOINTS   64u
+#include "kobj.h"
+
 #define KERN_HALT_STATUS_MAX 255u /* IPC_SYS_HALT: QEMU's exit status is one byte */
 
 typedef struct kern_tcb kern_tcb_t;
@@ -37,16 +38,46 @@ typedef struct kern_cap {
     void *obj;
 } kern_cap_t;
 
-/* A process's capability table. */
+/* A capability table grows by leaves of KERN_CAP_LEAF_SLOTS slots, found through a
+ * directory that doubles when a slot past it is filled: lookup is two loads and a bound
+ * check (O(1), the fast path's), and a table costs memory for the leaves in use only. An
+ * empty leaf goes back at once; the directory goes with the table (kern_cspace_clear). */
+#define KERN_CAP_LEAF_SHIFT 5u
+#define KERN_CAP_LEAF_SLOTS (1u << KERN_CAP_LEAF_SHIFT)
+typedef struct kern_cap_leaf {
+    kern_cap_t slot[KERN_CAP_LEAF_SLOTS];
+    uint32_t used; /* slots holding a capability */
+} kern_cap_leaf_t;
+/* The largest directory is the largest object (kobj.h). */
+#define KERN_CAP_DIR_MAX (KERN_KOBJ_MAX / sizeof(kern_cap_leaf_t *))
+_Static_assert(KERN_CAP_DIR_MAX *KERN_CAP_LEAF_SLOTS == IPC_CAP_SLOTS_MAX,
+               "the directory reaches every slot number of the ABI");
+
+/* A process's capability table, and the account its kernel objects are charged to
+ * (kobj.h): its leaves and directory, the endpoints it made (until its table is cleared),
+ * its threads, its space record. */
 typedef struct kern_cspace {
-    kern_cap_t slots[IPC_CAP_SLOTS];
+    kern_cap_leaf_t **dir; /* dir_len leaves (NULL: none there yet) */
+    uint32_t dir_len;      /* 0 (nothing yet) .. KERN_CAP_DIR_MAX */
+    kern_kmem_account_t kmem;
+    kern_endpoint_t *owned; /* endpoints it made, charged to kmem */
 } kern_cspace_t;
+
+/* The slot of cs numbered slot, or NULL when no leaf holds it (then it is empty). O(1). */
+static inline kern_cap_t *kern_cap_at(const kern_cspace_t *cs, uint64_t slot) {
+    if (slot >= ((uint64_t)cs->dir_len << KERN_CAP_LEAF_SHIFT)) {
+        return NULL;
+    }
+    kern_cap_leaf_t *l = cs->dir[slot >> KERN_CAP_LEAF_SHIFT];
+    return l ? &l->slot[slot & (KERN_CAP_LEAF_SLOTS - 1)] : NULL;
+}
 
 /* The capability in slot of cs if it is of kind and has every right in rights; else the
  * typed error (empty or out of range, wrong kind, dead thread, missing right). */
 ipc_err_t kern_cap_lookup(kern_cspace_t *cs, uint64_t slot, uint8_t kind, uint8_t rights,
                           kern_cap_t **out);
-/* Puts cap in empty slot of cs, taking a reference on its object. */
+/* Puts cap in empty slot of cs, taking a reference on its object; IPC_ERR_NO_MEMORY (and
+ * nothing changed) when the leaf it needs cannot be made (memory or cs's limit). */
 ipc_err_t kern_cap_insert(kern_cspace_t *cs, uint64_t slot, const kern_cap_t *cap);
 /* Copies slot src to empty slot dst keeping only rights & src's rights; badge != 0 badges
  * an unbadged endpoint capability (a badged one cannot be re-badged). The memory
@@ -57,11 +88,14 @@ ipc_err_t kern_cap_copy(kern_cspace_t *cs, uint64_t src, uint64_t dst, uint8_t r
  * capability to a thread it created, MMPRIV_SYS_THREAD_GIVE). */
 ipc_err_t kern_cap_copy_to(kern_cspace_t *from, uint64_t src, kern_cspace_t *to, uint64_t dst,
                            uint8_t rights, uint64_t badge);
-/* Empties slot of cs; the last capability to an endpoint destroys it. */
+/* Empties slot of cs; the last capability to an endpoint destroys it; a leaf left empty
+ * is freed. */
 ipc_err_t kern_cap_delete(kern_cspace_t *cs, uint64_t slot);
-/* Empties every slot (the process is gone). */
+/* Empties every slot and frees the table's memory (the process is gone); endpoints it
+ * made and others still name are no longer charged to it. */
 void kern_cspace_clear(kern_cspace_t *cs);
-/* The lowest empty slot of cs at or above IPC_SLOT_FREE, or IPC_CAP_SLOTS when full. */
+/* The lowest empty slot of cs at or above IPC_SLOT_FREE, or IPC_CAP_SLOTS_MAX when full
+ * (full leaves are skipped whole). */
 uint64_t kern_cspace_free_slot(const kern_cspace_t *cs);
 /* A capability to the current life of thread t (not yet in any table). */
 kern_cap_t kern_cap_thread(kern_tcb_t *t);
@@ -108,7 +142,9 @@ struct kern_endpoint {
     kern_tcb_t *head, *tail;   /* waiting threads, all senders or all receivers */
     kern_tcb_state_t queue_of; /* KERN_TCB_BLOCKED_SEND or _RECV when head != NULL */
     uint32_t refs;             /* capabilities naming it (tables and fault endpoints) */
-    uint16_t id;               /* 1..KERN_MAX_ENDPOINTS, for reports */
+    uint32_t id;               /* a serial number, for reports */
+    kern_cspace_t *owner;      /* the table it is charged to; NULL once that one is cleared */
+    kern_endpoint_t *owner_next, *owner_prev; /* the owner's list */
 };
 
 /* The scheduling and IPC state of a thread; kern_thread_t embeds one. */
@@ -128,6 +164,7 @@ struct kern_tcb {
     kern_cspace_t *cspace;   /* the process's capability table */
     kern_cap_t fault_ep;     /* where faults go (IPC_CAP_NONE: nowhere) */
     uint32_t gen;            /* bumped at each stop: older thread capabilities are stale */
+    uint32_t caprefs;        /* thread capabilities naming it: its record lives while > 0 */
     kern_out_kind_t out;     /* pending register write-back */
     ipc_err_t err;           /* its error */
     kern_msg_t msg;          /* message to send, or the last one received */
@@ -136,6 +173,9 @@ struct kern_tcb {
 /* Invariant failure hook: the kernel panics, host tests record it. Never returns in the
  * kernel; a host test may longjmp out. */
 void kern_ipc_invariant_failed(const char *what);
+/* The last thread capability naming t went away (cap.c): the kernel frees t's record if
+ * its thread is dead too (thread.c); host tests own their tcbs and do nothing. */
+void kern_tcb_unreferenced(kern_tcb_t *t);
 
 /* Makes t a thread with an empty IPC state in capability table cs at priority prio. */
 void kern_tcb_init(kern_tcb_t *t, kern_cspace_t *cs, uint8_t prio);
@@ -145,6 +185,9 @@ ipc_err_t kern_ep_create(kern_cspace_t *cs, uint64_t slot);
 /* Drops one reference to ep; at zero the endpoint is destroyed and every thread waiting on
  * it wakes with IPC_ERR_ABORTED. */
 void kern_ep_unref(kern_endpoint_t *ep);
+/* Forgets that cs made its endpoints (cs is being cleared): those still named elsewhere
+ * are charged to nobody from now on, and their memory goes back when they die. */
+void kern_ep_disown(kern_cspace_t *cs);
 /* Live endpoints (tests and reports). */
 unsigned kern_ep_live(void);
 

@@ -16,11 +16,8 @@
 
 /* The endpoint capability t named in slot with rights, or NULL. */
 static const kern_cap_t *fast_cap(kern_thread_t *t, uint64_t slot, uint8_t rights) {
-    if (slot >= IPC_CAP_SLOTS) {
-        return NULL;
-    }
-    const kern_cap_t *c = &t->space->caps.slots[slot];
-    if (c->kind != IPC_CAP_ENDPOINT || (c->rights & rights) != rights) {
+    const kern_cap_t *c = kern_cap_at(&t->space->caps, slot);
+    if (!c || c->kind != IPC_CAP_ENDPOINT || (c->rights & rights) != rights) {
         return NULL;
     }
     return c;

@@ -169,11 +169,11 @@ static ipc_err_t sys_cap_delete(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_
 /* cap_identify (slot) -> kind | rights << 8; an empty slot is kind IPC_CAP_NONE. */
 static ipc_err_t sys_cap_identify(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
                                   uint64_t *value) {
-    if (a[0] >= IPC_CAP_SLOTS) {
+    if (a[0] >= IPC_CAP_SLOTS_MAX) {
         return IPC_ERR_INVALID_CAP;
     }
-    const kern_cap_t *c = &t->space->caps.slots[a[0]];
-    *value = c->kind | (uint64_t)c->rights << 8;
+    const kern_cap_t *c = kern_cap_at(&t->space->caps, a[0]);
+    *value = c ? c->kind | (uint64_t)c->rights << 8 : IPC_CAP_NONE;
     return IPC_OK;
 }
 

@@ -18,8 +18,6 @@
 #include "ipc.h"
 #include "tag.h"
 
-#define KERN_MAX_THREADS 32u
-#define KERN_MAX_SPACES  32u
 #define KERN_NAME_MAX    32u
 #define KERN_TIMER_HZ    100u
 #define KERN_SLICE_TICKS 2u /* a thread runs at most 20 ms before others */
@@ -45,14 +43,18 @@ bool kern_frame_give_largest(uint64_t align, arch_range_t *out);
 
 /* ---- address spaces (vm.c) ---- */
 
+/* Address-space ids: 1 .. KERN_SPACE_IDS - 1 (arch_root_init takes a 16-bit id). */
+#define KERN_SPACE_IDS 65536u
+
 typedef struct kern_space {
     pt_space_t pt;    /* the user half, built with libpt */
     arch_root_t root; /* what the MMU loads */
-    uint16_t id;      /* 1..KERN_MAX_SPACES */
+    uint16_t id;      /* the lowest free id when made (reports; vm.c) */
     kern_tag_t tag;   /* its address-space tag (PCID/ASID), recycled by generation (tag.h) */
     bool in_use;
     unsigned threads;   /* live threads bound to it */
-    kern_cspace_t caps; /* the process's capability table (ipc/ipc.h) */
+    kern_cspace_t caps; /* the process's capability table (ipc/ipc.h) and its account */
+    struct kern_space *mm_next, *mm_prev; /* managed spaces (mm_priv.c) */
     /* mmserver's: its tables are mmserver's (registered with MMPRIV_SYS_ROOT_REGISTER);
      * pt is a view the kernel only walks (pt_query), never changes or destroys. The record
      * outlives its process: it goes with MMPRIV_SYS_ROOT_UNREGISTER. */
@@ -64,17 +66,22 @@ void kern_vm_init(const arch_boot_info_t *bi);
 /* The kernel's own space and root (self-checks; nothing maps there after boot). */
 pt_space_t *kern_kernel_space(void);
 arch_root_t *kern_kernel_root(void);
-/* A new user address space whose upper half is the kernel's; NULL when out of memory. */
+/* A new user address space whose upper half is the kernel's; its record and objects come
+ * from the kernel's own RAM, unlimited (mmserver's). NULL when out of memory or ids. */
 kern_space_t *kern_space_create(void);
 /* A space over the user tables mmserver built at root_pa (managed): the kernel's upper
- * half is copied into that root, the only kernel write into a user table. NULL when no
- * space record is left. => root_pa is a frame of mmserver's pool (kern_mm_check_root). */
-kern_space_t *kern_space_attach(pt_paddr_t root_pa);
+ * half is copied into that root, the only kernel write into a user table. Its record and
+ * every kernel object made for it come from mmserver's donated frames and are charged to
+ * its account, at most kmem_limit bytes (the record included). NULL when the record cannot
+ * be made (no donated frame, the limit, no id). => root_pa is a frame of mmserver's pool
+ * (kern_mm_check_root). */
+kern_space_t *kern_space_attach(pt_paddr_t root_pa, uint64_t kmem_limit);
+/* Destroys s: every frame and table goes back (a managed space's stay mmserver's), and its
+ * record and id; on return no CPU uses s's root or caches its translations. => no thread
+ * of s is left and its table is cleared. */
 /* Gives s a new tag and re-initialises its root with it, so that its first load drops
  * whatever the tag's earlier owner left (tag.h). */
 void kern_space_retag(kern_space_t *s);
-/* Destroys s: every frame and table goes back (a managed space's stay mmserver's); on
- * return no CPU uses s's root or caches its translations. => no thread of s is left. */
 void kern_space_destroy(kern_space_t *s);
 /* Copies [va, va + len) of s into dst if every byte is mapped user-readable memory;
  * otherwise IPC_ERR_BAD_ADDRESS and nothing is copied. Never touches a user address
@@ -99,7 +106,8 @@ typedef struct kern_thread {
     arch_regs_t regs; /* saved user registers */
     kern_space_t *space;
     kern_thread_state_t state;
-    unsigned id;
+    unsigned id;                               /* a serial number (the user start argument) */
+    struct kern_thread *live_next, *live_prev; /* every thread not yet freed */
     char name[KERN_NAME_MAX]; /* console lines: its archive member (MMPRIV_SYS_THREAD_NAME) */
     uint64_t ipc_buffer;      /* user address of its ipc_buffer_t, 0: none */
     uint64_t exit_status;     /* IPC_SYS_EXIT's status, for the end notice */
@@ -112,7 +120,8 @@ typedef struct kern_thread {
 _Static_assert(KERN_NAME_MAX == MMPRIV_NAME_MAX + 1, "a thread holds any name mmserver gives");
 
 /* A thread in s starting at pc with stack sp, not started: suspended (KERN_TCB_SUSPENDED)
- * until kern_sched_ready; NULL when no slot is free. */
+ * until kern_sched_ready; its record is charged to s's account until it ends, and freed
+ * once it is dead and no thread capability names it. NULL when no memory (or s's limit). */
 kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc, uint64_t sp);
 /* The thread running now (the one whose registers the last entry saved). */
 kern_thread_t *kern_current(void);
@@ -128,6 +137,17 @@ kern_thread_t *kern_thread_of(kern_tcb_t *tcb);
 _Noreturn void kern_switch_to(kern_thread_t *t);
 /* How many times the timer took the CPU from a thread for another one. */
 uint64_t kern_preemptions(void);
+
+/* ---- kernel-object frames (kmem.c): kern_kobj_frame_get / _put of kobj.h ---- */
+
+/* Takes [pa, pa + frames * 4 KiB) of mmserver's pool as donated frames for kernel objects
+ * (MMPRIV_SYS_KMEM_GIVE). => the range is checked (kern_mm_check_kmem). */
+void kern_kmem_give(pt_paddr_t pa, uint64_t frames);
+/* Hands back one donated frame no kernel object uses, in *pa; false when none is free. */
+bool kern_kmem_take(pt_paddr_t *pa);
+/* Donated frames the kernel holds (in use or free), and those free. */
+uint64_t kern_kmem_donated(void);
+uint64_t kern_kmem_donated_free(void);
 
 /* ---- syscalls (syscall.c) and IPC (ipc_sys.c, ipc_fast.c) ---- */
 

@@ -269,6 +269,7 @@ endfunction()
 #   panic a kernel that faults on purpose, "selftest-kernel-fault" (tests/qemu)
 #   mm_hostile  a hostile program booted in mmserver's place
 #   mm_chaos  mmserver, the runner, the seeded hostile mm_chaos and its witness
+#   many  mmserver and many_root, which spawns many_worker / many_holder (issue 12)
 #   bench the IPC benchmark programs (tests/bench/qemu), run by `make bench`
 #   mm_bench  the memory benchmark (tests/bench/qemu/mm_bench.c), run by `make bench`
 #   prog_<name>  one per mmk_program_image (tests/programs), with its ctest
@@ -293,6 +294,8 @@ function(mmk_standard_images image_fn)
     cmake_language(CALL ${image_fn} mm_hostile mm_hostile)
     mmk_archive(mm_chaos MMK_MM_CHAOS_PROGRAMS)
     cmake_language(CALL ${image_fn} mm_chaos mm_chaos)
+    mmk_archive(many MMK_MANY_PROGRAMS)
+    cmake_language(CALL ${image_fn} many many)
     mmk_archive(bench MMK_BENCH_PROGRAMS)
     cmake_language(CALL ${image_fn} bench bench)
     mmk_archive(mm_bench MMK_MM_BENCH_PROGRAMS)

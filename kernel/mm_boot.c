@@ -36,8 +36,6 @@
 #define SLOT_MEMORY       4u
 #define SLOT_FREE         5u
 
-_Static_assert(SLOT_FREE + 16 < IPC_CAP_SLOTS, "mmserver's client slots fit its table");
-
 /* The archive member named MMBOOT_SELF_NAME in *self; panics when the archive is not a
  * valid cpio (newc) archive or has no such member. */
 static void find_self(const arch_boot_info_t *bi, cpio_file_t *self) {

@@ -11,7 +11,16 @@
 
 /* See mm_check.h. */
 ipc_err_t kern_mm_check_space(uint64_t space) {
-    return space >= 1 && space < MMPRIV_SPACES ? IPC_OK : IPC_ERR_INVALID_ARGUMENT;
+    return space >= 1 && space < MMPRIV_SPACE_IDS ? IPC_OK : IPC_ERR_INVALID_ARGUMENT;
+}
+
+/* See mm_check.h. Frame numbers again, so neither end can wrap. */
+ipc_err_t kern_mm_check_kmem(uint64_t pa, uint64_t frames, const kern_mm_pool_t *pool) {
+    if ((pa & PAGE_MASK) || frames == 0 || !kern_mm_in_pool(pa, pool) ||
+        frames > pool->frames - (pa - pool->pa) / PT_PAGE_SIZE) {
+        return IPC_ERR_INVALID_ARGUMENT;
+    }
+    return IPC_OK;
 }
 
 /* See mm_check.h. The window is [pa, pa + frames * 4 KiB); comparing frame numbers keeps

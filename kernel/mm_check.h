@@ -22,8 +22,12 @@ typedef struct kern_mm_pool {
     uint64_t frames;
 } kern_mm_pool_t;
 
-/* IPC_OK if space is a client id the kernel keeps a record for (1 .. MMPRIV_SPACES - 1). */
+/* IPC_OK if space is a client id the kernel keeps a record for (1 .. MMPRIV_SPACE_IDS - 1). */
 ipc_err_t kern_mm_check_space(uint64_t space);
+
+/* IPC_OK if [pa, pa + frames * 4 KiB) is a non-empty run of page-aligned frames wholly
+ * inside pool (MMPRIV_SYS_KMEM_GIVE). Critical: the kernel builds its objects there. */
+ipc_err_t kern_mm_check_kmem(uint64_t pa, uint64_t frames, const kern_mm_pool_t *pool);
 
 /* Whether physical address pa lies inside pool (the end cannot wrap). */
 bool kern_mm_in_pool(uint64_t pa, const kern_mm_pool_t *pool);

@@ -16,8 +16,61 @@
 #include "kern.h"
 #include "mm_check.h"
 
-static kern_mm_pool_t pool;                    /* frames == 0 until the boot sets it */
-static kern_space_t *mm_spaces[MMPRIV_SPACES]; /* by client id; [0] unused */
+/* The managed spaces by client id: a directory of leaves of LEAF_IDS pointers, a leaf
+ * made (from the kernel's own frames) when an id in its range is first registered and
+ * freed when its last space goes: O(1) lookup, memory for the ids in use only. */
+#define SPACES_LEAF (KERN_KOBJ_MAX / sizeof(kern_space_t *))
+typedef struct spaces_leaf {
+    kern_space_t *s[SPACES_LEAF - 1];
+    uint64_t used; /* entries set */
+} spaces_leaf_t;
+_Static_assert(sizeof(spaces_leaf_t) <= KERN_KOBJ_MAX, "a leaf is one object");
+#define LEAF_IDS (SPACES_LEAF - 1)
+
+static kern_mm_pool_t pool; /* frames == 0 until the boot sets it */
+static spaces_leaf_t *mm_spaces[(MMPRIV_SPACE_IDS + LEAF_IDS - 1) / LEAF_IDS];
+static kern_space_t *mm_list; /* every managed space, for the root check */
+
+/* The space registered for client id space (checked), or NULL. */
+static kern_space_t *space_get(uint64_t space) {
+    spaces_leaf_t *l = mm_spaces[space / LEAF_IDS];
+    return l ? l->s[space % LEAF_IDS] : NULL;
+}
+
+/* Records s as client id space's; false without memory for the leaf. */
+static bool space_set(uint64_t space, kern_space_t *s) {
+    spaces_leaf_t **l = &mm_spaces[space / LEAF_IDS];
+    if (!*l && !(*l = kern_kobj_alloc(NULL, sizeof(**l)))) {
+        return false;
+    }
+    (*l)->s[space % LEAF_IDS] = s;
+    (*l)->used++;
+    s->mm_prev = NULL;
+    s->mm_next = mm_list;
+    if (mm_list) {
+        mm_list->mm_prev = s;
+    }
+    mm_list = s;
+    return true;
+}
+
+/* Forgets client id space's space s. */
+static void space_unset(uint64_t space, kern_space_t *s) {
+    spaces_leaf_t **l = &mm_spaces[space / LEAF_IDS];
+    (*l)->s[space % LEAF_IDS] = NULL;
+    if (--(*l)->used == 0) {
+        kern_kobj_free(NULL, *l, sizeof(**l));
+        *l = NULL;
+    }
+    if (s->mm_prev) {
+        s->mm_prev->mm_next = s->mm_next;
+    } else {
+        mm_list = s->mm_next;
+    }
+    if (s->mm_next) {
+        s->mm_next->mm_prev = s->mm_prev;
+    }
+}
 
 /* See kern.h. */
 void kern_mm_set_pool(uint64_t pa, uint64_t frames) {
@@ -45,11 +98,12 @@ static ipc_err_t memory_cap(kern_thread_t *t, uint64_t slot) {
 /* The registered space of client id space in *s. */
 static ipc_err_t registered(uint64_t space, kern_space_t **s) {
     ipc_err_t e = kern_mm_check_space(space);
-    if (e == IPC_OK && !mm_spaces[space]) {
+    kern_space_t *got = e == IPC_OK ? space_get(space) : NULL;
+    if (e == IPC_OK && !got) {
         e = IPC_ERR_INVALID_ARGUMENT;
     }
     if (e == IPC_OK) {
-        *s = mm_spaces[space];
+        *s = got;
     }
     return e;
 }
@@ -78,17 +132,19 @@ static ipc_err_t thread_door(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARG
     return e != IPC_OK ? e : client_thread(t, a[1], n);
 }
 
-/* Whether another space already uses the root at root_pa. */
+/* Whether another space already uses the root at root_pa. O(live spaces): a few
+ * instructions each, against a spawn's thousands of page-table writes. */
 static bool root_taken(uint64_t root_pa) {
-    for (unsigned i = 1; i < MMPRIV_SPACES; i++) {
-        if (mm_spaces[i] && mm_spaces[i]->pt.root == root_pa) {
+    for (const kern_space_t *s = mm_list; s; s = s->mm_next) {
+        if (s->pt.root == root_pa) {
             return true;
         }
     }
     return false;
 }
 
-/* root_register (mem, space, root_pa). */
+/* root_register (mem, space, root_pa, kmem): the space record comes from the donated
+ * frames and is the first charge to the process's allowance. */
 static ipc_err_t mm_root_register(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
                                   uint64_t *value) {
     (void)value;
@@ -98,14 +154,17 @@ static ipc_err_t mm_root_register(kern_thread_t *t, const uint64_t a[ARCH_SYSCAL
     if (e != IPC_OK) {
         return e;
     }
-    if (mm_spaces[a[1]] || root_taken(a[2])) {
+    if (space_get(a[1]) || root_taken(a[2])) {
         return IPC_ERR_INVALID_ARGUMENT;
     }
-    kern_space_t *s = kern_space_attach(a[2]);
+    kern_space_t *s = kern_space_attach(a[2], a[3] ? a[3] : MMPRIV_KMEM_DEFAULT);
     if (!s) {
         return IPC_ERR_NO_MEMORY;
     }
-    mm_spaces[a[1]] = s;
+    if (!space_set(a[1], s)) {
+        kern_space_destroy(s);
+        return IPC_ERR_NO_MEMORY;
+    }
     return IPC_OK;
 }
 
@@ -123,8 +182,8 @@ static ipc_err_t mm_root_unregister(kern_thread_t *t, const uint64_t a[ARCH_SYSC
         return IPC_ERR_INVALID_ARGUMENT;
     }
     kern_cspace_clear(&s->caps);
+    space_unset(a[1], s);
     kern_space_destroy(s);
-    mm_spaces[a[1]] = NULL;
     return IPC_OK;
 }
 
@@ -146,15 +205,20 @@ static ipc_err_t mm_flush(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
 }
 
 /* A thread's name until mmserver names it (MMPRIV_SYS_THREAD_NAME): its client id
- * ("client 7"). */
+ * ("client 7"), any number of digits. */
 static void client_name(char *name, uint64_t space) {
     static const char prefix[] = "client ";
     memcpy(name, prefix, sizeof(prefix) - 1);
+    char digits[20];
+    unsigned n = 0;
+    do {
+        digits[n++] = (char)('0' + space % 10);
+        space /= 10;
+    } while (space);
     char *p = name + sizeof(prefix) - 1;
-    if (space >= 10) {
-        *p++ = (char)('0' + space / 10);
+    while (n) {
+        *p++ = digits[--n];
     }
-    *p++ = (char)('0' + space % 10);
     *p = 0;
 }
 
@@ -189,10 +253,11 @@ static ipc_err_t mm_thread_create(kern_thread_t *t, const uint64_t a[ARCH_SYSCAL
     if (e != IPC_OK) {
         return e;
     }
-    if (a[2] >= IPC_CAP_SLOTS) {
+    if (a[2] >= IPC_CAP_SLOTS_MAX) {
         return IPC_ERR_INVALID_CAP;
     }
-    if (t->space->caps.slots[a[2]].kind != IPC_CAP_NONE) {
+    const kern_cap_t *old = kern_cap_at(&t->space->caps, a[2]);
+    if (old && old->kind != IPC_CAP_NONE) {
         return IPC_ERR_SLOT_FULL;
     }
     char name[KERN_NAME_MAX];
@@ -275,6 +340,33 @@ static ipc_err_t mm_thread_name(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_
     return e;
 }
 
+/* kmem_give (mem, pa, frames). */
+static ipc_err_t mm_kmem_give(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                              uint64_t *value) {
+    (void)value;
+    ipc_err_t e = memory_cap(t, a[0]);
+    e = e != IPC_OK ? e : kern_mm_check_kmem(a[1], a[2], &pool);
+    if (e == IPC_OK) {
+        kern_kmem_give(a[1], a[2]);
+    }
+    return e;
+}
+
+/* kmem_take (mem) -> pa. */
+static ipc_err_t mm_kmem_take(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
+                              uint64_t *value) {
+    ipc_err_t e = memory_cap(t, a[0]);
+    if (e != IPC_OK) {
+        return e;
+    }
+    pt_paddr_t pa;
+    if (!kern_kmem_take(&pa)) {
+        return IPC_ERR_NO_MEMORY;
+    }
+    *value = pa;
+    return IPC_OK;
+}
+
 static const kern_syscall_fn mm_table[MMPRIV_SYS_END_ - MMPRIV_SYS_FIRST] = {
     [MMPRIV_SYS_ROOT_REGISTER - MMPRIV_SYS_FIRST] = mm_root_register,
     [MMPRIV_SYS_ROOT_UNREGISTER - MMPRIV_SYS_FIRST] = mm_root_unregister,
@@ -284,6 +376,8 @@ static const kern_syscall_fn mm_table[MMPRIV_SYS_END_ - MMPRIV_SYS_FIRST] = {
     [MMPRIV_SYS_THREAD_START - MMPRIV_SYS_FIRST] = mm_thread_start,
     [MMPRIV_SYS_THREAD_DESTROY - MMPRIV_SYS_FIRST] = mm_thread_destroy,
     [MMPRIV_SYS_THREAD_NAME - MMPRIV_SYS_FIRST] = mm_thread_name,
+    [MMPRIV_SYS_KMEM_GIVE - MMPRIV_SYS_FIRST] = mm_kmem_give,
+    [MMPRIV_SYS_KMEM_TAKE - MMPRIV_SYS_FIRST] = mm_kmem_take,
 };
 
 /* See kern.h. */

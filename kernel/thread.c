@@ -9,7 +9,8 @@
  */
 #include "kern.h"
 
-static kern_thread_t threads[KERN_MAX_THREADS];
+static kern_thread_t *live;    /* every thread record not yet freed */
+static unsigned thread_serial; /* the last id given */
 static kern_thread_t *current;
 static unsigned slice_ticks;
 static bool resched;         /* the current thread's turn is over (slice, yield) */
@@ -26,25 +27,47 @@ void kern_copy_name(char *dst, const char *src, size_t n) {
 
 /* See kern.h. */
 kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc, uint64_t sp) {
-    for (unsigned i = 0; i < KERN_MAX_THREADS; i++) {
-        kern_thread_t *t = &threads[i];
-        if (t->state == KERN_THREAD_READY) {
-            continue; /* a dead thread's record is reused: mmserver starts programs for ever */
-        }
-        uint32_t gen = t->tcb.gen; /* old thread capabilities must stay stale */
-        *t = (kern_thread_t){0};
-        t->tcb.gen = gen;
-        t->id = i + 1;
-        t->space = s;
-        t->state = KERN_THREAD_READY;
-        kern_copy_name(t->name, name, KERN_NAME_MAX);
-        arch_regs_init_user(&t->regs, pc, sp, t->id);
-        kern_tcb_init(&t->tcb, &s->caps, IPC_PRIO_DEFAULT);
-        t->tcb.state = KERN_TCB_SUSPENDED;
-        s->threads++;
-        return t;
+    kern_thread_t *t = kern_kobj_alloc(&s->caps.kmem, sizeof(*t));
+    if (!t) {
+        return NULL;
     }
-    return NULL;
+    t->id = ++thread_serial;
+    t->space = s;
+    t->state = KERN_THREAD_READY;
+    kern_copy_name(t->name, name, KERN_NAME_MAX);
+    arch_regs_init_user(&t->regs, pc, sp, t->id);
+    kern_tcb_init(&t->tcb, &s->caps, IPC_PRIO_DEFAULT);
+    t->tcb.state = KERN_TCB_SUSPENDED;
+    t->live_next = live;
+    if (live) {
+        live->live_prev = t;
+    }
+    live = t;
+    s->threads++;
+    return t;
+}
+
+/* Frees t's record if nothing can reach it any more: dead, named by no thread capability,
+ * and not the thread whose frame the CPU left last (current, still read by the scheduler).
+ * Its charge left its space's account when it ended. */
+static void thread_free_if_unused(kern_thread_t *t) {
+    if (t->state != KERN_THREAD_DEAD || t->tcb.caprefs || t == current) {
+        return;
+    }
+    if (t->live_prev) {
+        t->live_prev->live_next = t->live_next;
+    } else {
+        live = t->live_next;
+    }
+    if (t->live_next) {
+        t->live_next->live_prev = t->live_prev;
+    }
+    kern_kobj_free(NULL, t, sizeof(*t));
+}
+
+/* See ipc.h. */
+void kern_tcb_unreferenced(kern_tcb_t *tcb) {
+    thread_free_if_unused(kern_thread_of(tcb));
 }
 
 /* See kern.h. */
@@ -57,9 +80,12 @@ void kern_yield(void) {
     resched = true;
 }
 
-/* See kern.h. A dead thread will never run again; its record waits for the next thread
- * created (its generation goes on, so its old capabilities stay stale). Its capabilities go with
- * its process: deleting them may wake threads waiting on endpoints nobody else names. */
+/* See kern.h. A dead thread will never run again; its record stays while a thread
+ * capability names it (stale: its generation moved on) and is freed with the last one.
+ * Its charge leaves its space's account now, while the space surely exists. Its
+ * capabilities go with its process: deleting them may wake threads waiting on endpoints
+ * nobody else names. The thread is marked dead only at the end, so releasing its own
+ * capability on the way frees nothing still in use here. */
 void kern_thread_end(kern_thread_t *t, uint32_t how) {
     if (t->state != KERN_THREAD_READY) {
         return;
@@ -68,8 +94,8 @@ void kern_thread_end(kern_thread_t *t, uint32_t how) {
     kern_cap_t ep = t->tcb.fault_ep; /* stopping drops it; the end notice needs it */
     kern_cap_retain(&ep);
     kern_tcb_stop(&t->tcb);
-    t->state = KERN_THREAD_DEAD;
     kern_space_t *s = t->space;
+    s->caps.kmem.used -= kern_kobj_charge(sizeof(*t));
     if (--s->threads == 0) {
         kern_cspace_clear(&s->caps);
         if (s->managed) {
@@ -80,6 +106,8 @@ void kern_thread_end(kern_thread_t *t, uint32_t how) {
     }
     kern_cap_release(&ep);
     t->space = NULL;
+    t->state = KERN_THREAD_DEAD;
+    thread_free_if_unused(t);
 }
 
 /* See arch.h. */
@@ -110,9 +138,9 @@ static const char *blocked_how(const kern_tcb_t *t) {
  * wake a thread (notifications, timeouts). */
 static _Noreturn void no_thread_ready(void) {
     unsigned waiting = 0;
-    for (unsigned i = 0; i < KERN_MAX_THREADS; i++) {
-        if (threads[i].state == KERN_THREAD_READY) {
-            kern_printf("[kern] '%s' still %s\n", threads[i].name, blocked_how(&threads[i].tcb));
+    for (kern_thread_t *t = live; t; t = t->live_next) {
+        if (t->state == KERN_THREAD_READY) {
+            kern_printf("[kern] '%s' still %s\n", t->name, blocked_how(&t->tcb));
             waiting++;
         }
     }
@@ -155,5 +183,10 @@ _Noreturn void kern_return_to_user(void) {
         slice_ticks = 0;
     }
     kern_ipc_writeback(t);
+    kern_thread_t *prev = current;
+    current = t;
+    if (prev && prev != t) {
+        thread_free_if_unused(prev); /* a thread that ended itself, now left */
+    }
     kern_switch_to(t);
 }

@@ -14,7 +14,11 @@
 
 static pt_space_t kernel_space;
 static arch_root_t kernel_root;
-static kern_space_t spaces[KERN_MAX_SPACES];
+/* Address-space ids in use, a bit each, with a summary bit per word that is full: the
+ * lowest free id is found in two short scans, so freed ids are reused first and ids stay
+ * as small as the number of live spaces allows. Id 0 is the kernel's. */
+static uint64_t id_used[KERN_SPACE_IDS / 64] = {1};
+static uint64_t id_full[KERN_SPACE_IDS / 64 / 64];
 
 /* libpt hooks: tables and frames come from and go back to the frame allocator. */
 static bool hook_alloc_table(void *ctx, pt_paddr_t *pa) {
@@ -149,15 +153,49 @@ static void share_kernel_half(pt_paddr_t root) {
     }
 }
 
-/* A free space record, or NULL. */
-static kern_space_t *space_free(void) {
-    for (unsigned i = 0; i < KERN_MAX_SPACES; i++) {
-        if (!spaces[i].in_use) {
-            spaces[i].id = (uint16_t)(i + 1);
-            return &spaces[i];
+/* The lowest free address-space id, now taken; 0 when every id is in use. */
+static uint16_t id_take(void) {
+    for (unsigned w = 0; w < KERN_SPACE_IDS / 64 / 64; w++) {
+        if (id_full[w] == ~0ull) {
+            continue;
         }
+        unsigned k = w * 64 + (unsigned)__builtin_ctzll(~id_full[w]);
+        unsigned bit = (unsigned)__builtin_ctzll(~id_used[k]);
+        id_used[k] |= 1ull << bit;
+        if (id_used[k] == ~0ull) {
+            id_full[w] |= 1ull << (k % 64);
+        }
+        return (uint16_t)(k * 64 + bit);
     }
-    return NULL;
+    return 0;
+}
+
+/* Gives id back. */
+static void id_put(uint16_t id) {
+    id_used[id / 64] &= ~(1ull << (id % 64));
+    id_full[id / 4096] &= ~(1ull << (id / 64 % 64));
+}
+
+/* A new space record charged to an account of limit bytes on the given frames, with an id,
+ * or NULL (nothing taken). */
+static kern_space_t *space_new(uint64_t limit, bool donated) {
+    kern_kmem_account_t acct = {.limit = limit, .donated = donated};
+    kern_space_t *s = kern_kobj_alloc(&acct, sizeof(*s));
+    uint16_t id = s ? id_take() : 0;
+    if (!id) {
+        kern_kobj_free(&acct, s, sizeof(*s));
+        return NULL;
+    }
+    s->id = id;
+    s->caps.kmem = acct;
+    return s;
+}
+
+/* Frees the record of s and its id. => s's table is cleared. */
+static void space_free(kern_space_t *s) {
+    kern_kmem_account_t acct = s->caps.kmem;
+    id_put(s->id);
+    kern_kobj_free(&acct, s, sizeof(*s));
 }
 
 /* Makes s, whose s->pt.root is set, a live space of a process with an empty table. */
@@ -166,17 +204,19 @@ static kern_space_t *space_start(kern_space_t *s, bool managed) {
     s->in_use = true;
     s->managed = managed;
     s->threads = 0;
-    s->caps = (kern_cspace_t){0};
     kern_space_retag(s);
     return s;
 }
 
 /* See kern.h. */
 kern_space_t *kern_space_create(void) {
-    kern_space_t *s = space_free();
+    kern_space_t *s = space_new(0, false);
+    if (!s) {
+        return NULL;
+    }
     pt_hooks_t h = hooks(ARCH_DIRECT_MAP_BASE, true);
-    if (!s ||
-        pt_space_init(&s->pt, ARCH_PT_FORMAT, &h, PT_SPACE_USER | arch_pt_features()) != PT_OK) {
+    if (pt_space_init(&s->pt, ARCH_PT_FORMAT, &h, PT_SPACE_USER | arch_pt_features()) != PT_OK) {
+        space_free(s);
         return NULL;
     }
     return space_start(s, false);
@@ -201,8 +241,8 @@ static void *hook_view_table(void *ctx, pt_paddr_t pa) {
 /* See kern.h. The view walks mmserver's tables only for kern_copy_*_user: no table or
  * frame hooks, and no assertion hook, so a corrupt entry is an error (PT_ERR_CORRUPT,
  * then IPC_ERR_BAD_ADDRESS), not a panic: mmserver is not trusted with the kernel. */
-kern_space_t *kern_space_attach(pt_paddr_t root_pa) {
-    kern_space_t *s = space_free();
+kern_space_t *kern_space_attach(pt_paddr_t root_pa, uint64_t kmem_limit) {
+    kern_space_t *s = space_new(kmem_limit, true);
     if (!s) {
         return NULL;
     }
@@ -307,4 +347,5 @@ void kern_space_destroy(kern_space_t *s) {
         pt_destroy(&s->pt);
     }
     s->in_use = false;
+    space_free(s);
 }

@@ -30,7 +30,7 @@ static void dump_line(void *ctx, const char *line) {
 /* Prints the map of client (its name for tools/mmviz, then mm_dump's human and machine
  * lines). */
 static void dump_client(uint32_t client, const char *when) {
-    if (client < MM_MAX_CLIENTS && server.client[client].active) {
+    if (mm_client(&server, client)) {
         const char *name = mmp_name(&proc, client);
         ipc_printf("[mmserver] map of %s (client %u) %s:\n", name, client, when);
         ipc_printf("mmdump 0x%x name %s\n", client, name);
@@ -118,7 +118,7 @@ static bool dump_next(void *ctx, const mmp_msg_t *reply, mmp_msg_t *in) {
     if (!inner->next(inner->ctx, reply, in)) {
         return false;
     }
-    if (in && in->label == IPC_LABEL_FAULT && in->badge < MM_MAX_CLIENTS) {
+    if (in && in->label == IPC_LABEL_FAULT && in->badge < MM_CLIENT_ID_LIMIT) {
         uint32_t client = (uint32_t)in->badge;
         uint64_t info = in->w[IPC_FAULT_W_INFO];
         uint32_t kind = ipc_fault_kind(info);
@@ -126,7 +126,7 @@ static bool dump_next(void *ctx, const mmp_msg_t *reply, mmp_msg_t *in) {
             dump_client(client, "at its end");
         } else if (kind != IPC_FAULT_PAGE) {
             dump_client(client, "before its fault ends it");
-        } else if (server.client[client].active &&
+        } else if (mm_client(&server, client) &&
                    fault_is_wild(client, in->w[IPC_FAULT_W_ADDR], ipc_fault_access(info))) {
             dump_client(client, "before its wild access ends it");
         }

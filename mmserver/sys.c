@@ -1,8 +1,10 @@
 /*
  * The privileged calls (ipc/mmpriv.h) and mmserver's IPC port. Each client's thread
- * capability lives in slot boot->slot_free + client of mmserver's table; two more slots,
- * kept empty between uses, hold the badged endpoint copies made while a thread is set up
- * (scratch) and the endpoint that came with the root's MM_SPAWN (carry).
+ * capability lives in slot MMP_SYS_THREAD_SLOTS + client of mmserver's table (the table
+ * grows as clients come); two slots below, boot->slot_free and the next, kept empty
+ * between uses, hold the badged endpoint copies made while a thread is set up (scratch) and
+ * the endpoint that came with the root's MM_SPAWN (carry). The slots between stay free for
+ * the capabilities messages bring (the info word names slots below 256 only).
  */
 #include "sys.h"
 
@@ -14,18 +16,19 @@ static uint64_t priv(const mmp_sys_t *s, uint64_t nr, uint64_t a1, uint64_t a2, 
 
 /* The slot of client's thread capability. */
 static uint64_t thread_slot(const mmp_sys_t *s, uint32_t client) {
-    return s->boot->slot_free + client;
+    (void)s;
+    return MMP_SYS_THREAD_SLOTS + client;
 }
 
 /* See sys.h. */
 bool mmp_sys_init(mmp_sys_t *s, const mmboot_t *b) {
     s->boot = b;
     s->buffer = (ipc_buffer_t *)(uintptr_t)b->ipc_buffer_va;
-    s->scratch = b->slot_free + MM_MAX_CLIENTS;
+    s->scratch = b->slot_free;
     s->carry = s->scratch + 1;
     s->carrying = false;
     s->p = NULL;
-    return s->carry < IPC_CAP_SLOTS;
+    return s->carry < IPC_INFO_SLOT_MASK;
 }
 
 /* See sys.h. */
@@ -48,7 +51,21 @@ static void must(const mmp_sys_t *s, uint64_t err, const char *call, uint32_t cl
 
 /* core.register_root: MMPRIV_SYS_ROOT_REGISTER (a refusal is the core's MM_ERR_DENIED). */
 static bool k_register(void *ctx, uint32_t client, pt_paddr_t root) {
-    return priv(ctx, MMPRIV_SYS_ROOT_REGISTER, client, root, 0, 0, 0) == IPC_OK;
+    uint64_t kmem = (uint64_t)MMP_KMEM_FRAMES * PT_PAGE_SIZE; /* what the client paid */
+    return priv(ctx, MMPRIV_SYS_ROOT_REGISTER, client, root, kmem, 0, 0) == IPC_OK;
+}
+
+/* core.give_kmem: MMPRIV_SYS_KMEM_GIVE of one pool frame. */
+static bool k_give_kmem(void *ctx, pt_paddr_t pa) {
+    return priv(ctx, MMPRIV_SYS_KMEM_GIVE, pa, 1, 0, 0, 0) == IPC_OK;
+}
+
+/* core.take_kmem: MMPRIV_SYS_KMEM_TAKE, one free donated frame back. */
+static bool k_take_kmem(void *ctx, pt_paddr_t *pa) {
+    const mmp_sys_t *s = ctx;
+    ipc_ret_t r = ipc_syscall(MMPRIV_SYS_KMEM_TAKE, s->boot->slot_memory, 0, 0, 0, 0, 0);
+    *pa = r.value;
+    return r.err == IPC_OK;
 }
 
 /* core.unregister_root: MMPRIV_SYS_ROOT_UNREGISTER; the root is registered and no thread
@@ -149,6 +166,8 @@ void mmp_sys_kernel(mmp_sys_t *s, mmp_kernel_t *k) {
     k->core.unregister_root = k_unregister;
     k->core.flush = k_flush;
     k->core.kill = k_kill;
+    k->core.give_kmem = k_give_kmem;
+    k->core.take_kmem = k_take_kmem;
     k->thread_start = k_thread_start;
     k->thread_release = k_thread_release;
 }

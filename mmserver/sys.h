@@ -24,8 +24,12 @@ typedef struct mmp_sys {
     const mmp_t *p;   /* program names for messages (may be NULL) */
 } mmp_sys_t;
 
-/* Sets s up from the checked block b; false if b leaves too few free slots (one per client
- * for its thread capability, the scratch and the carry slot). */
+/* The first slot of the clients' thread capabilities: above every slot a message can
+ * bring a capability to. */
+#define MMP_SYS_THREAD_SLOTS (IPC_INFO_SLOT_MASK + 1)
+
+/* Sets s up from the checked block b; false if b leaves no room below
+ * MMP_SYS_THREAD_SLOTS for the scratch and the carry slot. */
 bool mmp_sys_init(mmp_sys_t *s, const mmboot_t *b);
 
 /* The kernel hooks over the privileged calls, with s as their context. */

@@ -32,6 +32,8 @@ rows=(
     "protect_512|protect 512 pages|protect_512||"
     "fault|first-touch page fault|fault_first_touch|1598|Skylake, fault round trip, no mitigations"
     "spawn_exit|process spawn + exit|spawn_exit||"
+    "spawn_exit_100|process spawn + exit, 100 live|spawn_exit_100||"
+    "spawn_exit_1000|process spawn + exit, 1,000 live|spawn_exit_1000||"
     # growth (issue 12): the same requests with many regions in the space (mm_bench.c)
     "map_1_at_10|map 1 page, 10 other regions|map_1_at_10||"
     "unmap_1_at_10|unmap 1 page, 10 other regions|unmap_1_at_10||"

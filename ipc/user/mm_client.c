@@ -13,7 +13,7 @@
  * the reply's MM_R_WHERE. */
 static mm_err_t call_with(mm_conn_t *c, uint64_t label, uint64_t w[MM_CLIENT_WORDS], uint64_t cap) {
     c->where = 0;
-    if (cap != IPC_SLOT_NONE && cap >= IPC_CAP_SLOTS) {
+    if (cap != IPC_SLOT_NONE && cap >= IPC_CAP_SLOTS_MAX) {
         c->ipc_err = IPC_ERR_INVALID_ARGUMENT;
         return MM_ERR_IPC;
     }

@@ -44,7 +44,7 @@ static bool limits_ok(const mmboot_t *b, const pt_format_t *fmt) {
 static bool slots_ok(const mmboot_t *b) {
     const uint32_t fixed[] = {b->slot_memory, b->slot_endpoint, b->slot_self, b->slot_halt};
     const unsigned n = sizeof(fixed) / sizeof(fixed[0]);
-    if (b->slot_free >= IPC_CAP_SLOTS || b->reserved != 0) {
+    if (b->slot_free >= IPC_CAP_SLOTS_MAX || b->reserved != 0) {
         return false;
     }
     for (unsigned i = 0; i < n; i++) {
@@ -97,10 +97,16 @@ mmp_boot_err_t mmp_boot_config(const mmboot_t *b, const mm_kernel_ops_t *kernel,
     cfg->kernel.unregister_root = kernel->unregister_root;
     cfg->kernel.flush = kernel->flush;
     cfg->kernel.kill = kernel->kill;
+    cfg->kernel.give_kmem = kernel->give_kmem;
+    cfg->kernel.take_kmem = kernel->take_kmem;
+    cfg->kmem_frames = kernel->give_kmem && kernel->take_kmem ? MMP_KMEM_FRAMES : 0;
     cfg->pool_pa = b->pool_pa;
     cfg->pool_va = (void *)(uintptr_t)b->pool_va;
     cfg->pool_frames = b->pool_frames;
     cfg->zero_pages = NULL; /* the program's own choice (main.c), not the block's */
+    cfg->meta_alloc = NULL; /* the core's tables come from the pool */
+    cfg->meta_free = NULL;
+    cfg->meta_ctx = NULL;
     return MMP_BOOT_OK;
 }
 

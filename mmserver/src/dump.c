@@ -252,7 +252,7 @@ static void dump_tables(dump_walk_t *w, unsigned levels) {
 }
 
 mm_err_t mm_dump(const mm_server_t *srv, uint32_t client, mm_out_fn out, void *ctx) {
-    if (client >= MM_MAX_CLIENTS || !srv->client[client].active) {
+    if (client >= srv->clients || !srv->client[client].active) {
         return MM_ERR_NO_CLIENT;
     }
     const mm_client_t *c = &srv->client[client];

@@ -170,7 +170,7 @@ mm_err_t mm_req_query(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
 
 /* See mm.h. */
 bool mm_frame_of(const mm_server_t *srv, uint32_t client, pt_vaddr_t va, pt_paddr_t *pa) {
-    const mm_client_t *c = client < MM_MAX_CLIENTS ? &srv->client[client] : NULL;
+    const mm_client_t *c = client < srv->clients ? &srv->client[client] : NULL;
     pt_mapping_t m;
     if (!c || !c->active || pt_query(&c->space, va, &m) != PT_OK) {
         return false;

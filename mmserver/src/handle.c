@@ -9,12 +9,76 @@ mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg) {
     if (!cfg->fmt || !k->register_root || !k->unregister_root || !k->flush || !k->kill) {
         return MM_ERR_INVAL;
     }
+    if (cfg->kmem_frames && (!k->give_kmem || !k->take_kmem)) {
+        return MM_ERR_INVAL;
+    }
     mm_mem_zero(srv, sizeof(*srv));
     mm_mem_copy(&srv->cfg, cfg, sizeof(*cfg)); /* a struct copy could become memcpy */
     srv->user_top = MM_USER_TOP(cfg->fmt->va_bits);
     mm_err_t err = mm_pool_init(&srv->pool, cfg->pool_pa, cfg->pool_va, cfg->pool_frames);
     srv->pool.zero_pages = cfg->zero_pages;
+    if (err == MM_OK && !mm_grow(srv, (void **)&srv->client, &srv->clients, sizeof(mm_client_t),
+                                 MM_CLIENTS_INITIAL - 1)) {
+        err = MM_ERR_NOMEM;
+    }
     return err;
+}
+
+/* Memory for a table of bytes: the caller's hook, or whole frames of the pool. */
+static void *meta_alloc(mm_server_t *srv, uint64_t bytes) {
+    if (srv->cfg.meta_alloc) {
+        return srv->cfg.meta_alloc(srv->cfg.meta_ctx, bytes);
+    }
+    uint64_t n = (bytes + MM_PAGE - 1) / MM_PAGE;
+    pt_paddr_t pa;
+    if (!mm_pool_alloc_run(&srv->pool, n, MM_PAGE, 0, &pa)) {
+        return NULL;
+    }
+    srv->meta_frames += n;
+    return mm_pool_ptr(&srv->pool, pa); /* zeroed by the run's allocation */
+}
+
+/* Gives back what meta_alloc(srv, bytes) returned. */
+static void meta_free(mm_server_t *srv, void *p, uint64_t bytes) {
+    if (!p || srv->cfg.meta_alloc) {
+        if (p) {
+            srv->cfg.meta_free(srv->cfg.meta_ctx, p, bytes);
+        }
+        return;
+    }
+    uint64_t n = (bytes + MM_PAGE - 1) / MM_PAGE;
+    pt_paddr_t pa = srv->pool.pa + (pt_paddr_t)((uint8_t *)p - srv->pool.va);
+    for (uint64_t i = 0; i < n; i++) {
+        mm_pool_free_now(&srv->pool, pa + i * MM_PAGE);
+    }
+    srv->meta_frames -= n;
+}
+
+/* See mm.h. Client records hold pointers to themselves (their libpt hooks' context), so
+ * after a move each active one is pointed at its new place. */
+bool mm_grow(mm_server_t *srv, void **arr, uint64_t *count, uint64_t elem, uint64_t need) {
+    if (need < *count) {
+        return true;
+    }
+    uint64_t n = *count * 2 > need + 1 ? *count * 2 : need + 1;
+    uint8_t *fresh = meta_alloc(srv, n * elem);
+    if (!fresh) {
+        return false;
+    }
+    mm_mem_zero(fresh, n * elem);
+    if (*arr) {
+        mm_mem_copy(fresh, *arr, *count * elem);
+    }
+    meta_free(srv, *arr, *count * elem);
+    if ((void **)arr == (void **)&srv->client) {
+        mm_client_t *c = (mm_client_t *)(void *)fresh;
+        for (uint64_t i = 0; i < *count; i++) {
+            c[i].space.hooks.ctx = &c[i];
+        }
+    }
+    *arr = fresh;
+    *count = n;
+    return true;
 }
 
 /* The protocol's layout facts: every word index fits its message, and the memory types

@@ -140,9 +140,6 @@ bool mm_region_gap(const mm_client_t *c, uint64_t len, uint64_t align, pt_vaddr_
 
 /* ---- space.c --------------------------------------------------------------------------- */
 
-/* The client with id, if active; else NULL. */
-mm_client_t *mm_client(mm_server_t *srv, uint32_t id);
-
 /* Ends a request's change to c's space: one kernel flush for what res changed (none if
  * nothing did, or if it only filled empty entries the MMU never caches: flush.fresh), then
  * res's tables and the pending frames go back to the pool. Returns the data frames the pool

@@ -68,11 +68,12 @@ static mm_err_t spawn(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64
         p->failed++;
         return err;
     }
-    uint32_t id = s.thread.client;
+    uint32_t id = s.thread.client; /* its record exists: mmp_spawn made room */
     mm_mem_zero(&p->child[id], sizeof(p->child[id]));
     p->child[id].watched = true;
     p->child[id].serve = serve;
     p->child[id].state = MM_CHILD_RUNNING;
+    p->unread += !serve; /* a server counts once it ends */
     p->started++;
     p->spawned |= !serve; /* a server alone does not arm the frame check: it never ends */
     reply_name(reply, id, f.name, f.name_len);
@@ -92,7 +93,7 @@ static mm_err_t program(const mmp_t *p, const uint64_t *req, uint64_t *reply) {
 /* MM_CHILD from the root: RUNNING, or the end record, given once and then forgotten. */
 static mm_err_t child(mmp_t *p, const uint64_t *req, uint64_t *reply) {
     uint64_t id = req[MM_A_CHILD_ID];
-    if (id >= MM_MAX_CLIENTS || !p->child[id].watched) {
+    if (id >= p->children || !p->child[id].watched) {
         return MM_ERR_NO_CLIENT;
     }
     mmp_child_t *c = &p->child[id];
@@ -106,13 +107,14 @@ static mm_err_t child(mmp_t *p, const uint64_t *req, uint64_t *reply) {
     reply[MM_R_CHILD_ADDR] = c->addr;
     reply[MM_R_CHILD_PC] = c->pc;
     mm_mem_zero(c, sizeof(*c)); /* given once: the id may be used again */
+    p->unread--;
     return MM_OK;
 }
 
 /* The root's own requests (MM_SPAWN, MM_PROGRAM, MM_CHILD); DENIED to anybody else (the
  * badge says who asks). */
 static mm_err_t serve_root(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64_t *reply) {
-    if (!p->root || in->badge != p->root || !p->srv->client[p->root].active) {
+    if (!p->root || in->badge != p->root || !mm_client(p->srv, p->root)) {
         return MM_ERR_DENIED;
     }
     return in->label == MM_SPAWN     ? spawn(p, in, req, reply)
@@ -131,7 +133,7 @@ static mmp_answer_t serve_request(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out)
         answer(out, MM_ERR_INVAL);
         return MMP_REPLY;
     }
-    uint32_t client = in->badge < MM_MAX_CLIENTS ? (uint32_t)in->badge : MM_MAX_CLIENTS;
+    uint32_t client = in->badge < MM_CLIENT_ID_LIMIT ? (uint32_t)in->badge : MM_CLIENT_ID_LIMIT;
     answer(out, 0);
     if (in->label == MM_SPAWN || in->label == MM_CHILD || in->label == MM_PROGRAM) {
         out->label = serve_root(p, in, req, out->w);
@@ -147,8 +149,9 @@ static mmp_answer_t serve_request(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out)
 
 /* Records how client ended (if the root started it) and tells p->ended. */
 static void record_end(mmp_t *p, uint32_t client, const mmp_child_t *how) {
-    if (p->child[client].watched) {
+    if (client < p->children && p->child[client].watched) {
         bool serve = p->child[client].serve;
+        p->unread += serve; /* a program was counted since its start */
         mm_mem_copy(&p->child[client], how, sizeof(*how));
         p->child[client].watched = true;
         p->child[client].serve = serve;
@@ -200,7 +203,7 @@ static void serve_end(mmp_t *p, uint32_t client, const mmp_msg_t *in) {
  * or kills; an end notice tears the space down; any other fault kills the client. */
 static mmp_answer_t serve_fault(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out) {
     uint32_t client = (uint32_t)in->badge;
-    if (in->badge >= MM_MAX_CLIENTS || !p->srv->client[client].active) {
+    if (in->badge >= MM_CLIENT_ID_LIMIT || !mm_client(p->srv, client)) {
         return MMP_NOTHING; /* nobody mmserver knows: never resume it */
     }
     uint64_t info = in->w[IPC_FAULT_W_INFO];
@@ -239,15 +242,9 @@ static mmp_answer_t serve_fault(mmp_t *p, const mmp_msg_t *in, mmp_msg_t *out) {
 }
 
 /* True when every program the root started has ended and had its end given, servers
- * still running excepted. */
+ * still running excepted. O(1): the frame check asks at every message. */
 static bool root_done(const mmp_t *p) {
-    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
-        const mmp_child_t *c = &p->child[id];
-        if (c->watched && !(c->serve && c->state == MM_CHILD_RUNNING)) {
-            return false;
-        }
-    }
-    return true;
+    return p->unread == 0;
 }
 
 /* See proc.h. */
@@ -257,11 +254,13 @@ mmp_pool_verdict_t mmp_pool_check(mmp_t *p, uint64_t *now, uint64_t *want) {
     }
     p->spawned = false;
     uint64_t held = 0;
-    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+    for (uint32_t id = 0; id < p->srv->clients; id++) {
         if (p->srv->client[id].active) {
-            held += mm_charge(&p->srv->client[id]);
+            held += mm_charge(&p->srv->client[id]) - p->srv->client[id].kmem;
         }
     }
+    held += p->srv->kmem_held; /* the kernel's objects: what clients paid, or more for a while */
+    held += p->srv->meta_frames - p->meta_start; /* the tables grew for more clients */
     *now = mm_pool_available(&p->srv->pool);
     *want = held <= p->pool_start ? p->pool_start - held : 0;
     return held <= p->pool_start && *now == *want ? MMP_POOL_OK : MMP_POOL_LEAK;

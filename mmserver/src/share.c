@@ -41,7 +41,7 @@ mm_err_t mm_req_accept(mm_server_t *srv, mm_client_t *c, const uint64_t *req, ui
     if (mm_door_bits(max, 0, 0) != MM_OK || max == 0 || from == c->id) {
         return MM_ERR_INVAL;
     }
-    if (from >= MM_MAX_CLIENTS || !mm_client(srv, (uint32_t)from)) {
+    if (from >= srv->clients || !mm_client(srv, (uint32_t)from)) {
         return MM_ERR_NO_CLIENT;
     }
     mm_err_t err = mm_door_range(srv, va, len, where);
@@ -132,7 +132,7 @@ static mm_err_t share_door(mm_server_t *srv, mm_client_t *c, const uint64_t *req
     if (mm_door_bits(perm, 0, 0) != MM_OK || to == c->id) {
         return MM_ERR_INVAL;
     }
-    *t = to < MM_MAX_CLIENTS ? mm_client(srv, (uint32_t)to) : NULL;
+    *t = to < srv->clients ? mm_client(srv, (uint32_t)to) : NULL;
     if (!*t) {
         return MM_ERR_NO_CLIENT;
     }

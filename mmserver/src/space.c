@@ -66,8 +66,9 @@ static void hook_release_frame(void *ctx, pt_vaddr_t va, pt_paddr_t pa, unsigned
     }
 }
 
+/* See mm.h. */
 mm_client_t *mm_client(mm_server_t *srv, uint32_t id) {
-    return id < MM_MAX_CLIENTS && srv->client[id].active ? &srv->client[id] : NULL;
+    return id < srv->clients && srv->client[id].active ? &srv->client[id] : NULL;
 }
 
 void mm_space_begin(mm_client_t *c) {
@@ -151,16 +152,62 @@ pt_attr_t mm_attr(uint32_t perm, uint32_t memtype) {
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
+/* See mm.h. The kernel hands back whichever donated frames are free, not necessarily the
+ * ones a client gave: the pool cares only that each comes home once. */
+uint64_t mm_kmem_reclaim(mm_server_t *srv) {
+    uint64_t n = 0;
+    pt_paddr_t pa;
+    while (srv->kmem_held > srv->kmem_charged &&
+           srv->cfg.kernel.take_kmem(srv->cfg.kernel.ctx, &pa)) {
+        mm_pool_free_now(&srv->pool, pa);
+        srv->kmem_held--;
+        n++;
+    }
+    return n;
+}
+
+/* Uncharges c's kernel memory and takes back what the kernel does not need any more. */
+static void kmem_drop(mm_server_t *srv, mm_client_t *c) {
+    srv->kmem_charged -= c->kmem;
+    c->kmem = 0;
+    mm_kmem_reclaim(srv);
+}
+
+/* Takes c->kmem frames from the pool (charged to c) and gives them to the kernel; false,
+ * with everything given back, when the pool has too few. */
+static bool kmem_give(mm_server_t *srv, mm_client_t *c) {
+    uint64_t want = srv->cfg.kmem_frames;
+    for (uint64_t i = 0; i < want; i++) {
+        pt_paddr_t pa;
+        if (!mm_pool_alloc(&srv->pool, MM_FROM_FREE, false, &pa)) {
+            mm_kmem_reclaim(srv);
+            return false;
+        }
+        if (!srv->cfg.kernel.give_kmem(srv->cfg.kernel.ctx, pa)) {
+            mm_pool_free_now(&srv->pool, pa);
+            mm_kmem_reclaim(srv);
+            return false;
+        }
+        srv->kmem_held++;
+    }
+    c->kmem = want;
+    srv->kmem_charged += want;
+    return true;
+}
+
 mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool privileged) {
-    if (id >= MM_MAX_CLIENTS) {
+    if (id >= MM_CLIENT_ID_LIMIT) {
         return MM_ERR_NO_CLIENT;
+    }
+    if (!mm_grow(srv, (void **)&srv->client, &srv->clients, sizeof(mm_client_t), id)) {
+        return MM_ERR_NOMEM; /* no room for its record */
     }
     mm_client_t *c = &srv->client[id];
     if (c->active) {
         return MM_ERR_EXISTS;
     }
-    if (quota < 1) {
-        return MM_ERR_QUOTA; /* not even the root */
+    if (quota < 1 + srv->cfg.kmem_frames) {
+        return MM_ERR_QUOTA; /* not even the root and the kernel's share */
     }
     mm_mem_zero(c, sizeof(*c));
     c->srv = srv;
@@ -168,6 +215,10 @@ mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool pr
     c->quota = quota;
     c->privileged = privileged;
     if (mm_space_promise(c, 1) != MM_OK) {
+        return MM_ERR_NOMEM;
+    }
+    if (!kmem_give(srv, c)) {
+        mm_space_settle(c, 0);
         return MM_ERR_NOMEM;
     }
     pt_hooks_t hooks = {
@@ -184,11 +235,13 @@ mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool pr
     pt_err_t err = pt_space_init(&c->space, srv->cfg.fmt, &hooks, srv->cfg.space_flags);
     if (err != PT_OK) {
         mm_space_settle(c, 0);
+        kmem_drop(srv, c);
         return MM_ERR_NOMEM;
     }
     if (!srv->cfg.kernel.register_root(srv->cfg.kernel.ctx, id, c->space.root)) {
         pt_destroy(&c->space);
         mm_space_settle(c, 0);
+        kmem_drop(srv, c);
         return MM_ERR_DENIED;
     }
     c->active = true;
@@ -198,7 +251,7 @@ mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool pr
 /* Closes every window of other clients that accepted shares from id: a later client with
  * the same id must not inherit the right to share into them. */
 static void close_windows(mm_server_t *srv, uint32_t id) {
-    for (uint32_t k = 0; k < MM_MAX_CLIENTS; k++) {
+    for (uint32_t k = 0; k < srv->clients; k++) {
         mm_client_t *o = &srv->client[k];
         if (o->active) {
             mm_region_close_peer(o, id);
@@ -218,6 +271,7 @@ mm_err_t mm_client_destroy(mm_server_t *srv, uint32_t id) {
     mm_space_settle(c, 0);
     mm_region_clear(c); /* its node frames go back too */
     close_windows(srv, id);
+    kmem_drop(srv, c); /* its kernel objects went with its root and thread */
     mm_mem_zero(c, sizeof(*c));
     return MM_OK;
 }

@@ -10,14 +10,26 @@
 
 #define STACK_ALIGN 0x100000ull /* the stack's top: 1 MiB-aligned, below the user top */
 
+/* Whether client id holds an end record the root has not read. */
+static bool watched(const mmp_t *p, uint32_t id) {
+    return id < p->children && p->child[id].watched;
+}
+
 /* The first client id neither active nor holding an end record the root has not read
- * (a reused id would make MM_CHILD answer for the wrong program), or MM_MAX_CLIENTS. */
-static uint32_t free_client(const mmp_t *p) {
+ * (a reused id would make MM_CHILD answer for the wrong program), or MMP_MAX_CLIENTS.
+ * O(ids in use): a few instructions each, against a program load. */
+static uint32_t free_client(mmp_t *p) {
     uint32_t id = MMP_FIRST_CLIENT;
-    while (id < MM_MAX_CLIENTS && (p->srv->client[id].active || p->child[id].watched)) {
+    while (id < MMP_MAX_CLIENTS && (mm_client(p->srv, id) || watched(p, id))) {
         id++;
     }
     return id;
+}
+
+/* Makes room for id in the process side's records; false without memory. */
+static bool records_reach(mmp_t *p, uint32_t id) {
+    return mm_grow(p->srv, (void **)&p->child, &p->children, sizeof(mmp_child_t), id) &&
+           mm_grow(p->srv, (void **)&p->name, &p->names, MMP_NAME_SIZE, id);
 }
 
 /* See proc.h. */
@@ -29,6 +41,7 @@ void mmp_init(mmp_t *p, mm_server_t *srv, const mmp_kernel_t *kernel, uint16_t m
     p->machine = machine;
     p->archive = archive;
     p->archive_len = len;
+    records_reach(p, MM_CLIENTS_INITIAL - 1); /* without memory they grow at the first spawn */
 }
 
 /* See proc.h. */
@@ -88,15 +101,16 @@ static void fail(mm_server_t *srv, uint32_t client, mmp_spawn_t *out, mmp_spawn_
                  mm_err_t mm) {
     out->err = err;
     out->mm = mm;
-    if (client < MM_MAX_CLIENTS && srv->client[client].active) {
+    if (mm_client(srv, client)) {
         mm_client_destroy(srv, client);
     }
 }
 
 /* Starts a client's space and image; false (client destroyed) on failure. */
 static bool build_space(mmp_t *p, uint32_t id, const uint8_t *elf, size_t size, mmp_spawn_t *out) {
-    mm_err_t err =
-        id < MM_MAX_CLIENTS ? mm_client_create(p->srv, id, MMP_QUOTA, false) : MM_ERR_NO_CLIENT;
+    mm_err_t err = id >= MMP_MAX_CLIENTS   ? MM_ERR_NO_CLIENT
+                   : !records_reach(p, id) ? MM_ERR_NOMEM
+                                           : mm_client_create(p->srv, id, MMP_QUOTA, false);
     if (err != MM_OK) {
         out->err = MMP_SPAWN_CLIENT;
         out->mm = err;
@@ -173,7 +187,7 @@ mm_err_t mmp_spawn_mm_err(const mmp_spawn_t *s) {
 
 /* See proc.h. */
 const char *mmp_name(const mmp_t *p, uint32_t client) {
-    return client < MM_MAX_CLIENTS && p->name[client][0] ? p->name[client] : "?";
+    return client < p->names && p->name[client][0] ? p->name[client] : "?";
 }
 
 /* See proc.h. */
@@ -193,6 +207,7 @@ void mmp_start_root(mmp_t *p, mmp_spawn_t *out) {
     cpio_file_t f;
     cpio_step_t step = mmp_program(p->archive, p->archive_len, 0, &f);
     p->pool_start = mm_pool_available(&p->srv->pool);
+    p->meta_start = p->srv->meta_frames;
     if (step != CPIO_FILE) {
         mm_mem_zero(out, sizeof(*out));
         out->err = MMP_SPAWN_CLIENT;

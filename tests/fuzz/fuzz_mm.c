@@ -588,7 +588,7 @@ static uint64_t pick_peer(uint32_t c) {
     if (sel < 224) {
         return (c + 1 + sel % (CLIENTS - 1)) % CLIENTS;
     }
-    const uint64_t odd[] = {c, CLIENTS, MM_MAX_CLIENTS, 1ull << 32, ~0ull};
+    const uint64_t odd[] = {c, CLIENTS, MM_CLIENT_ID_LIMIT, 1ull << 32, ~0ull};
     return odd[sel % 5];
 }
 

@@ -10,6 +10,19 @@
 
 #include "ipc.h"
 
+/* Frames the kernel-object allocator may still take (-1: no limit; failure injection),
+ * and how many it holds now. */
+extern long kt_frames_left;
+extern long kt_frames_out;
+
+/* Slot i of cs, or an empty capability when no leaf holds it (reading only). */
+static inline kern_cap_t *kt_slot(kern_cspace_t *cs, uint64_t i) {
+    static kern_cap_t none;
+    kern_cap_t *c = kern_cap_at(cs, i);
+    none = (kern_cap_t){0};
+    return c ? c : &none;
+}
+
 /* A process: its capability table. */
 typedef struct kt_proc {
     kern_cspace_t cs;

@@ -22,6 +22,14 @@
 
 #include "kern.h"
 
+/* Slot i of cs, or an empty capability when no leaf holds it (reading only). */
+static inline kern_cap_t *kt_slot(kern_cspace_t *cs, uint64_t i) {
+    static kern_cap_t none;
+    kern_cap_t *c = kern_cap_at(cs, i);
+    none = (kern_cap_t){0};
+    return c ? c : &none;
+}
+
 /* ---- the recording arch layer ---- */
 
 typedef enum ktm_event_kind {

@@ -194,6 +194,51 @@ void *kern_phys_to_virt(pt_paddr_t pa) {
 void kern_frame_use_direct_map(void) {
 }
 
+/* ---- kernel objects: frames from the host heap, a donated count kept ---- */
+
+static uint64_t ktm_donated;
+
+/* See kobj.h. */
+void *kern_kobj_frame_get(bool donated) {
+    (void)donated;
+    void *p = aligned_alloc(KERN_KOBJ_FRAME, KERN_KOBJ_FRAME);
+    cr_assert(p != NULL);
+    return p;
+}
+
+/* See kobj.h. */
+void kern_kobj_frame_put(void *frame, bool donated) {
+    (void)donated;
+    free(frame);
+}
+
+/* See kern.h: counted only (the frames of ktm's pool stay the test's). */
+void kern_kmem_give(pt_paddr_t pa, uint64_t frames) {
+    (void)pa;
+    ktm_donated += frames;
+}
+
+/* See kern.h. */
+bool kern_kmem_take(pt_paddr_t *pa) {
+    (void)pa;
+    return false;
+}
+
+/* See kern.h. */
+uint64_t kern_kmem_donated(void) {
+    return ktm_donated;
+}
+
+/* See kern.h. */
+uint64_t kern_kmem_donated_free(void) {
+    return 0;
+}
+
+/* See ipc.h: ktm's thread records are its own (reused once unreferenced). */
+void kern_tcb_unreferenced(kern_tcb_t *t) {
+    (void)t;
+}
+
 /* ---- threads ---- */
 
 #define KTM_THREADS 8u
@@ -217,7 +262,7 @@ kern_thread_t *kern_thread_create(kern_space_t *s, const char *name, uint64_t pc
     (void)pc;
     (void)sp;
     for (unsigned i = 0; i < KTM_THREADS; i++) {
-        if (created[i].state != KERN_THREAD_READY) {
+        if (created[i].state != KERN_THREAD_READY && created[i].tcb.caprefs == 0) {
             ktm_thread(&created[i], s, 0, false);
             created[i].tcb.state = KERN_TCB_SUSPENDED;
             kern_copy_name(created[i].name, name, KERN_NAME_MAX);

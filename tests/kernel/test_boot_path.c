@@ -86,7 +86,7 @@ static kern_thread_t *client_thread(ktm_mms_t *m, ktm_tree_t *tree) {
                  IPC_OK);
     cr_assert_eq(ktm_mm_call(&m->t, MMPRIV_SYS_THREAD_CREATE, MEM, 1, TSLOT, 0x10000, 0x20000, 0),
                  IPC_OK);
-    return kern_thread_of(m->space.caps.slots[TSLOT].obj);
+    return kern_thread_of((*kt_slot(&m->space.caps, TSLOT)).obj);
 }
 
 Test(boot_path, thread_name_names_a_client_thread_or_nothing) {
@@ -128,14 +128,14 @@ Test(boot_path, every_end_says_how) {
     cr_assert_eq(a->end_how, MMPRIV_END_EXIT, "IPC_SYS_EXIT: an exit");
     cr_assert_eq(ktm_mm_call(&m.t, MMPRIV_SYS_THREAD_CREATE, MEM, 1, TSLOT + 1, 0x10000, 0, 0),
                  IPC_OK);
-    kern_thread_t *b = kern_thread_of(m.space.caps.slots[TSLOT + 1].obj);
+    kern_thread_t *b = kern_thread_of((*kt_slot(&m.space.caps, TSLOT + 1)).obj);
     b->end_how = MMPRIV_END_EXIT;
     cr_assert_eq(sys(&m.t, IPC_SYS_THREAD_KILL, TSLOT + 1, 0, &halted, &status), IPC_OK);
     cr_assert_eq(b->state, KERN_THREAD_DEAD);
     cr_assert_eq(b->end_how, MMPRIV_END_KILLED, "IPC_SYS_THREAD_KILL: a kill");
     cr_assert_eq(ktm_mm_call(&m.t, MMPRIV_SYS_THREAD_CREATE, MEM, 1, TSLOT + 2, 0x10000, 0, 0),
                  IPC_OK);
-    kern_thread_t *c = kern_thread_of(m.space.caps.slots[TSLOT + 2].obj);
+    kern_thread_t *c = kern_thread_of((*kt_slot(&m.space.caps, TSLOT + 2)).obj);
     c->end_how = MMPRIV_END_EXIT;
     cr_assert_eq(ktm_mm_call(&m.t, MMPRIV_SYS_THREAD_DESTROY, MEM, TSLOT + 2, 0, 0, 0, 0), IPC_OK);
     cr_assert_eq(c->end_how, MMPRIV_END_KILLED, "mmserver's destroy: a kill");
@@ -154,7 +154,7 @@ static void waiting_receiver(kern_space_t *s, kern_thread_t *r) {
  * how. */
 static void expect_notice(kern_space_t *s, kern_thread_t *r, kern_thread_t *t, uint64_t status,
                           uint32_t how) {
-    kern_cap_t ep = s->caps.slots[EP];
+    kern_cap_t ep = (*kt_slot(&s->caps, EP));
     ep.badge = 4;
     kern_mm_process_ended(t, &ep);
     cr_assert_eq(r->tcb.out, KERN_OUT_MSG, "the receiver got the notice");
@@ -178,7 +178,7 @@ Test(boot_path, the_end_notice_reads_the_thread_record) {
     cr_assert_eq(kern_ipc_recv(&r.tcb, EP), IPC_OK);
     r.tcb.out = KERN_OUT_NONE;
     t.mm_destroyed = true;
-    kern_cap_t ep = s.caps.slots[EP];
+    kern_cap_t ep = (*kt_slot(&s.caps, EP));
     kern_mm_process_ended(&t, &ep);
     cr_assert_eq(r.tcb.state, KERN_TCB_BLOCKED_RECV, "mmserver's own destroy: no notice");
     cr_assert_eq(r.tcb.out, KERN_OUT_NONE);

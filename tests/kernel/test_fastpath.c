@@ -170,8 +170,8 @@ Test(fastpath, other_capabilities_take_the_slow_path) {
     static const struct {
         uint64_t slot;
         ipc_err_t want;
-    } cases[] = {{IPC_CAP_SLOTS, IPC_ERR_INVALID_CAP},
-                 {IPC_CAP_SLOTS - 1, IPC_ERR_INVALID_CAP},
+    } cases[] = {{IPC_CAP_SLOTS_MAX, IPC_ERR_INVALID_CAP},
+                 {IPC_CAP_SLOTS_MAX - 1, IPC_ERR_INVALID_CAP},
                  {TRY, IPC_ERR_WRONG_CAP}};
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint64_t a[ARCH_SYSCALL_ARGS];
@@ -194,7 +194,7 @@ Test(fastpath, reply_to_a_fault_resumes_untouched) {
     fx_t x;
     fx_init(&x);
     fx_server_waits(&x);
-    kern_tcb_set_fault_ep(&x.c.tcb, &x.cs.caps.slots[CALLCAP]);
+    kern_tcb_set_fault_ep(&x.c.tcb, kt_slot(&x.cs.caps, CALLCAP));
     kern_ipc_fault_msg(&x.c.tcb.msg, IPC_FAULT_PAGE, IPC_ACCESS_WRITE, 14, 0x1000, 0x400123, 6);
     cr_assert(kern_ipc_fault(&x.c.tcb), "the fault goes to the server");
     cr_assert_eq(kern_sched_choose(NULL, false), &x.s.tcb, "the server runs");
@@ -218,7 +218,7 @@ Test(fastpath, fault_to_a_waiting_handler) {
     fx_t x;
     fx_init(&x);
     fx_server_waits(&x);
-    kern_tcb_set_fault_ep(&x.c.tcb, &x.cs.caps.slots[CALLCAP]);
+    kern_tcb_set_fault_ep(&x.c.tcb, kt_slot(&x.cs.caps, CALLCAP));
     arch_fault_t f = {.kind = IPC_FAULT_PAGE,
                       .access = IPC_ACCESS_WRITE,
                       .vector = 14,

@@ -30,7 +30,8 @@ Test(halt, only_a_halt_capability_opens_the_door) {
     cr_assert_eq(kern_cap_insert(&p.cs, 1, &self), IPC_OK);
     cr_assert_eq(kern_halt_check(&p.cs, HALT_SLOT, 0), IPC_OK);
     cr_assert_eq(kern_halt_check(&p.cs, 0, 0), IPC_ERR_INVALID_CAP, "empty slot");
-    cr_assert_eq(kern_halt_check(&p.cs, IPC_CAP_SLOTS, 0), IPC_ERR_INVALID_CAP, "past the table");
+    cr_assert_eq(kern_halt_check(&p.cs, IPC_CAP_SLOTS_MAX, 0), IPC_ERR_INVALID_CAP,
+                 "past the table");
     cr_assert_eq(kern_halt_check(&p.cs, IPC_SLOT_NONE, 0), IPC_ERR_INVALID_CAP, "no slot");
     cr_assert_eq(kern_halt_check(&p.cs, 1, 0), IPC_ERR_WRONG_CAP, "a thread capability");
     cr_assert_eq(kern_halt_check(&p.cs, 3, 0), IPC_ERR_WRONG_CAP, "an endpoint");
@@ -57,10 +58,10 @@ Test(halt, mmserver_gives_it_to_the_root_unbadged) {
     boot_proc(&mm);
     cr_assert_eq(kern_cap_copy_to(&mm.cs, HALT_SLOT, &root.cs, 3, IPC_RIGHTS_ALL, 5),
                  IPC_ERR_INVALID_ARGUMENT, "a halt capability takes no badge");
-    cr_assert_eq(root.cs.slots[3].kind, IPC_CAP_NONE, "nothing given on the refusal");
+    cr_assert_eq((*kt_slot(&root.cs, 3)).kind, IPC_CAP_NONE, "nothing given on the refusal");
     cr_assert_eq(kern_cap_copy_to(&mm.cs, HALT_SLOT, &root.cs, 3, IPC_RIGHTS_ALL, 0), IPC_OK);
-    cr_assert_eq(root.cs.slots[3].kind, IPC_CAP_HALT);
-    cr_assert_eq(root.cs.slots[3].rights, 0, "a copy never gains rights");
+    cr_assert_eq((*kt_slot(&root.cs, 3)).kind, IPC_CAP_HALT);
+    cr_assert_eq((*kt_slot(&root.cs, 3)).rights, 0, "a copy never gains rights");
     cr_assert_eq(kern_halt_check(&root.cs, 3, 0), IPC_OK);
     cr_assert_eq(kern_cap_delete(&mm.cs, HALT_SLOT), IPC_OK);
     cr_assert_eq(kern_halt_check(&root.cs, 3, 0), IPC_OK, "the copy stands alone");
@@ -89,7 +90,7 @@ Test(halt, without_the_grant_right_it_stays_home) {
     cr_assert_eq(kern_cap_insert(&x.cp.cs, 4, &halt), IPC_OK);
     x.client.msg.info = ipc_info_cap(1, 0, 4);
     cr_assert_eq(kern_ipc_send(&x.client, 3), IPC_ERR_NO_RIGHTS);
-    for (unsigned i = 0; i < IPC_CAP_SLOTS; i++) {
-        cr_assert_neq(x.sp.cs.slots[i].kind, IPC_CAP_HALT, "slot %u of the server", i);
+    for (unsigned i = 0; i < IPC_CAP_SLOTS_MAX; i++) {
+        cr_assert_neq((*kt_slot(&x.sp.cs, i)).kind, IPC_CAP_HALT, "slot %u of the server", i);
     }
 }

@@ -170,14 +170,15 @@ Test(ipc, capability_moves_only_with_grant) {
     cr_assert(x.server.msg.info & IPC_INFO_CAP);
     uint64_t got = ipc_info_slot(x.server.msg.info);
     cr_assert_eq(got, IPC_SLOT_FREE + 1, "lowest free slot (3 holds the endpoint)");
-    cr_assert_eq(x.server.cspace->slots[got].obj, x.cp.cs.slots[5].obj);
-    cr_assert_eq(x.cp.cs.slots[5].kind, IPC_CAP_ENDPOINT, "the sender keeps its copy");
+    cr_assert_eq((*kt_slot(x.server.cspace, got)).obj, (*kt_slot(&x.cp.cs, 5)).obj);
+    cr_assert_eq((*kt_slot(&x.cp.cs, 5)).kind, IPC_CAP_ENDPOINT, "the sender keeps its copy");
     /* the reply may carry a capability back: the call used a grant capability */
     kt_endpoint(&x.sp, 6);
     x.server.msg.info = ipc_info_cap(2, 0, 6);
     cr_assert_eq(kern_ipc_reply(&x.server), IPC_OK);
     cr_assert(x.client.msg.info & IPC_INFO_CAP);
-    cr_assert_eq(x.cp.cs.slots[ipc_info_slot(x.client.msg.info)].obj, x.sp.cs.slots[6].obj);
+    cr_assert_eq((*kt_slot(&x.cp.cs, ipc_info_slot(x.client.msg.info))).obj,
+                 (*kt_slot(&x.sp.cs, 6)).obj);
 }
 
 Test(ipc, reply_cannot_carry_a_capability_without_grant) {
@@ -197,8 +198,8 @@ Test(ipc, reply_cannot_carry_a_capability_without_grant) {
 Test(ipc, full_table_receives_the_message_without_the_capability) {
     kt_pair_t x;
     kt_pair_init(&x, IPC_RIGHT_SEND | IPC_RIGHT_GRANT, 1);
-    for (unsigned i = IPC_SLOT_FREE; i < IPC_CAP_SLOTS; i++) {
-        if (x.sp.cs.slots[i].kind == IPC_CAP_NONE) {
+    for (unsigned i = IPC_SLOT_FREE; i <= IPC_INFO_SLOT_MASK; i++) { /* every slot it names */
+        if ((*kt_slot(&x.sp.cs, i)).kind == IPC_CAP_NONE) {
             kt_give(&x.sp, 3, &x.sp, i, IPC_RIGHT_SEND, 0);
         }
     }
@@ -212,20 +213,20 @@ Test(ipc, full_table_receives_the_message_without_the_capability) {
 Test(fast, call_and_reply_recv_do_the_same_bookkeeping) {
     kt_pair_t x;
     kt_pair_init(&x, IPC_RIGHT_SEND, 5);
-    cr_assert_null(kern_ipc_fast_call(&x.client, &x.cp.cs.slots[3]), "nobody waits yet");
+    cr_assert_null(kern_ipc_fast_call(&x.client, kt_slot(&x.cp.cs, 3)), "nobody waits yet");
     cr_assert_eq(x.client.state, KERN_TCB_READY, "a refused fast path changed nothing");
     kern_tcb_t *cur = kern_sched_choose(NULL, false);
     cr_assert_eq(cur, &x.server);
     cr_assert_eq(kern_ipc_recv(&x.server, 3), IPC_OK);
     cur = kern_sched_choose(cur, false);
     cr_assert_eq(cur, &x.client);
-    cr_assert_eq(kern_ipc_fast_call(&x.client, &x.cp.cs.slots[3]), &x.server);
+    cr_assert_eq(kern_ipc_fast_call(&x.client, kt_slot(&x.cp.cs, 3)), &x.server);
     cr_assert_eq(x.client.state, KERN_TCB_BLOCKED_REPLY);
     cr_assert_eq(x.server.state, KERN_TCB_READY);
     cr_assert_not(x.server.queued, "it runs next: no pass over the queues");
     cr_assert_eq(x.server.reply_to, &x.client);
-    cr_assert_null(kern_ipc_fast_reply_recv(&x.client, &x.cp.cs.slots[3]), "no reply right");
-    cr_assert_eq(kern_ipc_fast_reply_recv(&x.server, &x.sp.cs.slots[3]), &x.client);
+    cr_assert_null(kern_ipc_fast_reply_recv(&x.client, kt_slot(&x.cp.cs, 3)), "no reply right");
+    cr_assert_eq(kern_ipc_fast_reply_recv(&x.server, kt_slot(&x.sp.cs, 3)), &x.client);
     cr_assert_eq(x.server.state, KERN_TCB_BLOCKED_RECV);
     cr_assert_eq(x.client.state, KERN_TCB_READY);
     cr_assert_null(x.server.reply_to);
@@ -239,14 +240,14 @@ Test(fast, leaves_higher_priority_to_the_slow_path_and_resumes_a_fault) {
     cr_assert_eq(kern_ipc_recv(cur, 3), IPC_OK);
     kern_tcb_t hi;
     kt_thread(&hi, &x.cp, 9); /* a ready thread above the server */
-    cr_assert_null(kern_ipc_fast_call(&x.client, &x.cp.cs.slots[3]));
+    cr_assert_null(kern_ipc_fast_call(&x.client, kt_slot(&x.cp.cs, 3)));
     kern_tcb_stop(&hi);
-    kern_tcb_set_fault_ep(&x.client, &x.cp.cs.slots[3]);
+    kern_tcb_set_fault_ep(&x.client, kt_slot(&x.cp.cs, 3));
     kern_ipc_fault_msg(&x.client.msg, IPC_FAULT_PAGE, IPC_ACCESS_READ, 14, 0, 0, 0);
     cr_assert(kern_ipc_fault(&x.client));
     cr_assert_eq(kern_sched_choose(NULL, false), &x.server, "the handler runs");
     cr_assert(kern_ipc_fast_resumes(&x.server), "the handler holds a faulted caller's right");
-    cr_assert_eq(kern_ipc_fast_reply_recv(&x.server, &x.sp.cs.slots[3]), &x.client,
+    cr_assert_eq(kern_ipc_fast_reply_recv(&x.server, kt_slot(&x.sp.cs, 3)), &x.client,
                  "a fault reply takes the fast path");
     cr_assert(!x.client.fault && x.client.state == KERN_TCB_READY && !x.client.call,
               "the faulted thread resumes, its fault answered");

@@ -90,7 +90,7 @@ Test(kill, destroying_an_endpoint_wakes_its_waiters) {
 
 /* Makes the client's fault endpoint the server's endpoint (badge 11) and faults it. */
 static void fault_client(kt_pair_t *x) {
-    kern_tcb_set_fault_ep(&x->client, &x->cp.cs.slots[3]);
+    kern_tcb_set_fault_ep(&x->client, kt_slot(&x->cp.cs, 3));
     kern_ipc_fault_msg(&x->client.msg, IPC_FAULT_PAGE, IPC_ACCESS_WRITE, 14, 0x1000, 0x400123, 6);
     cr_assert(kern_ipc_fault(&x->client));
 }
@@ -155,7 +155,7 @@ Test(fault, handler_dying_resumes_the_faulter_untouched) {
 Test(fault, fault_endpoint_keeps_the_endpoint_alive) {
     kt_pair_t x;
     kt_pair_init(&x, IPC_RIGHT_SEND, 11);
-    kern_tcb_set_fault_ep(&x.client, &x.cp.cs.slots[3]);
+    kern_tcb_set_fault_ep(&x.client, kt_slot(&x.cp.cs, 3));
     kern_cspace_clear(&x.sp.cs);
     kern_cspace_clear(&x.cp.cs);
     cr_assert_eq(kern_ep_live(), 1);

@@ -13,11 +13,26 @@
 
 #define TOP 0x800000000000ull /* a user half, as x86_64's */
 
-Test(mm_check, space_ids_are_1_to_15) {
+Test(mm_check, a_donation_is_aligned_frames_wholly_in_the_pool) {
+    kern_mm_pool_t pool = {.pa = 0x80000000ull, .frames = 16};
+    cr_assert_eq(kern_mm_check_kmem(0x80000000ull, 16, &pool), IPC_OK, "the whole pool");
+    cr_assert_eq(kern_mm_check_kmem(0x8000f000ull, 1, &pool), IPC_OK, "the last frame");
+    cr_assert_eq(kern_mm_check_kmem(0x8000f000ull, 2, &pool), IPC_ERR_INVALID_ARGUMENT, "past");
+    cr_assert_eq(kern_mm_check_kmem(0x80000000ull, 0, &pool), IPC_ERR_INVALID_ARGUMENT, "none");
+    cr_assert_eq(kern_mm_check_kmem(0x80000800ull, 1, &pool), IPC_ERR_INVALID_ARGUMENT,
+                 "unaligned");
+    cr_assert_eq(kern_mm_check_kmem(0x7ffff000ull, 2, &pool), IPC_ERR_INVALID_ARGUMENT, "below");
+    cr_assert_eq(kern_mm_check_kmem(0x80001000ull, ~0ull, &pool), IPC_ERR_INVALID_ARGUMENT,
+                 "a count that would wrap");
+    kern_mm_pool_t none = {0};
+    cr_assert_eq(kern_mm_check_kmem(0, 1, &none), IPC_ERR_INVALID_ARGUMENT, "no pool yet");
+}
+
+Test(mm_check, space_ids_are_1_to_the_id_range) {
     cr_assert_eq(kern_mm_check_space(0), IPC_ERR_INVALID_ARGUMENT, "0 is no client");
     cr_assert_eq(kern_mm_check_space(1), IPC_OK);
-    cr_assert_eq(kern_mm_check_space(MMPRIV_SPACES - 1), IPC_OK);
-    cr_assert_eq(kern_mm_check_space(MMPRIV_SPACES), IPC_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(kern_mm_check_space(MMPRIV_SPACE_IDS - 1), IPC_OK);
+    cr_assert_eq(kern_mm_check_space(MMPRIV_SPACE_IDS), IPC_ERR_INVALID_ARGUMENT);
     cr_assert_eq(kern_mm_check_space(~0ull), IPC_ERR_INVALID_ARGUMENT);
 }
 
@@ -89,21 +104,21 @@ Test(mm_cap, the_memory_capability_is_never_copied) {
     cr_assert_eq(kern_cap_lookup(&a.cs, 3, MMPRIV_CAP_MEMORY, 0, &c), IPC_ERR_WRONG_CAP);
     cr_assert_eq(kern_cap_copy(&a.cs, 4, 5, IPC_RIGHTS_ALL, 0), IPC_ERR_INVALID_ARGUMENT);
     cr_assert_eq(kern_cap_copy_to(&a.cs, 4, &b.cs, 5, IPC_RIGHTS_ALL, 0), IPC_ERR_INVALID_ARGUMENT);
-    cr_assert_eq(a.cs.slots[5].kind, IPC_CAP_NONE);
-    cr_assert_eq(b.cs.slots[5].kind, IPC_CAP_NONE);
+    cr_assert_eq((*kt_slot(&a.cs, 5)).kind, IPC_CAP_NONE);
+    cr_assert_eq((*kt_slot(&b.cs, 5)).kind, IPC_CAP_NONE);
 }
 
 Test(mm_cap, give_copies_into_another_table_with_fewer_rights_and_a_badge) {
     kt_proc_t a = {0}, b = {0};
     mmserver_proc(&a);
     cr_assert_eq(kern_cap_copy_to(&a.cs, 3, &b.cs, 0, IPC_RIGHT_SEND, 7), IPC_OK);
-    cr_assert_eq(b.cs.slots[0].kind, IPC_CAP_ENDPOINT);
-    cr_assert_eq(b.cs.slots[0].rights, IPC_RIGHT_SEND);
-    cr_assert_eq(b.cs.slots[0].badge, 7);
-    cr_assert_eq(a.cs.slots[3].badge, 0, "the source is unchanged");
+    cr_assert_eq((*kt_slot(&b.cs, 0)).kind, IPC_CAP_ENDPOINT);
+    cr_assert_eq((*kt_slot(&b.cs, 0)).rights, IPC_RIGHT_SEND);
+    cr_assert_eq((*kt_slot(&b.cs, 0)).badge, 7);
+    cr_assert_eq((*kt_slot(&a.cs, 3)).badge, 0, "the source is unchanged");
     cr_assert_eq(kern_cap_copy_to(&a.cs, 3, &b.cs, 0, IPC_RIGHT_SEND, 0), IPC_ERR_SLOT_FULL);
     cr_assert_eq(kern_cap_copy_to(&a.cs, 9, &b.cs, 1, IPC_RIGHT_SEND, 0), IPC_ERR_INVALID_CAP);
-    cr_assert_eq(kern_cap_copy_to(&a.cs, 3, &b.cs, IPC_CAP_SLOTS, 1, 0), IPC_ERR_INVALID_CAP);
+    cr_assert_eq(kern_cap_copy_to(&a.cs, 3, &b.cs, IPC_CAP_SLOTS_MAX, 1, 0), IPC_ERR_INVALID_CAP);
 }
 
 Test(mm_cap, a_message_never_carries_the_memory_capability) {
@@ -116,8 +131,8 @@ Test(mm_cap, a_message_never_carries_the_memory_capability) {
     cr_assert_eq(kern_ipc_send(&x.client, 3), IPC_OK);
     cr_assert_eq(x.server.out, KERN_OUT_MSG);
     cr_assert_eq(x.server.msg.info & IPC_INFO_CAP, 0, "delivered without the capability");
-    for (unsigned i = 0; i < IPC_CAP_SLOTS; i++) {
-        cr_assert_neq(x.sp.cs.slots[i].kind, MMPRIV_CAP_MEMORY);
+    for (unsigned i = 0; i < IPC_CAP_SLOTS_MAX; i++) {
+        cr_assert_neq((*kt_slot(&x.sp.cs, i)).kind, MMPRIV_CAP_MEMORY);
     }
 }
 
@@ -127,7 +142,7 @@ Test(mm_notice, reaches_a_waiting_receiver_with_the_badge_and_no_reply_right) {
     cr_assert_eq(kern_ipc_recv(&x.server, 3), IPC_OK);
     kern_msg_t m;
     kern_mm_end_msg(&m, 5, MMPRIV_END_EXIT);
-    cr_assert(kern_ipc_notify(&x.cp.cs.slots[3], &m));
+    cr_assert(kern_ipc_notify(kt_slot(&x.cp.cs, 3), &m));
     cr_assert_eq(x.server.state, KERN_TCB_READY);
     cr_assert_eq(x.server.out, KERN_OUT_MSG);
     cr_assert_eq(x.server.msg.badge, 9);
@@ -145,9 +160,9 @@ Test(mm_notice, without_a_receiver_nothing_changes) {
     kt_pair_init(&x, IPC_RIGHT_SEND, 9);
     kern_msg_t m;
     kern_mm_end_msg(&m, 0, MMPRIV_END_KILLED);
-    cr_assert_not(kern_ipc_notify(&x.cp.cs.slots[3], &m));
+    cr_assert_not(kern_ipc_notify(kt_slot(&x.cp.cs, 3), &m));
     cr_assert_eq(x.server.out, KERN_OUT_NONE);
-    cr_assert_not(kern_ipc_notify(&x.cp.cs.slots[7], &m), "not an endpoint");
+    cr_assert_not(kern_ipc_notify(kt_slot(&x.cp.cs, 7), &m), "not an endpoint");
     /* A receiver that comes later finds no message queued. */
     cr_assert_eq(kern_ipc_recv(&x.server, 3), IPC_OK);
     cr_assert_eq(x.server.state, KERN_TCB_BLOCKED_RECV);

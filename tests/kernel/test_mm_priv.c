@@ -102,7 +102,7 @@ Test(mm_priv, refused_flushes_reach_no_arch_call) {
     } cases[] = {
         {0, {MEM, 2, 0x10000, 0x10fff, 1, 0}, "a space never registered"},
         {0, {MEM, 0, 0x10000, 0x10fff, 1, 0}, "space 0"},
-        {0, {MEM, MMPRIV_SPACES, 0x10000, 0x10fff, 1, 0}, "a space id past the table"},
+        {0, {MEM, MMPRIV_SPACE_IDS, 0x10000, 0x10fff, 1, 0}, "a space id past the table"},
         {0, {MEM, 1, 0x2000, 0x1000, 1, 0}, "start after last"},
         {0, {MEM, 1, 0x1000, ~0ull, 1, 0}, "into the kernel half"},
         {0, {MEM, 1, 0x1000, 0x1fff, 1, 8}, "an unknown flag"},

@@ -49,7 +49,7 @@ static void uc_init(uc_t *u, const pt_format_t *fmt) {
     memset(u->ro, 0x22, PG);
     memset(u->far, 0x33, PG);
     memset(u->out, 0x5e, PG); /* the secret no copy may reveal or change */
-    u->s = kern_space_attach(u->tree.pt.root);
+    u->s = kern_space_attach(u->tree.pt.root, 0);
     cr_assert_not_null(u->s);
     cr_assert(u->s->managed);
 }

@@ -26,7 +26,7 @@ static void supervisor_leaf(const pt_format_t *fmt) {
     uint8_t *super = (uint8_t *)(uintptr_t)ktm_pool_frame(1);
     memset(user, 0x11, PG);
     memset(super, 0x5e, PG);
-    kern_space_t *s = kern_space_attach(tree.pt.root);
+    kern_space_t *s = kern_space_attach(tree.pt.root, 0);
     cr_assert_not_null(s);
 
     uint8_t buf[32];

@@ -38,8 +38,8 @@ struct mpt {
     uint32_t last_end;   /* the client of the last one */
     mmp_child_t last_how;
     mmp_answer_t answer; /* what the adapter said to the last message */
-    mpt_link_t link[MM_MAX_CLIENTS + 1];
-    mm_conn_t conn[MM_MAX_CLIENTS + 1];
+    mpt_link_t link[MM_CLIENTS_INITIAL + 1];
+    mm_conn_t conn[MM_CLIENTS_INITIAL + 1];
 };
 
 /* Sets t up on fmt with the default pool; no client. */

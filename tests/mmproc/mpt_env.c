@@ -48,6 +48,8 @@ void mpt_init(mpt_t *t, const pt_format_t *fmt) {
 }
 
 void mpt_fini(mpt_t *t) {
+    free(t->p.child); /* the process side's tables, from meta_alloc (the C heap) */
+    free(t->p.name);
     mmt_fini(&t->e);
 }
 
@@ -110,7 +112,7 @@ mmp_answer_t mpt_end(mpt_t *t, uint64_t badge, uint64_t status, uint64_t how) {
 }
 
 mm_conn_t *mpt_conn(mpt_t *t, uint64_t badge) {
-    unsigned i = badge < MM_MAX_CLIENTS ? (unsigned)badge : MM_MAX_CLIENTS;
+    unsigned i = badge < MM_CLIENTS_INITIAL ? (unsigned)badge : MM_CLIENTS_INITIAL;
     t->link[i].t = t;
     t->link[i].badge = badge;
     t->conn[i].call = fake_call;

@@ -49,7 +49,8 @@ static void no_flush(void *ctx, uint32_t client, const pt_flush_t *fl) {
 static void no_kill(void *ctx, uint32_t client, mm_kill_reason_t why) {
     (void)ctx, (void)client, (void)why;
 }
-static const mm_kernel_ops_t hooks = {NULL, no_register, no_unregister, no_flush, no_kill};
+static const mm_kernel_ops_t hooks = {NULL,    no_register, no_unregister, no_flush,
+                                      no_kill, NULL,        NULL};
 
 /* Each good block configures a server that starts, with the format the id names. */
 Test(boot, good_blocks) {
@@ -111,9 +112,9 @@ SPOIL(archive_wraps, b->archive_va = ~0ull - 16)
 SPOIL(limits_low, b->user_top = MM_USER_TOP(48) - PG)
 SPOIL(limits_base, b->user_base = MM_USER_BASE + PG)
 SPOIL(limits_high, b->user_top = 1ull << 48)
-SPOIL(slot_out, b->slot_endpoint = IPC_CAP_SLOTS)
+SPOIL(slot_out, b->slot_endpoint = IPC_CAP_SLOTS_MAX)
 SPOIL(slot_same, b->slot_memory = b->slot_endpoint)
-SPOIL(slot_free_out, b->slot_free = 99)
+SPOIL(slot_free_out, b->slot_free = IPC_CAP_SLOTS_MAX)
 SPOIL(slot_halt_same, b->slot_halt = b->slot_endpoint)
 SPOIL(slot_halt_mine, b->slot_halt = b->slot_free + 1)
 SPOIL(reserved_set, b->reserved = 1)

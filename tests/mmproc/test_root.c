@@ -86,7 +86,7 @@ Test(root, spawn) {
     t.refuse_thread = false;
     cr_assert_eq(mm_spawn(mpt_conn(&t, 1), 2, 0, IPC_CAP_ENDPOINT, NULL), MM_ERR_IPC,
                  "an endpoint without the grant right");
-    cr_assert_eq(mm_spawn(root, 2, 0, IPC_CAP_SLOTS, NULL), MM_ERR_IPC, "no such slot");
+    cr_assert_eq(mm_spawn(root, 2, 0, IPC_CAP_SLOTS_MAX, NULL), MM_ERR_IPC, "no such slot");
     cr_assert_eq(root->ipc_err, IPC_ERR_INVALID_ARGUMENT);
     cr_assert(mm_pool_available(&t.e.srv->pool) == avail && t.threads == threads);
     cr_assert(!t.e.srv->client[3].active && !t.p.child[3].watched, "nothing left behind");

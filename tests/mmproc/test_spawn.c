@@ -111,21 +111,32 @@ Test(spawn, buffer_taken) {
     mpt_fini(&t);
 }
 
-/* Every client id taken: the next program is refused for want of a client. */
-Test(spawn, no_client_left) {
+/* Far more programs than the first client table holds: the tables grow, each program gets
+ * the lowest free id, a freed id is given again first, and every record is there. */
+Test(spawn, many_programs_grow_the_tables) {
     static mpt_t t;
     mpt_init(&t, &pt_format_sv48);
     size_t size;
     uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
     mmp_spawn_t s;
-    for (uint32_t i = MMP_FIRST_CLIENT; i < MM_MAX_CLIENTS; i++) {
+    const uint32_t n = 100; /* the tables double from 16 to 32, 64 and 128 records */
+    for (uint32_t i = MMP_FIRST_CLIENT; i <= n; i++) {
         mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
-        cr_assert_eq(s.err, MMP_SPAWN_OK);
+        cr_assert_eq(s.err, MMP_SPAWN_OK, "program %u", i);
         cr_assert_eq(s.thread.client, i);
     }
+    cr_assert_geq(t.e.srv->clients, n + 1, "the client table grew");
+    cr_assert_geq(t.p.names, n + 1, "the name table grew");
+    for (uint32_t i = MMP_FIRST_CLIENT; i <= n; i++) {
+        cr_assert(mm_client(t.e.srv, i) != NULL, "client %u survived the moves", i);
+        cr_assert_str_eq(mmp_name(&t.p, i), "tiny");
+    }
+    cr_assert_eq(mm_client_destroy(t.e.srv, 77), MM_OK);
     mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
-    cr_assert(s.err == MMP_SPAWN_CLIENT && s.mm == MM_ERR_NO_CLIENT);
-    mmt_said("sv48: %u programs, then no client id left", MM_MAX_CLIENTS - MMP_FIRST_CLIENT);
+    cr_assert_eq(s.thread.client, 77, "the freed id first");
+    mmt_check(&t.e);
+    mmt_said("sv48: %u programs alive, tables of %llu records; a freed id reused first", n,
+             (unsigned long long)t.e.srv->clients);
     mpt_fini(&t);
     free(elf);
 }

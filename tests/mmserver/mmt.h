@@ -47,9 +47,12 @@
     }                                                                                              \
     static void suite##_##name(const pt_format_t *fmt)
 
+/* Client ids the fake kernel keeps roots for. */
+#define MMT_IDS 8192u
+
 /* What the fake kernel saw. */
 typedef struct mmt_kernel {
-    pt_paddr_t root[MM_MAX_CLIENTS]; /* 0: none registered */
+    pt_paddr_t root[MMT_IDS]; /* 0: none registered */
     uint64_t registers, unregisters, flushes, kills;
     uint32_t last_flush_client;
     pt_flush_t last_flush;
@@ -157,10 +160,11 @@ mm_fault_answer_t mmt_fault(mmt_env_t *e, uint32_t c, uint64_t addr, uint32_t ac
 /* Everything a failed request must leave as it was. */
 typedef struct mmt_snap {
     size_t n;
-    pt_mapping_t *m;                      /* every table and leaf of every client, in order */
-    mm_client_t *clients;                 /* copies (accounts) */
-    mm_region_t *regions[MM_MAX_CLIENTS]; /* copies of each client's regions, in order */
-    uint64_t nregions[MM_MAX_CLIENTS];
+    pt_mapping_t *m;      /* every table and leaf of every client, in order */
+    mm_client_t *clients; /* copies (accounts) */
+    uint64_t nclients;
+    mm_region_t **regions; /* copies of each client's regions, in order (nclients of them) */
+    uint64_t *nregions;
     uint64_t free, reserved, available;
 } mmt_snap_t;
 

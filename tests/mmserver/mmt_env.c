@@ -47,6 +47,19 @@ static void k_kill(void *ctx, uint32_t client, mm_kill_reason_t reason) {
     e->k.last_kill = reason;
 }
 
+/* mm_config_t.meta_alloc: the C heap, zeroed (the pool stays the clients'). */
+static void *meta_alloc(void *ctx, uint64_t bytes) {
+    (void)ctx;
+    return calloc(1, bytes);
+}
+
+/* mm_config_t.meta_free. */
+static void meta_free(void *ctx, void *p, uint64_t bytes) {
+    (void)ctx;
+    (void)bytes;
+    free(p);
+}
+
 /* mm_config_t.zero_pages as a machine would give it: whole pages, zeroed. */
 static void mmt_zero_pages(void *va, uint64_t pages) {
     memset(va, 0, pages * PG);
@@ -68,7 +81,7 @@ void mmt_init(mmt_env_t *e, const pt_format_t *fmt, uint64_t frames) {
     mm_config_t cfg = {
         .fmt = fmt,
         .space_flags = space_flags(fmt),
-        .kernel = {e, k_register, k_unregister, k_flush, k_kill},
+        .kernel = {e, k_register, k_unregister, k_flush, k_kill, NULL, NULL},
         .pool_pa = MMT_POOL_PA,
         .pool_va = e->ram,
         .pool_frames = e->frames,
@@ -76,6 +89,8 @@ void mmt_init(mmt_env_t *e, const pt_format_t *fmt, uint64_t frames) {
          * two formats, the core's own loop for the other two; the garbage above shows
          * either one missing a byte. */
         .zero_pages = fmt == &pt_format_x86_64 || fmt == &pt_format_sv48 ? mmt_zero_pages : NULL,
+        .meta_alloc = meta_alloc,
+        .meta_free = meta_free,
     };
     cr_assert_eq(mm_init(e->srv, &cfg), MM_OK);
     e->start_available = mm_pool_available(&e->srv->pool);
@@ -84,7 +99,7 @@ void mmt_init(mmt_env_t *e, const pt_format_t *fmt, uint64_t frames) {
 
 void mmt_fini(mmt_env_t *e) {
     mmt_check(e);
-    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+    for (uint32_t id = 0; id < e->srv->clients; id++) {
         if (e->srv->client[id].active) {
             cr_assert_eq(mm_client_destroy(e->srv, id), MM_OK);
         }
@@ -97,6 +112,7 @@ void mmt_fini(mmt_env_t *e) {
     cr_assert_eq(mm_pool_available(p), e->start_available);
     cr_assert_eq(e->k.registers, e->k.unregisters, "every root registered was unregistered");
     free(e->ram);
+    free(e->srv->client); /* the client table, from meta_alloc (the C heap) */
     free(e->srv);
 }
 
@@ -379,7 +395,7 @@ void mmt_check(mmt_env_t *e) {
     uint64_t *refs = calloc(p->frames, sizeof(*refs));
     uint64_t unbacked = 0, used = 0;
     cr_assert(refs != NULL);
-    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+    for (uint32_t id = 0; id < e->srv->clients; id++) {
         const mm_client_t *c = &e->srv->client[id];
         if (c->active) {
             check_client(e, c, refs);
@@ -449,10 +465,14 @@ static bool snap_visit(void *ctx, const pt_mapping_t *m) {
 
 mmt_snap_t mmt_snapshot(mmt_env_t *e) {
     mmt_snap_t s = {0};
-    s.clients = malloc(MM_MAX_CLIENTS * sizeof(*s.clients));
+    s.nclients = e->srv->clients;
+    s.clients = malloc(s.nclients * sizeof(*s.clients));
     cr_assert(s.clients != NULL);
-    memcpy(s.clients, e->srv->client, MM_MAX_CLIENTS * sizeof(*s.clients));
-    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+    memcpy(s.clients, e->srv->client, s.nclients * sizeof(*s.clients));
+    s.regions = calloc(s.nclients, sizeof(*s.regions));
+    s.nregions = calloc(s.nclients, sizeof(*s.nregions));
+    cr_assert(s.regions && s.nregions);
+    for (uint32_t id = 0; id < s.nclients; id++) {
         const mm_client_t *c = &e->srv->client[id];
         s.regions[id] = NULL;
         s.nregions[id] = c->active ? mmt_regions(c, &s.regions[id]) : 0;
@@ -482,7 +502,9 @@ void mmt_expect_snapshot(mmt_env_t *e, const mmt_snap_t *s, const char *what) {
     for (size_t i = 0; i < s->n; i++) {
         same_mapping(e, &now.m[i], &s->m[i], what);
     }
-    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+    cr_assert_eq(now.nclients, s->nclients, "%s: %s: the client table changed size", e->fmt->name,
+                 what);
+    for (uint32_t id = 0; id < s->nclients; id++) {
         const mm_client_t *a = &now.clients[id], *b = &s->clients[id];
         cr_assert(a->active == b->active && a->data == b->data && a->tables == b->tables &&
                       a->tables_max == b->tables_max && a->unbacked == b->unbacked &&
@@ -499,9 +521,11 @@ void mmt_expect_snapshot(mmt_env_t *e, const mmt_snap_t *s, const char *what) {
 }
 
 void mmt_snap_free(mmt_snap_t *s) {
-    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+    for (uint32_t id = 0; id < s->nclients; id++) {
         free(s->regions[id]);
     }
+    free(s->regions);
+    free(s->nregions);
     free(s->m);
     free(s->clients);
     memset(s, 0, sizeof(*s));

@@ -344,7 +344,7 @@ MMT_FOR_ALL_FORMATS(requests, teardown) {
 MMT_FOR_ALL_FORMATS(requests, clients) {
     mmt_env_t env, *e = &env;
     mmt_init(e, fmt, 0);
-    cr_assert_eq(mm_client_create(e->srv, MM_MAX_CLIENTS, 10, false), MM_ERR_NO_CLIENT);
+    cr_assert_eq(mm_client_create(e->srv, MM_CLIENT_ID_LIMIT, 10, false), MM_ERR_NO_CLIENT);
     cr_assert_eq(mm_client_create(e->srv, 0, 0, false), MM_ERR_QUOTA, "root over quota");
     e->k.refuse_root = true;
     cr_assert_eq(mm_client_create(e->srv, 0, 10, false), MM_ERR_DENIED);

@@ -29,7 +29,7 @@ static ipc_err_t send_info(uint64_t slot, uint64_t info) {
 
 /* Slots that name nothing, or the wrong kind of thing. */
 static void check_slots(int *f) {
-    EXPECT(f, send_info(IPC_CAP_SLOTS, ipc_info(1, 0)), IPC_ERR_INVALID_CAP);
+    EXPECT(f, send_info(IPC_CAP_SLOTS_MAX, ipc_info(1, 0)), IPC_ERR_INVALID_CAP);
     EXPECT(f, send_info(9999, ipc_info(1, 0)), IPC_ERR_INVALID_CAP);
     EXPECT(f, send_info(~0ull, ipc_info(1, 0)), IPC_ERR_INVALID_CAP);
     EXPECT(f, send_info(EMPTY, ipc_info(1, 0)), IPC_ERR_INVALID_CAP);
@@ -60,7 +60,7 @@ static void check_rights(int *f) {
     EXPECT(f, ipc_cap_copy(IPC_SLOT_BOOT, COPY, IPC_RIGHTS_ALL, 0), IPC_ERR_SLOT_FULL);
     EXPECT(f, ipc_cap_copy(IPC_SLOT_BOOT, COPY + 2, 1u << 5, 0), IPC_ERR_INVALID_ARGUMENT);
     EXPECT(f, ipc_endpoint_create(COPY), IPC_ERR_SLOT_FULL);
-    EXPECT(f, ipc_endpoint_create(IPC_CAP_SLOTS), IPC_ERR_INVALID_CAP);
+    EXPECT(f, ipc_endpoint_create(IPC_CAP_SLOTS_MAX), IPC_ERR_INVALID_CAP);
     EXPECT(f, ipc_endpoint_create(OWN), IPC_OK);
     EXPECT(f, ipc_cap_copy(OWN, OWN + 1, IPC_RIGHT_RECV, 0), IPC_OK);
     EXPECT(f, send_info(OWN + 1, ipc_info(1, 0)), IPC_ERR_NO_RIGHTS);

@@ -44,10 +44,12 @@
 #define IPC_SYS_RESERVED_3 3u /* ipc/abi.h: reserved, was the kernel's test-expect call */
 
 /* The address plan (all below 2^38, so it holds with Sv39 too). */
-#define VITAL_LO       MM_IPC_BUFFER_VA /* the IPC buffer (one page) and, from IMAGE_VA, the image */
-#define IMAGE_VA       0x400000ull      /* where programs are linked (ipc/user/user.ld) */
-#define VITAL_HI       0x1000000ull
-#define PLAY_VA        0x2000000ull /* where redirected requests go: 32..64 MiB */
+#define VITAL_LO MM_IPC_BUFFER_VA /* the IPC buffer (one page) and, from IMAGE_VA, the image */
+#define IMAGE_VA 0x400000ull      /* where programs are linked (ipc/user/user.ld) */
+#define VITAL_HI 0x1000000ull
+#define PLAY_VA  0x2000000ull /* where redirected requests go: 32..64 MiB */
+#define CHAOS_SLOTS                                                                                \
+    32u /* the slots it plays with and mirrors (the table grows to IPC_CAP_SLOTS_MAX) */
 #define PLAY_LEN       0x2000000ull
 #define SLOT_VA        0x1000000000ull /* the model's ranges, 64 KiB apart */
 #define SLOTS          8u
@@ -83,7 +85,7 @@ typedef struct model_slot {
 static chaos_conn_t cc;
 static uint64_t rng_state; /* the seed, and this instance's client id (main) */
 static uint64_t step;
-static shadow_slot_t caps[IPC_CAP_SLOTS];
+static shadow_slot_t caps[CHAOS_SLOTS];
 static model_slot_t model[SLOTS];
 static uint64_t stack_lo, stack_hi; /* the stack region and its guard page */
 static uint32_t self_id, peer[MM_SHARE_IDS], npeers;
@@ -222,11 +224,11 @@ static uint64_t word(void) {
 static uint64_t slot(void) {
     switch (below(8)) {
         case 0:
-            return IPC_CAP_SLOTS + below(300);
+            return IPC_CAP_SLOTS_MAX + below(300);
         case 1:
-            return one_in(2) ? IPC_SLOT_NONE : (1ull << 32) + below(IPC_CAP_SLOTS);
+            return one_in(2) ? IPC_SLOT_NONE : (1ull << 32) + below(CHAOS_SLOTS);
         default:
-            return below(IPC_CAP_SLOTS);
+            return below(CHAOS_SLOTS);
     }
 }
 
@@ -255,7 +257,7 @@ static void yield(void) {
 
 /* What kern_cap_lookup answers for slot s, kind and rights. */
 static ipc_err_t lookup(uint64_t s, uint8_t kind, uint8_t rights) {
-    if (s >= IPC_CAP_SLOTS || caps[s].kind == IPC_CAP_NONE) {
+    if (s >= CHAOS_SLOTS || caps[s].kind == IPC_CAP_NONE) {
         return IPC_ERR_INVALID_CAP;
     }
     if (caps[s].kind != kind) {
@@ -267,7 +269,7 @@ static ipc_err_t lookup(uint64_t s, uint8_t kind, uint8_t rights) {
 /* Fills the shadow from the kernel at the start: mmserver's endpoint in MM_SLOT_SERVER (badged
  * with this client's id), its own thread; any other endpoint is treated as its own. */
 static void shadow_init(void) {
-    for (uint64_t s = 0; s < IPC_CAP_SLOTS; s++) {
+    for (uint64_t s = 0; s < CHAOS_SLOTS; s++) {
         ipc_ret_t r = sys(IPC_SYS_CAP_IDENTIFY, s, 0, 0, 0, 0, 0);
         CHAOS_CHECK(r.err == IPC_OK, "identify %llu: %s", (unsigned long long)s,
                     ipc_strerror(r.err));
@@ -288,7 +290,7 @@ static void shadow_init(void) {
 /* Checks what the kernel says slot s holds against the shadow. */
 static void shadow_check(uint64_t s) {
     ipc_ret_t r = sys(IPC_SYS_CAP_IDENTIFY, s, 0, 0, 0, 0, 0);
-    if (s >= IPC_CAP_SLOTS) {
+    if (s >= CHAOS_SLOTS) {
         CHAOS_CHECK(r.err == IPC_ERR_INVALID_CAP, "identify %llx: %s", (unsigned long long)s,
                     ipc_strerror(r.err));
         return;
@@ -303,9 +305,9 @@ static void shadow_check(uint64_t s) {
  * (or NO_MEMORY once the kernel's endpoints are used up). */
 static void endpoint_create(void) {
     uint64_t s = slot();
-    ipc_err_t want = s >= IPC_CAP_SLOTS ? IPC_ERR_INVALID_CAP
-                     : caps[s].kind     ? IPC_ERR_SLOT_FULL
-                                        : IPC_OK;
+    ipc_err_t want = s >= CHAOS_SLOTS ? IPC_ERR_INVALID_CAP
+                     : caps[s].kind   ? IPC_ERR_SLOT_FULL
+                                      : IPC_OK;
     uint64_t e = sys(IPC_SYS_ENDPOINT_CREATE, s, word(), word(), 0, 0, 0).err;
     CHAOS_CHECK(e == want || (want == IPC_OK && e == IPC_ERR_NO_MEMORY),
                 "endpoint_create %llx: %s, wanted %s", (unsigned long long)s, ipc_strerror(e),
@@ -320,13 +322,13 @@ static ipc_err_t copy_rule(uint64_t src, uint64_t dst, uint64_t rights, uint64_t
     if (rights & ~(uint64_t)IPC_RIGHTS_ALL) {
         return IPC_ERR_INVALID_ARGUMENT;
     }
-    if (src >= IPC_CAP_SLOTS || caps[src].kind == IPC_CAP_NONE) {
+    if (src >= CHAOS_SLOTS || caps[src].kind == IPC_CAP_NONE) {
         return IPC_ERR_INVALID_CAP;
     }
     if (badge && (caps[src].kind != IPC_CAP_ENDPOINT || caps[src].badged)) {
         return IPC_ERR_INVALID_ARGUMENT;
     }
-    if (dst >= IPC_CAP_SLOTS) {
+    if (dst >= CHAOS_SLOTS) {
         return IPC_ERR_INVALID_CAP;
     }
     return caps[dst].kind ? IPC_ERR_SLOT_FULL : IPC_OK;
@@ -357,7 +359,7 @@ static void cap_delete(void) {
         excluded++;
         return;
     }
-    ipc_err_t want = lookup(s, caps[s < IPC_CAP_SLOTS ? s : 0].kind, 0);
+    ipc_err_t want = lookup(s, caps[s < CHAOS_SLOTS ? s : 0].kind, 0);
     uint64_t e = sys(IPC_SYS_CAP_DELETE, s, word(), 0, 0, 0, 0).err;
     CHAOS_CHECK(e == want, "cap_delete %llx: %s, wanted %s", (unsigned long long)s, ipc_strerror(e),
                 ipc_strerror(want));
@@ -1110,7 +1112,7 @@ static void final_checks(void) {
                         (unsigned long long)*w);
         }
     }
-    for (uint64_t s = 0; s < IPC_CAP_SLOTS; s++) {
+    for (uint64_t s = 0; s < CHAOS_SLOTS; s++) {
         shadow_check(s);
     }
     const volatile uint64_t *src = (const volatile uint64_t *)(uintptr_t)SOURCE_VA;

@@ -28,7 +28,7 @@ int main(void) {
     int failures = 0;
     for (uint64_t nr = MMPRIV_SYS_FIRST; nr < MMPRIV_SYS_END_; nr++) {
         check_call(&failures, nr, IPC_SLOT_FREE, IPC_ERR_INVALID_CAP);
-        check_call(&failures, nr, IPC_CAP_SLOTS, IPC_ERR_INVALID_CAP);
+        check_call(&failures, nr, IPC_CAP_SLOTS_MAX, IPC_ERR_INVALID_CAP);
         check_call(&failures, nr, ~0ull, IPC_ERR_INVALID_CAP);
         check_call(&failures, nr, IPC_SLOT_SELF, IPC_ERR_WRONG_CAP);
         check_call(&failures, nr, IPC_SLOT_BOOT, IPC_ERR_WRONG_CAP);

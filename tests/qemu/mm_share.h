@@ -12,7 +12,7 @@
 #include <ipc/mm_client.h>
 #include <ipc/user.h>
 
-#define MM_SHARE_IDS       16u /* client ids 1..15 (MMPRIV_SPACES) */
+#define MM_SHARE_IDS       64u /* client ids 1..63: no test image runs more programs at once */
 #define MM_SHARE_WINDOW(k) (0x60000000ull + (uint64_t)(k)*MM_PAGE_SIZE)
 #define MM_SHARE_MAGIC     0x5ea12ed0c0ffee00ull
 #define MM_SHARE_ROUNDS    2000u

@@ -9,7 +9,7 @@
 #include "ipc_test.h"
 
 #define NS_MAX   16u
-#define NS_SPARE (IPC_CAP_SLOTS - 1) /* where a badged copy waits for the reply */
+#define NS_SPARE 31u /* where a badged copy waits for the reply */
 
 static struct {
     uint64_t name;

@@ -110,11 +110,13 @@ _Static_assert(sizeof(ipc_buffer_t) <= 4096, "an IPC buffer fits in one page");
 
 /* ---- capabilities ---- */
 
-#define IPC_CAP_SLOTS 32u     /* slots per process: 0 .. IPC_CAP_SLOTS - 1 */
-#define IPC_SLOT_NONE (~0ull) /* "no slot" where an argument allows it */
-#define IPC_SLOT_SELF 1u      /* at start: the process's own first thread */
-#define IPC_SLOT_BOOT 2u      /* at start: the boot endpoint (ipc/README.md) */
-#define IPC_SLOT_FREE 3u      /* first slot a new process finds empty */
+/* Slot numbers: 0 .. IPC_CAP_SLOTS_MAX - 1. A table grows as slots are filled (the kernel
+ * charges its leaves to the process's kernel memory), so a slot costs nothing until used. */
+#define IPC_CAP_SLOTS_MAX 8064u
+#define IPC_SLOT_NONE     (~0ull) /* "no slot" where an argument allows it */
+#define IPC_SLOT_SELF     1u      /* at start: the process's own first thread */
+#define IPC_SLOT_BOOT     2u      /* at start: the boot endpoint (ipc/README.md) */
+#define IPC_SLOT_FREE     3u      /* first slot a new process finds empty */
 
 /* Capability kinds (IPC_SYS_CAP_IDENTIFY). */
 enum ipc_cap_kind {

@@ -4,7 +4,7 @@
  * the memory capability, which the kernel gives to mmserver alone at boot
  * (mmboot_t.slot_memory); any other caller gets IPC_ERR_WRONG_CAP / IPC_ERR_INVALID_CAP.
  *
- * Address spaces are named by mmserver's client id (1 .. MMPRIV_SPACES - 1), the same
+ * Address spaces are named by mmserver's client id (1 .. MMPRIV_SPACE_IDS - 1), the same
  * number it badges that client's endpoint capabilities with. Threads are named by a thread
  * capability in a slot of mmserver's table.
  *
@@ -19,10 +19,13 @@
 
 enum mmpriv_sys {
     MMPRIV_SYS_FIRST = 48,
-    /* (mem, space, root_pa): binds the root table at root_pa to space. The kernel checks
+    /* (mem, space, root_pa, kmem): binds the root table at root_pa to space. The kernel checks
      * that the frame lies in mmserver's pool (and is not the pool's metadata), that space
      * has no root, then copies its own upper-half top-level entries into the frame: the
-     * only kernel write into a user table. */
+     * only kernel write into a user table. kmem is the most bytes of kernel objects the
+     * process may hold (its space record, threads, capability table, the endpoints it
+     * makes), all made from the frames mmserver donated (MMPRIV_SYS_KMEM_GIVE); 0 means
+     * MMPRIV_KMEM_DEFAULT. IPC_ERR_NO_MEMORY when no donated frame is left. */
     MMPRIV_SYS_ROOT_REGISTER = 48,
     /* (mem, space): forgets space's root. => no thread is bound to it. On return no CPU
      * uses the root or caches a translation of it (the ASID / PCID is flushed). */
@@ -52,6 +55,14 @@ enum mmpriv_sys {
      * NUL after its end (the 32nd byte included) is IPC_ERR_INVALID_ARGUMENT and changes
      * nothing. mmserver names each program after its archive member, before it starts it. */
     MMPRIV_SYS_THREAD_NAME = 55,
+    /* (mem, pa, frames): donates [pa, pa + frames * 4 KiB), page-aligned frames of the pool,
+     * to the kernel for the objects of mmserver's clients (kernel/README.md, "Kernel
+     * objects"). mmserver must not map or reuse them until the kernel hands them back. */
+    MMPRIV_SYS_KMEM_GIVE = 56,
+    /* (mem) -> pa: hands back one donated frame no kernel object uses (its contents are
+     * undefined); IPC_ERR_NO_MEMORY when every donated frame is in use. value2 (the second
+     * word) is not used: one frame per call. */
+    MMPRIV_SYS_KMEM_TAKE = 57,
     MMPRIV_SYS_END_
 };
 
@@ -69,8 +80,12 @@ enum {
 /* The capability kind of the memory capability (continues enum ipc_cap_kind). */
 #define MMPRIV_CAP_MEMORY 3u
 
-/* Address spaces the kernel keeps for mmserver: ids 1 .. MMPRIV_SPACES - 1. */
-#define MMPRIV_SPACES 16u
+/* Client ids the kernel accepts for spaces: 1 .. MMPRIV_SPACE_IDS - 1 (a table of memory,
+ * filled as ids are used: the bound is only the id's range). */
+#define MMPRIV_SPACE_IDS (1u << 20)
+
+/* A process's kernel-memory allowance when MMPRIV_SYS_ROOT_REGISTER passes 0. */
+#define MMPRIV_KMEM_DEFAULT (16u * 1024u)
 
 /*
  * How page faults and ends reach mmserver: the kernel's fault message of ipc/ipc.h

@@ -6,7 +6,8 @@
  *
  * Freestanding C11: no libc, no malloc. All state lives in one mm_server_t the caller
  * provides, but for the regions, whose tree nodes live in pool frames charged to their
- * client. See mmserver/README.md.
+ * client, and the client table, which grows in memory taken from the pool (or the caller's
+ * mm_config_t.meta_alloc). See mmserver/README.md.
  */
 #pragma once
 
@@ -17,8 +18,10 @@
 #include <stdint.h>
 
 /* Capacities. */
-#define MM_MAX_CLIENTS 16u   /* client ids are 0 .. MM_MAX_CLIENTS - 1 */
-#define MM_LIST_MAX    8192u /* pages of one eager map that is not one contiguous run */
+#define MM_CLIENTS_INITIAL 16u /* client records mm_init makes room for */
+#define MM_CLIENT_ID_LIMIT                                                                         \
+    (1u << 20)            /* client ids are 0 .. MM_CLIENT_ID_LIMIT - 1 (the kernel's) */
+#define MM_LIST_MAX 8192u /* pages of one eager map that is not one contiguous run */
 
 /* What the kernel does for mmserver. Every hook receives ctx. */
 typedef struct mm_kernel_ops {
@@ -36,6 +39,11 @@ typedef struct mm_kernel_ops {
     /* Stop every thread of client for good (a fault mmserver will not serve). Must not
      * fail, as unregister_root: the space is torn down right after it. */
     void (*kill)(void *ctx, uint32_t client, mm_kill_reason_t reason);
+    /* Kernel memory (only with mm_config_t.kmem_frames): give the pool frame at pa to the
+     * kernel for its objects (false: refused, the frame stays mmserver's), and take back
+     * one donated frame the kernel no longer uses into *pa (false: none is free). */
+    bool (*give_kmem)(void *ctx, pt_paddr_t pa);
+    bool (*take_kmem)(void *ctx, pt_paddr_t *pa);
 } mm_kernel_ops_t;
 
 /* Per-frame state of the pool, kept in the pool's own first frames. */
@@ -90,6 +98,8 @@ typedef struct mm_client {
     uint64_t tables_max; /* table frames charged: what its regions could ever need (held +
                           * promised by the pool), see README "Quota" */
     uint64_t unbacked;   /* charged pages without a frame yet (reserved in the pool) */
+    uint64_t kmem;       /* frames charged for its kernel objects (mm_config_t.kmem_frames),
+                          * donated to the kernel when it was made */
     uint64_t nregions;
     /* Regions: an AVL tree ordered by base (disjoint ranges), its nodes in pool frames
      * charged to this client (README "Regions"). */
@@ -114,6 +124,16 @@ typedef struct mm_config {
     /* Zeroes pages whole pages at va, the machine's fastest way (mmserver: ipc_zero_pages);
      * NULL: the core's portable loop (mm_mem_zero). Every frame handed out goes through it. */
     void (*zero_pages)(void *va, uint64_t pages);
+    /* Memory for the core's own growing tables (the client records): bytes zeroed, NULL
+     * when none; freed with the same size. NULL hooks: whole frames of the pool, counted in
+     * mm_server_t.meta_frames (mmserver). Host tests pass the C heap. */
+    void *(*meta_alloc)(void *ctx, uint64_t bytes);
+    void (*meta_free)(void *ctx, void *p, uint64_t bytes);
+    void *meta_ctx;
+    /* Frames of kernel memory each client pays for (its space record, thread, capability
+     * table, endpoints: README "Kernel memory"), given to the kernel through
+     * kernel.give_kmem when the client is made; 0: none (no kmem hooks needed). */
+    uint64_t kmem_frames;
 } mm_config_t;
 
 /* The whole server. */
@@ -121,19 +141,34 @@ typedef struct mm_server {
     mm_config_t cfg;
     mm_pool_t pool;
     pt_vaddr_t user_top;
-    uint64_t flushes; /* flush calls made (tests: at most one per request) */
-    mm_client_t client[MM_MAX_CLIENTS];
+    uint64_t flushes;      /* flush calls made (tests: at most one per request) */
+    uint64_t kmem_held;    /* pool frames the kernel holds for client objects (given, not back) */
+    uint64_t kmem_charged; /* the kmem of every active client: what the kernel keeps at least */
+    mm_client_t *client;   /* records of ids 0 .. clients - 1, grown by doubling (mm_grow) */
+    uint64_t clients;
+    uint64_t meta_frames;         /* pool frames holding the core's tables (NULL meta hooks) */
     pt_paddr_t list[MM_LIST_MAX]; /* frame list of the request being handled */
 } mm_server_t;
 
-/* Sets up srv from cfg: the pool (its metadata in the window's first frames), no client.
- * MM_ERR_INVAL for a misaligned window, one too small for its metadata, or missing hooks. */
+/* Sets up srv from cfg: the pool (its metadata in the window's first frames), no client,
+ * room for MM_CLIENTS_INITIAL client records. MM_ERR_INVAL for a misaligned window, one too
+ * small for its metadata, or missing hooks; MM_ERR_NOMEM without memory for the records. */
 mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg);
 
-/* Creates client id with an empty space (its root charged to it) and registers its root
- * with the kernel. privileged: may map devices. MM_ERR_EXISTS if id is in use,
- * MM_ERR_NO_CLIENT if id is out of range, MM_ERR_QUOTA / NOMEM for the root frame,
- * MM_ERR_DENIED if the kernel refuses the root. */
+/* Grows the array *arr of *count elements of elem bytes to hold index need: doubled (at
+ * least need + 1), the old elements copied, the new ones zeroed, the old memory freed.
+ * false, with nothing changed, without memory. The arrays of the core and of the process
+ * side (mmserver/proc.h) grow this way: amortised O(1) per element. */
+bool mm_grow(mm_server_t *srv, void **arr, uint64_t *count, uint64_t elem, uint64_t need);
+
+/* Client id's record if it is active, else NULL. O(1). */
+mm_client_t *mm_client(mm_server_t *srv, uint32_t id);
+
+/* Creates client id with an empty space (its root charged to it, and kmem_frames frames
+ * of kernel memory, donated) and registers its root with the kernel. privileged: may map
+ * devices. MM_ERR_EXISTS if id is in use, MM_ERR_NO_CLIENT if id is out of range,
+ * MM_ERR_QUOTA / NOMEM for the root and kernel frames, MM_ERR_DENIED if the kernel refuses
+ * the root (out of its memory too). Nothing is kept on an error. */
 mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool privileged);
 
 /* Tears client id down: the kernel forgets its root, every frame and table goes back to
@@ -195,10 +230,16 @@ uint32_t mm_pool_refs(const mm_pool_t *pool, pt_paddr_t pa);
 void *mm_pool_ptr(const mm_pool_t *pool, pt_paddr_t pa);
 
 /* The frames charged to client: data pages + the page tables its regions could need + the
- * frames holding its region nodes. */
+ * frames holding its region nodes + its kernel memory. */
 static inline uint64_t mm_charge(const mm_client_t *c) {
-    return c->data + c->tables_max + c->rframes;
+    return c->data + c->tables_max + c->rframes + c->kmem;
 }
+
+/* Takes back donated frames the kernel no longer uses into the pool, as long as it holds
+ * more than the active clients paid for (kmem_charged: their allowance stays there, so a
+ * client can make its endpoints); returns how many. Called after each client's end, so
+ * frames still in use then come back at a later one. */
+uint64_t mm_kmem_reclaim(mm_server_t *srv);
 
 /* client's first region in address order, or NULL (to read them: tests, tools). */
 const mm_region_t *mm_region_first(const mm_client_t *c);

@@ -17,10 +17,14 @@
 #include <ipc/mmpriv.h>
 #include <mmserver/mm.h>
 
-/* Client ids mmserver gives out are MMP_FIRST_CLIENT .. MM_MAX_CLIENTS - 1; the id is
- * also the badge of the client's endpoint capabilities, so badge 0 (unbadged) is never a
- * client. */
+/* Client ids mmserver gives out are MMP_FIRST_CLIENT .. MMP_MAX_CLIENTS - 1, the lowest
+ * free first; the id is also the badge of the client's endpoint capabilities, so badge 0
+ * (unbadged) is never a client. mmserver holds each client's thread capability in a slot
+ * above the 256 a message can name (mmserver/sys.h), so its capability table
+ * (IPC_CAP_SLOTS_MAX) bounds the ids: 7,808 programs at once. */
 #define MMP_FIRST_CLIENT  1u
+#define MMP_MAX_CLIENTS   (IPC_CAP_SLOTS_MAX - (IPC_INFO_SLOT_MASK + 1))
+#define MMP_KMEM_FRAMES   4u /* kernel memory per program, 16 KiB: space, thread, table... */
 #define MMP_STACK_SIZE    0x10000ull       /* a boot program's stack, filled on touch */
 #define MMP_STACK_GAP     0x100000ull      /* the stack's top lies this far below user top */
 #define MMP_IPC_BUFFER_VA MM_IPC_BUFFER_VA /* every program's IPC buffer */
@@ -176,10 +180,15 @@ typedef struct mmp {
     uint32_t root;            /* the root program's client id; 0 until it started */
     uint32_t started, failed; /* MM_SPAWN requests that started a program, or did not */
     uint64_t pool_start;      /* frames available before the root started */
+    uint64_t meta_start;      /* the core's table frames then (mm_server_t.meta_frames) */
     bool spawned;             /* a program (not a server) started since the last check */
-    mmp_child_t child[MM_MAX_CLIENTS];
-    char name[MM_MAX_CLIENTS][MMP_NAME_SIZE]; /* each active client's program name */
-    mmp_ended_fn ended;                       /* may be NULL */
+    uint64_t unread;          /* watched children the root must still read: running programs
+                               * (servers excepted) and ended ones whose end is unread */
+    mmp_child_t *child;       /* by client id, children .. (mm_grow) */
+    uint64_t children;
+    char (*name)[MMP_NAME_SIZE]; /* each active client's program name, by id */
+    uint64_t names;
+    mmp_ended_fn ended; /* may be NULL */
     void *ended_ctx;
 } mmp_t;
 

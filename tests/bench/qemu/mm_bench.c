@@ -15,6 +15,8 @@
  *   spawn_exit               MM_SPAWN of spawn_child (an empty main) until MM_CHILD tells
  *                            its exit: loading it, its whole life and teardown, and the
  *                            polls (MM_CHILD, then a yield while it still runs)
+ *   spawn_exit_100, _1000    the same with 100 / 1,000 processes alive (spawn_holder, each
+ *                            waiting on an endpoint), so its cost can be seen to stay flat
  *   map_1_at_N, unmap_1_at_N, protect_1_at_N, fault_at_N
  *                            growth (issue 12): map_1, unmap_1, protect_1 and
  *                            fault_first_touch again with N = 10, 1,000 and 10,000 (or
@@ -42,11 +44,17 @@
 #define FILL_VA    0x200000000ull /* the growth benchmark's other regions, 8 GiB up */
 #define GROWTH     3u
 #define N_GROWTH   200u
+#define HOLDER     1u /* spawn_holder: waits on HOLD_EP until let go */
+#define HOLD_EP    10u
+#define WARM_LIVE  2u
+#define N_LIVE     20u
 
 static mm_ipc_t ipc = {MM_SLOT_SERVER, (ipc_buffer_t *)(uintptr_t)MM_IPC_BUFFER_VA};
 static mm_conn_t conn = {mm_ipc_call, &ipc, 0, 0};
 static uint64_t maps[N_SMALL], unmaps[N_SMALL], whole[N_SMALL], protects[N_SMALL], faults[N_SMALL],
     spawns[N_SPAWN];
+static uint32_t holders[1000];
+static unsigned nholders;
 
 /* Stops the machine with status 1 (this is the root program: nobody else would). */
 static void fail(void) {
@@ -146,13 +154,14 @@ static void time_faults(void) {
     must(mm_unmap(&conn, FAULT_VA, len, &rr), "unmap of the lazy range");
 }
 
-/* Times starting spawn_child until its exit is known (reads 1-2). */
-static void time_spawn(void) {
-    for (unsigned i = 0; i < WARM_SPAWN + N_SPAWN; i++) {
+/* Times starting spawn_child until its exit is known (reads 1-2), n times after warm
+ * warm-up rounds, into spawns; name is the figure's (for the profile). */
+static void time_spawn(unsigned warm, unsigned n, const char *name) {
+    for (unsigned i = 0; i < warm + n; i++) {
         mm_spawn_result_t who;
         mm_child_result_t how;
-        if (i == WARM_SPAWN) {
-            bench_profile_begin("spawn_exit");
+        if (i == warm) {
+            bench_profile_begin(name);
         }
         uint64_t t0 = ipc_cycles();
         must(mm_spawn(&conn, CHILD, 0, IPC_SLOT_NONE, &who), "spawn");
@@ -167,11 +176,38 @@ static void time_spawn(void) {
                        (unsigned long long)how.status);
             fail();
         }
-        if (i >= WARM_SPAWN) {
-            spawns[i - WARM_SPAWN] = t1 - t0;
+        if (i >= warm) {
+            spawns[i - warm] = t1 - t0;
         }
-        if (i == WARM_SPAWN) {
-            bench_profile_end("spawn_exit");
+        if (i == warm) {
+            bench_profile_end(name);
+        }
+    }
+}
+
+/* Starts spawn_holder until live processes are alive (this one and the holders). */
+static void hold(unsigned live) {
+    while (nholders + 1 < live) {
+        mm_spawn_result_t who;
+        must(mm_spawn(&conn, HOLDER, MM_SPAWN_SERVE, HOLD_EP, &who), "spawn of a holder");
+        holders[nholders++] = who.client;
+    }
+}
+
+/* Lets every holder go (a send waits for a holder to receive it) and waits until each
+ * one's end is read. */
+static void release(void) {
+    for (unsigned i = 0; i < nholders; i++) {
+        ipc_msg_t m = {.info = ipc_info(1, 0)};
+        must(ipc_send(HOLD_EP, &m) == IPC_OK ? MM_OK : MM_ERR_INVAL, "letting a holder go");
+    }
+    while (nholders) {
+        mm_child_result_t how;
+        must(mm_child(&conn, holders[nholders - 1], &how), "child of a holder");
+        if (how.state == MM_CHILD_RUNNING) {
+            ipc_yield();
+        } else {
+            nholders--;
         }
     }
 }
@@ -231,8 +267,16 @@ int main(void) {
     bench_report("protect_512", protects, N_BIG, 1, 2);
     time_faults();
     bench_report("fault_first_touch", faults, N_SMALL, 1, 2);
-    time_spawn();
+    time_spawn(WARM_SPAWN, N_SPAWN, "spawn_exit");
     bench_report("spawn_exit", spawns, N_SPAWN, 1, 2);
+    must(ipc_endpoint_create(HOLD_EP) == IPC_OK ? MM_OK : MM_ERR_NOMEM, "endpoint");
+    hold(100);
+    time_spawn(WARM_LIVE, N_LIVE, "spawn_exit_100");
+    bench_report("spawn_exit_100", spawns, N_LIVE, 1, 2);
+    hold(1000);
+    time_spawn(WARM_LIVE, N_LIVE, "spawn_exit_1000");
+    bench_report("spawn_exit_1000", spawns, N_LIVE, 1, 2);
+    release();
     time_growth();
     ipc_printf("mm_bench: done\n");
     ipc_halt(MM_SLOT_HALT, 0);
