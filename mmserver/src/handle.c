@@ -12,7 +12,10 @@ mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg) {
     mm_mem_zero(srv, sizeof(*srv));
     mm_mem_copy(&srv->cfg, cfg, sizeof(*cfg)); /* a struct copy could become memcpy */
     srv->user_top = MM_USER_TOP(cfg->fmt->va_bits);
-    mm_err_t err = mm_pool_init(&srv->pool, cfg->pool_pa, cfg->pool_va, cfg->pool_frames);
+    mmboot_range_t one = {cfg->pool_pa, cfg->pool_frames};
+    const mmboot_range_t *ranges = cfg->pool_ranges ? cfg->pool_ranges : &one;
+    uint32_t n = cfg->pool_ranges ? cfg->pool_nranges : 1;
+    mm_err_t err = mm_pool_init(&srv->pool, cfg->pool_pa, cfg->pool_va, ranges, n);
     srv->pool.zero_pages = cfg->zero_pages;
     return err;
 }

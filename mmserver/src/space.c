@@ -63,9 +63,7 @@ static void hook_release_frame(void *ctx, pt_vaddr_t va, pt_paddr_t pa, unsigned
     mm_client_t *c = ctx;
     (void)va;
     for (uint64_t off = 0; off < (1ull << shift); off += MM_PAGE) {
-        if (mm_pool_has(&c->srv->pool, pa + off)) {
-            mm_pool_put(&c->srv->pool, pa + off);
-        }
+        mm_pool_release(&c->srv->pool, pa + off);
     }
 }
 
