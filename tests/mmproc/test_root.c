@@ -198,13 +198,13 @@ Test(root, names) {
     uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
     mmp_spawn_t s;
-    mmp_spawn(&t.p, "bad\tname", 8, elf, size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, "bad\tname", 8, elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert(s.err == MMP_SPAWN_NAME && mmp_spawn_mm_err(&s) == MM_ERR_INVAL);
-    mmp_spawn(&t.p, "", 0, elf, size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, "", 0, elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert_eq(s.err, MMP_SPAWN_NAME, "an empty name");
     cr_assert(mm_pool_available(&t.e.srv->pool) == avail && t.threads == 0);
     const char *longname = "a_program_name_of_forty_bytes_long_xxxxx";
-    mmp_spawn(&t.p, longname, strlen(longname), elf, size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, longname, strlen(longname), elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert_eq(s.err, MMP_SPAWN_OK);
     cr_assert_eq(s.thread.name_len, MMPRIV_NAME_MAX);
     cr_assert_eq(s.thread.name_words[3] >> 56, 0u, "the 32nd byte is the NUL");

@@ -33,7 +33,7 @@ Test(spawn, archive) {
     cr_assert(t.p.root == 0 && t.threads == 0 && mm_pool_available(&t.e.srv->pool) == avail);
 
     mmp_program(archive, size, 1, &f);
-    mmp_spawn(&t.p, f.name, f.name_len, f.data, f.size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, f.name, f.name_len, f.data, f.size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert_eq(s.err, MMP_SPAWN_OK);
     cr_assert_eq(t.threads, 1u);
     const mmp_thread_t *th = &t.thread;
@@ -70,7 +70,7 @@ Test(spawn, thread_refused) {
     uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
     mmp_spawn_t s;
-    mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert_eq(s.err, MMP_SPAWN_THREAD);
     cr_assert_eq(mmp_spawn_mm_err(&s), MM_ERR_NOMEM);
     cr_assert(!t.e.srv->client[MMP_FIRST_CLIENT].active);
@@ -104,7 +104,7 @@ Test(spawn, buffer_taken) {
     memcpy(elf + 64, &p, sizeof(p));
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
     mmp_spawn_t s;
-    mmp_spawn(&t.p, "clash", 5, elf, sizeof(elf), MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, "clash", 5, elf, sizeof(elf), MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert(s.err == MMP_SPAWN_STACK && s.mm == MM_ERR_EXISTS);
     cr_assert_eq(mm_pool_available(&t.e.srv->pool), avail);
     mmt_said("an image over the IPC buffer: EXISTS, nothing left");
@@ -119,11 +119,11 @@ Test(spawn, no_client_left) {
     uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
     mmp_spawn_t s;
     for (uint32_t i = MMP_FIRST_CLIENT; i < MM_MAX_CLIENTS; i++) {
-        mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
+        mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
         cr_assert_eq(s.err, MMP_SPAWN_OK);
         cr_assert_eq(s.thread.client, i);
     }
-    mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert(s.err == MMP_SPAWN_CLIENT && s.mm == MM_ERR_NO_CLIENT);
     mmt_said("sv48: %u programs, then no client id left", MM_MAX_CLIENTS - MMP_FIRST_CLIENT);
     mpt_fini(&t);

@@ -263,7 +263,8 @@ typedef enum mm_kill_reason {
 #define MM_A_SPAWN_FLAGS 1
 enum {
     MM_SPAWN_SERVE = 1u << 0, /* the endpoint with every right and no badge: it receives */
-    MM_SPAWN_F_ALL = 0x1,
+    MM_SPAWN_RAM = 1u << 1,   /* its quota is every frame of the pool, not MMP_QUOTA */
+    MM_SPAWN_F_ALL = 0x3,
 };
 /* MM_SPAWN reply words */
 #define MM_R_SPAWN_CLIENT   0
