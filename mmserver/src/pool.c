@@ -426,18 +426,23 @@ void mm_pool_release(mm_pool_t *p, pt_paddr_t pa) {
         set_hint(p, r);
         off = pa - p->hint_pa;
     }
-    if (pa - p->meta_pa >= p->meta_bytes) {
-        mm_pool_put(p, pa);
+    if (pa - p->meta_pa < p->meta_bytes) {
+        return;
+    }
+    uint64_t i = p->hint_first + (off >> PT_PAGE_SHIFT); /* mm_pool_put, one lookup */
+    mm_frame_t *f = &p->frame[i];
+    if (--f->ref == 0) {
+        f->ref = MM_FRAME_PENDING;
+        f->next = p->pending_head;
+        p->pending_head = (uint32_t)i;
+        p->pending++;
     }
 }
 
-/* The record of the pool frame at pa (any byte of it), or NULL when pa is in no range or
- * in the metadata. */
+/* The record of the frame at pa (any byte of it; metadata frames' say MM_FRAME_META), or
+ * NULL when pa is in no range. */
 static const mm_frame_t *record(const mm_pool_t *p, pt_paddr_t pa) {
-    if (pa - p->meta_pa < p->meta_bytes) {
-        return NULL;
-    }
-    if (pa - p->hint_pa < p->hint_bytes) {
+    if (pa - p->hint_pa < p->hint_bytes) { /* a metadata frame's record says META */
         return &p->frame[p->hint_first + ((pa - p->hint_pa) >> PT_PAGE_SHIFT)];
     }
     uint32_t r = range_of(p, pa);
@@ -451,7 +456,8 @@ bool mm_pool_has(const mm_pool_t *p, pt_paddr_t pa) {
     if (pa - p->hint_pa < p->hint_bytes) {
         return pa - p->meta_pa >= p->meta_bytes; /* the common case: one comparison more */
     }
-    return record(p, pa) != NULL;
+    const mm_frame_t *f = record(p, pa);
+    return f && f->ref != MM_FRAME_META;
 }
 
 bool mm_pool_overlaps(const mm_pool_t *p, pt_paddr_t pa, uint64_t len) {
@@ -470,7 +476,8 @@ uint64_t mm_pool_available(const mm_pool_t *p) {
 
 uint32_t mm_pool_refs(const mm_pool_t *p, pt_paddr_t pa) {
     const mm_frame_t *f = record(p, pa);
-    return !f || f->ref == MM_FRAME_PENDING ? 0 : f->ref;
+    uint32_t ref = f ? f->ref : 0;
+    return ref == MM_FRAME_PENDING || ref == MM_FRAME_META ? 0 : ref;
 }
 
 void *mm_pool_ptr(const mm_pool_t *p, pt_paddr_t pa) {
