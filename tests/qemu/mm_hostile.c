@@ -39,26 +39,34 @@ static void verdict(const char *group, int before) {
     groups_run++;
 }
 
-/* Pool frame i: its physical address, and zeroed through the window. */
+/* Frame i of the pool's first range: its physical address, and zeroed through the window
+ * (which shows the range at pool_va + (pa - pool_pa)). */
 static uint64_t pool_frame(uint64_t i) {
-    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(boot->pool_va + i * 4096);
+    uint64_t pa = boot->pool[0].pa + i * 4096;
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(boot->pool_va + (pa - boot->pool_pa));
     for (unsigned k = 0; k < 512; k++) {
         p[k] = 0;
     }
-    return boot->pool_pa + i * 4096;
+    return pa;
 }
 
 /* Roots: ids, alignment, the pool's edges, a used id or root. */
 static void roots(void) {
     int before = failures;
-    uint64_t end = boot->pool_pa + boot->pool_frames * 4096;
+    const mmboot_range_t *last = &boot->pool[boot->pool_count - 1];
+    uint64_t end = last->pa + last->frames * 4096;
     uint64_t root = pool_frame(0);
     expect("space 0", priv(MMPRIV_SYS_ROOT_REGISTER, 0, root, 0, 0, 0), IPC_ERR_INVALID_ARGUMENT);
     expect("space 16", priv(MMPRIV_SYS_ROOT_REGISTER, 16, root, 0, 0, 0), IPC_ERR_INVALID_ARGUMENT);
     expect("unaligned", priv(MMPRIV_SYS_ROOT_REGISTER, 1, root + 8, 0, 0, 0),
            IPC_ERR_INVALID_ARGUMENT);
-    expect("below the pool", priv(MMPRIV_SYS_ROOT_REGISTER, 1, boot->pool_pa - 4096, 0, 0, 0),
+    expect("below the pool", priv(MMPRIV_SYS_ROOT_REGISTER, 1, boot->pool[0].pa - 4096, 0, 0, 0),
            IPC_ERR_INVALID_ARGUMENT);
+    if (boot->pool_count > 1 && boot->pool[0].pa + boot->pool[0].frames * 4096 < boot->pool[1].pa) {
+        uint64_t hole = boot->pool[0].pa + boot->pool[0].frames * 4096;
+        expect("between two ranges", priv(MMPRIV_SYS_ROOT_REGISTER, 1, hole, 0, 0, 0),
+               IPC_ERR_INVALID_ARGUMENT);
+    }
     expect("past the pool", priv(MMPRIV_SYS_ROOT_REGISTER, 1, end, 0, 0, 0),
            IPC_ERR_INVALID_ARGUMENT);
     expect("kernel frame 0", priv(MMPRIV_SYS_ROOT_REGISTER, 1, 0, 0, 0, 0),
