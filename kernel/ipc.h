@@ -220,6 +220,9 @@ void kern_sched_hint(kern_tcb_t *t);
  * head of the highest ready priority. A READY cur that loses the CPU goes to the tail of
  * its priority. NULL when nothing is ready. The result leaves the queue. */
 kern_tcb_t *kern_sched_choose(kern_tcb_t *cur, bool rotate);
+/* Whether kern_sched_choose(cur, false) would keep cur running as it is: cur is ready and
+ * not queued, no thread was hinted, and no higher priority is ready. */
+bool kern_sched_keeps(const kern_tcb_t *cur);
 /* Whether a thread of priority above prio is queued. */
 bool kern_sched_above(uint8_t prio);
 /* Changes t's priority, requeueing it if it is queued. */

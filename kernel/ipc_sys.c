@@ -278,6 +278,8 @@ static ipc_err_t sys_halt(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_ARGS],
     }
     kern_printf("[kern] '%s' stops the machine with status %llu\n", t->name,
                 (unsigned long long)a[1]);
+    kern_printf("[vm] address-space tags: %u in use, %llu generations ended\n", kern_tags.count,
+                (unsigned long long)kern_tags.rollovers);
     arch_halt((int)a[1]);
 }
 

@@ -16,6 +16,7 @@
 #include <pt/pt.h>
 
 #include "ipc.h"
+#include "tag.h"
 
 #define KERN_MAX_THREADS 32u
 #define KERN_MAX_SPACES  32u
@@ -52,7 +53,8 @@ unsigned kern_frame_give_rest(uint64_t keep, arch_range_t *out, unsigned max);
 typedef struct kern_space {
     pt_space_t pt;    /* the user half, built with libpt */
     arch_root_t root; /* what the MMU loads */
-    uint16_t id;      /* 1..KERN_MAX_SPACES, also the address-space id (PCID/ASID) */
+    uint16_t id;      /* 1..KERN_MAX_SPACES */
+    kern_tag_t tag;   /* its address-space tag (PCID/ASID), recycled by generation (tag.h) */
     bool in_use;
     unsigned threads;   /* live threads bound to it */
     kern_cspace_t caps; /* the process's capability table (ipc/ipc.h) */
@@ -73,6 +75,9 @@ kern_space_t *kern_space_create(void);
  * half is copied into that root, the only kernel write into a user table. NULL when no
  * space record is left. => root_pa is a frame of mmserver's pool (kern_mm_check_root). */
 kern_space_t *kern_space_attach(pt_paddr_t root_pa);
+/* Gives s a new tag and re-initialises its root with it, so that its first load drops
+ * whatever the tag's earlier owner left (tag.h). */
+void kern_space_retag(kern_space_t *s);
 /* Destroys s: every frame and table goes back (a managed space's stay mmserver's); on
  * return no CPU uses s's root or caches its translations. => no thread of s is left. */
 void kern_space_destroy(kern_space_t *s);
@@ -185,3 +190,13 @@ void kern_boot_check_tlb(void);
 
 /* Copies the NUL-terminated or n-byte name src into dst (KERN_NAME_MAX). */
 void kern_copy_name(char *dst, const char *src, size_t n);
+
+/* Makes s the translation in use; first gives it a new tag (and so a fresh root whose load
+ * drops the tag's old entries) when its tag was taken by a rollover (tag.h). Inline: it is
+ * on every return to user mode, and costs one comparison when the tag is still s's. */
+static inline __attribute__((always_inline)) void kern_space_load(kern_space_t *s) {
+    if (kern_tag_taken(&s->tag)) {
+        kern_space_retag(s);
+    }
+    arch_root_load(&s->root);
+}

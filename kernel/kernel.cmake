@@ -29,7 +29,8 @@ add_library(mmk_kernel_objs OBJECT
 target_include_directories(mmk_kernel_objs PRIVATE
     ${CMAKE_SOURCE_DIR}/arch/include ${CMAKE_SOURCE_DIR}/arch/${ARCH}/include
     ${PT_INCLUDE} ${CMAKE_SOURCE_DIR}/ipc/include ${CMAKE_SOURCE_DIR}/kernel)
-target_compile_options(mmk_kernel_objs PRIVATE ${MMK_FREESTANDING_FLAGS} ${ARCH_KERNEL_CFLAGS})
+target_compile_options(mmk_kernel_objs PRIVATE ${MMK_FREESTANDING_FLAGS} ${ARCH_KERNEL_CFLAGS}
+    $<$<COMPILE_LANGUAGE:C>:-flto=thin>)
 
 set(MMK_KERNEL_ELF ${CMAKE_BINARY_DIR}/kernel.elf)
 add_custom_command(OUTPUT ${MMK_KERNEL_ELF}

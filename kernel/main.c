@@ -25,6 +25,32 @@ static bool cmdline_has(const char *cmdline, const char *word) {
     return false;
 }
 
+/* The number after "name=" in the command line cmdline (a whole word, decimal), or 0 when
+ * absent or not a number. */
+static uint32_t cmdline_number(const char *cmdline, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = cmdline; *p; p++) {
+        if ((p == cmdline || p[-1] == ' ') && strncmp(p, name, n) == 0 && p[n] == '=') {
+            uint32_t v = 0;
+            const char *d = p + n + 1;
+            for (; *d >= '0' && *d <= '9' && v < 100000u; d++) {
+                v = v * 10u + (uint32_t)(*d - '0');
+            }
+            return (*d == 0 || *d == ' ') ? v : 0;
+        }
+    }
+    return 0;
+}
+
+/* Starts the address-space tag allocator (tag.h) with the CPU's tags, or fewer when the
+ * kernel word tags=N asks (tests that need rollovers quickly), and says which. */
+static void tags_start(const char *cmdline) {
+    uint32_t hw = arch_tag_count();
+    kern_tags_init(hw, cmdline_number(cmdline, "tags"));
+    kern_printf("[vm] address-space tags: %u in use of %u the CPU has%s\n", kern_tags.count, hw,
+                hw < 2 ? " (none: each switch drops the translations)" : "");
+}
+
 /* Prints one list of physical ranges, and returns their total size. */
 static uint64_t print_ranges(const char *what, const arch_range_t *r, unsigned n) {
     uint64_t total = 0;
@@ -71,6 +97,7 @@ _Noreturn void kern_main(arch_boot_info_t *bi) {
     boot_report(bi);
     kern_frame_init(bi);
     kern_vm_init(bi);
+    tags_start(bi->cmdline);
     selftest_kernel_fault(bi->cmdline);
     kern_boot_check_tlb();
     kern_mm_boot(bi);

@@ -76,17 +76,22 @@ static uint8_t top_prio(void) {
 
 /* See ipc.h. */
 bool kern_sched_above(uint8_t prio) {
-    return bitmap != 0 && top_prio() > prio;
+    return (bitmap >> prio) > 1u; /* a bit above prio's: no bit scan (riscv has none) */
+}
+
+/* See ipc.h. */
+bool kern_sched_keeps(const kern_tcb_t *cur) {
+    return cur->state == KERN_TCB_READY && !cur->queued && !hint && !kern_sched_above(cur->prio);
 }
 
 /* See ipc.h. */
 kern_tcb_t *kern_sched_choose(kern_tcb_t *cur, bool rotate) {
+    if (cur && !rotate && kern_sched_keeps(cur)) {
+        return cur;
+    }
     kern_tcb_t *h = hint;
     hint = NULL;
     bool cur_ready = cur && cur->state == KERN_TCB_READY && !cur->queued;
-    if (cur_ready && !rotate && !kern_sched_above(cur->prio) && !h) {
-        return cur;
-    }
     if (cur_ready) {
         enqueue(cur);
     }

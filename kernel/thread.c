@@ -130,13 +130,17 @@ uint64_t kern_preemptions(void) {
 /* See kern.h. */
 _Noreturn void kern_switch_to(kern_thread_t *t) {
     current = t;
-    arch_root_load(&t->space->root);
+    kern_space_load(t->space);
     arch_user_enter(&t->regs);
 }
 
 /* See arch.h. The scheduler keeps the current thread unless its turn is over (slice,
  * yield), it blocked or died, or a higher priority became ready. */
 _Noreturn void kern_return_to_user(void) {
+    kern_thread_t *cur = current;
+    if (!resched && cur && cur->tcb.out == KERN_OUT_NONE && kern_sched_keeps(&cur->tcb)) {
+        kern_switch_to(cur); /* the common case, decided as below would: the caller goes on */
+    }
     bool turn_over = resched;
     resched = false;
     kern_tcb_t *next = kern_sched_choose(current ? &current->tcb : NULL, turn_over);

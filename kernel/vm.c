@@ -167,7 +167,7 @@ static kern_space_t *space_start(kern_space_t *s, bool managed) {
     s->managed = managed;
     s->threads = 0;
     s->caps = (kern_cspace_t){0};
-    arch_root_init(&s->root, s->pt.root, s->id);
+    kern_space_retag(s);
     return s;
 }
 
@@ -290,6 +290,12 @@ ipc_err_t kern_copy_to_user(kern_space_t *s, uint64_t va, const void *src, size_
     }
     user_copy(s, va, (void *)(uintptr_t)src, len, true);
     return IPC_OK;
+}
+
+/* See kern.h. */
+void kern_space_retag(kern_space_t *s) {
+    kern_tag_renew(&s->tag);
+    arch_root_init(&s->root, s->pt.root, s->tag.id);
 }
 
 /* See kern.h. The kernel root is loaded first so that s is loaded nowhere, then its TLB

@@ -48,3 +48,13 @@ add_test(NAME qemu_scenarios_sv39_svpbmt
             ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/scenarios_sv39)
 set_tests_properties(qemu_scenarios_sv39_svpbmt PROPERTIES TIMEOUT 120
     ENVIRONMENT "MMK_QEMU_CPU=rv64,svpbmt=on" LABELS qemu)
+
+# The scenarios with 4 ASIDs (the kernel word tags=4: 3 user tags for dozens of spaces), so
+# tags change hands all the time (kernel/tag.h); the run must have ended generations.
+mmk_rv_image(scenarios_tags scenarios tags=4)
+add_test(NAME qemu_scenarios_tags
+    COMMAND ${CMAKE_SOURCE_DIR}/tools/qemu-test.sh --expect-count ${MMK_SCENARIOS_ALL_COUNT}
+            --require "test mm_pool_restored: OK"
+            --require "\\[vm\\] address-space tags: 4 in use, [1-9][0-9]* generations ended"
+            ${ARCH_DIR}/qemu.sh ${CMAKE_BINARY_DIR}/images/scenarios_tags)
+set_tests_properties(qemu_scenarios_tags PROPERTIES TIMEOUT 120 LABELS qemu)

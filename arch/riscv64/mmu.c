@@ -9,13 +9,15 @@
  * point at the Sv39 root as a level-2 table), so the switch happens under our feet safely.
  *
  * ASIDs (priv. 4.1.11, 4.2.1). The kernel is ASID 0 and its mappings are global. A user
- * root carries its address-space id as ASID when the hart implements enough ASID bits
- * (probed by writing ones to satp.ASID); otherwise every user root shares hardware ASID 0
- * and is flushed each time it is loaded. sfence.vma with rs2 naming a register (not x0)
- * spares global entries, so changes to the kernel's root (whose mappings are global and
- * cached under every ASID) use rs2 = x0; with rs1 = an address it drops only leaf entries
- * for it, so a flush whose f->tables is set drops the whole ASID.
+ * root carries its tag as ASID; the kernel hands out as many tags as the hart implements
+ * ASIDs (probed by writing ones to satp.ASID; arch_tag_count), recycled by generation
+ * (kernel/tag.h). Without ASIDs every user root is hardware ASID 0 and is fenced whenever
+ * it follows another root. sfence.vma with rs2
+ * naming a register (not x0) spares global entries, so changes to the kernel's root (whose mappings
+ * are global and cached under every ASID) use rs2 = x0; with rs1 = an address it drops only leaf
+ * entries for it, so a flush whose f->tables is set drops the whole ASID.
  */
+#include "mmu_hw.h"
 #include "riscv.h"
 
 static const pt_format_t *pt_format_in_use = &pt_format_sv39;
@@ -44,15 +46,15 @@ static uint64_t image_pa(const void *p) {
 /* Writes satp and drops every translation cached for the old value (all ASIDs, global
  * too): used only while switching between kernel-wide tables. */
 static void satp_switch(uint64_t satp) {
-    __asm__ volatile("sfence.vma" : : : "memory");
-    RV_CSR_WRITE(satp, satp);
-    __asm__ volatile("sfence.vma" : : : "memory");
+    rv_hw_sfence_all();
+    rv_hw_satp_write(satp);
+    rv_hw_sfence_all();
 }
 
 /* How many satp.ASID bits the hart implements: write all ones and count what sticks. */
 static unsigned probe_asid_bits(uint64_t satp) {
-    RV_CSR_WRITE(satp, satp | RV_SATP_ASID_MASK);
-    uint64_t got = (RV_CSR_READ(satp) & RV_SATP_ASID_MASK) >> RV_SATP_ASID_SHIFT;
+    rv_hw_satp_write(satp | RV_SATP_ASID_MASK);
+    uint64_t got = (rv_hw_satp_read() & RV_SATP_ASID_MASK) >> RV_SATP_ASID_SHIFT;
     satp_switch(satp);
     unsigned bits = 0;
     while (got & 1u) {
@@ -64,7 +66,7 @@ static unsigned probe_asid_bits(uint64_t satp) {
 
 /* See riscv.h. */
 void rv_mmu_probe(bool allow_sv48, bool allow_asids) {
-    uint64_t sv39 = RV_CSR_READ(satp);
+    uint64_t sv39 = rv_hw_satp_read();
     uint64_t sv39_root_pa = (sv39 & RV_SATP_PPN_MASK) << PT_PAGE_SHIFT;
     uint64_t link = ((sv39_root_pa >> PT_PAGE_SHIFT) << RV_PTE_PPN_SHIFT) | RV_PTE_V;
     boot_pt_sv48[0] = link;
@@ -73,7 +75,7 @@ void rv_mmu_probe(bool allow_sv48, bool allow_asids) {
     if (allow_sv48) {
         uint64_t sv48 = RV_SATP_MODE_SV48 | (image_pa(boot_pt_sv48) >> PT_PAGE_SHIFT);
         satp_switch(sv48);
-        if ((RV_CSR_READ(satp) & RV_SATP_MODE_MASK) == RV_SATP_MODE_SV48) {
+        if ((rv_hw_satp_read() & RV_SATP_MODE_MASK) == RV_SATP_MODE_SV48) {
             pt_format_in_use = &pt_format_sv48;
             boot_satp = sv48;
         }
@@ -107,15 +109,20 @@ uint32_t arch_pt_features(void) {
 /* See arch.h. S-mode never touches user pages (SUM = 0: the kernel reads user memory
  * through the direct map after a walk) and reads only readable pages (MXR = 0). */
 void arch_paging_enable(pt_paddr_t root) {
-    RV_CSR_CLEAR(sstatus, RV_SSTATUS_SUM | RV_SSTATUS_MXR);
+    rv_hw_sstatus_clear(RV_SSTATUS_SUM | RV_SSTATUS_MXR);
     satp_switch(satp_mode() | (root >> PT_PAGE_SHIFT));
     loaded_root = NULL;
 }
 
-/* The hardware ASID for kernel id asid: itself when the hart has room for it, else 0
- * (shared, flushed on every load). */
+/* The hardware ASID for tag asid: itself when the hart has room for it, else 0 (a hart
+ * without ASIDs: every user root is tag 1, kernel/tag.h, and is fenced at each switch). */
 static uint16_t hw_asid(uint16_t asid) {
     return asid < (1u << asid_bits) ? asid : 0;
+}
+
+/* See arch.h. */
+uint32_t arch_tag_count(void) {
+    return 1u << asid_bits;
 }
 
 /* See arch.h. */
@@ -131,40 +138,34 @@ static uint64_t root_hw_asid(const arch_root_t *r) {
     return (r->satp & RV_SATP_ASID_MASK) >> RV_SATP_ASID_SHIFT;
 }
 
-/* Drops every non-global entry of hardware ASID asid (rs1 = x0, rs2 = a register). */
-static void sfence_asid(uint64_t asid) {
-    __asm__ volatile("sfence.vma zero, %0" : : "r"(asid) : "memory");
-}
-
 /* Drops what r may have cached: for the kernel's root, every entry of every ASID, global
  * ones too (rs2 = x0), since its global mappings are cached under whatever ASID was
  * current; for a user root, the non-global entries of its ASID. */
 static void sfence_root(const arch_root_t *r) {
     if (r->asid == 0) {
-        __asm__ volatile("sfence.vma zero, zero" : : : "memory");
+        rv_hw_sfence_all();
     } else {
-        sfence_asid(root_hw_asid(r));
+        rv_hw_sfence_asid(root_hw_asid(r));
     }
 }
 
 /* Drops the leaf entries for va that r may have cached (as sfence_root, one page). */
 static void sfence_root_page(const arch_root_t *r, uint64_t va) {
     if (r->asid == 0) {
-        __asm__ volatile("sfence.vma %0, zero" : : "r"(va) : "memory");
+        rv_hw_sfence_va(va);
     } else {
-        __asm__ volatile("sfence.vma %0, %1" : : "r"(va), "r"(root_hw_asid(r)) : "memory");
+        rv_hw_sfence_va_asid(va, root_hw_asid(r));
     }
 }
 
-/* See arch.h. A user root sharing hardware ASID 0 (no room for its id) is flushed on
- * every switch, since another tree used the same id since it was last loaded. */
+/* See arch.h. A user root without a hardware ASID of its own (a hart without ASIDs) is
+ * fenced whenever it follows another root, which may have used hardware ASID 0 too. */
 void arch_root_load(arch_root_t *r) {
-    bool shared = r->asid != 0 && root_hw_asid(r) == 0;
     if (r == loaded_root && !r->stale) {
         return;
     }
-    RV_CSR_WRITE(satp, r->satp);
-    if (r->stale || shared) {
+    rv_hw_satp_write(r->satp);
+    if (r->stale || (r->asid != 0 && root_hw_asid(r) == 0)) {
         sfence_root(r);
     }
     r->stale = false;
@@ -178,13 +179,14 @@ void arch_tlb_flush(arch_root_t *r, const pt_flush_t *f) {
     if (f->leaves == 0 && !f->tables) {
         return;
     }
-    /* [start, last] is inclusive, so a range ending at the top of memory cannot wrap. */
-    uint64_t pages = (f->last - f->start) / PT_PAGE_SIZE + 1;
+    /* [start, last] is inclusive, so a range ending at the top of memory cannot wrap; the
+     * pages are counted from start's page (mmserver may name a range that starts mid-page). */
+    uint64_t va = f->start & ~(PT_PAGE_SIZE - 1);
+    uint64_t pages = (f->last - va) / PT_PAGE_SIZE + 1;
     if (f->all || f->tables || pages > PT_FLUSH_ALL_THRESHOLD) {
         sfence_root(r);
         return;
     }
-    uint64_t va = f->start & ~(PT_PAGE_SIZE - 1);
     for (uint64_t i = 0; i < pages; i++, va += PT_PAGE_SIZE) {
         sfence_root_page(r, va);
     }
@@ -200,5 +202,5 @@ void arch_root_release(arch_root_t *r) {
 
 /* See arch.h. Zifencei: orders this hart's earlier stores before its later fetches. */
 void arch_icache_sync(void) {
-    __asm__ volatile("fence.i" : : : "memory");
+    rv_hw_fence_i();
 }

@@ -11,19 +11,6 @@ x86_features_t x86_features;
 #define IST_SIZE (4u * 1024u)
 __attribute__((aligned(16))) static char ist1_stack[IST_SIZE];
 
-/* 64-bit TSS (SDM 3A 7.7, figure 7-11). No I/O bitmap: iomap_base past the end, so user
- * in/out instructions fault. */
-typedef struct __attribute__((packed)) x86_tss {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7];
-    uint64_t reserved2;
-    uint16_t reserved3;
-    uint16_t iomap_base;
-} x86_tss_t;
-_Static_assert(sizeof(x86_tss_t) == 104, "SDM 3A figure 7-11");
-
 /* Segment descriptor bits (SDM 3A 3.4.5). */
 #define DESC_LIMIT_LOW  0xffffull
 #define DESC_TYPE_CODE  (0xaull << 40) /* execute/read */
@@ -38,7 +25,7 @@ _Static_assert(sizeof(x86_tss_t) == 104, "SDM 3A figure 7-11");
 #define DESC_G          (1ull << 55) /* 4 KiB limit granularity */
 #define DESC_FLAT       (DESC_LIMIT_LOW | DESC_LIMIT_HIGH | DESC_G | DESC_S | DESC_P)
 
-static x86_tss_t tss;
+x86_tss_t x86_tss;
 static uint64_t gdt[7] = {
     0,
     DESC_FLAT | DESC_TYPE_CODE | DESC_L,              /* 0x08 kernel code */
@@ -93,10 +80,10 @@ static void gdt_set_tss(unsigned i, const x86_tss_t *t) {
 /* Loads the kernel's GDT and TSS and reloads every segment register. Entries from user
  * mode land on the kernel stack (rsp0); #DF, NMI, #MC on IST1. */
 void x86_gdt_init(void) {
-    tss.rsp[0] = (uint64_t)(uintptr_t)arch_boot_stack_top;
-    tss.ist[0] = (uint64_t)(uintptr_t)(ist1_stack + IST_SIZE);
-    tss.iomap_base = sizeof(tss);
-    gdt_set_tss(X86_SEL_TSS / 8, &tss);
+    x86_tss.rsp[0] = (uint64_t)(uintptr_t)arch_boot_stack_top;
+    x86_tss.ist[0] = (uint64_t)(uintptr_t)(ist1_stack + IST_SIZE);
+    x86_tss.iomap_base = sizeof(x86_tss);
+    gdt_set_tss(X86_SEL_TSS / 8, &x86_tss);
     x86_table_ptr_t p = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};
     __asm__ volatile("lgdt %0\n"
                      "pushq %1\n"

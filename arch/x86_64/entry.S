@@ -1,7 +1,8 @@
 /*
- * x86_64 kernel entry and exit. Every way in from user mode builds the same frame on the
- * one kernel stack (arch_regs_t: general registers, vector, error code, iretq frame) and
- * hands its address to C, which copies it into the current thread. Every way out starts
+ * x86_64 kernel entry and exit. Every way in from user mode builds the same frame
+ * (arch_regs_t: general registers, vector, error code, iretq frame) straight in the running
+ * thread's arch_regs_t (TSS.rsp0 and x86_syscall_frame_end point at its end), so nothing is
+ * copied, and hands its address to C on the one kernel stack. Every way out starts
  * from a thread's arch_regs_t: iretq in general, sysretq when the thread is returning from
  * a syscall with rcx/r11 intact (the fast path; arch_user_enter decides).
  *
@@ -87,11 +88,18 @@ x86_default_stub:
     push $255
     jmp x86_trap_common
 
+/* From user mode the CPU switched to TSS.rsp0, the end of the running thread's arch_regs_t
+ * (arch_user_enter), so the whole frame is already the thread's: C then runs on the kernel
+ * stack, from its top. From kernel mode (no stack switch) the frame is on the kernel stack
+ * and C runs below it. */
 x86_trap_common:
     SAVE_GPRS
     cld
     mov %rsp, %rdi
-    call x86_trap           /* returns only for an interrupt that hit the kernel (idle) */
+    testb $3, 144(%rsp)     /* the frame's cs: RPL 3 when it came from user mode */
+    jz 1f
+    lea arch_boot_stack_top(%rip), %rsp
+1:  call x86_trap           /* returns only for an interrupt that hit the kernel (idle) */
     RESTORE_GPRS
     add $16, %rsp           /* vector, error code */
     iretq

@@ -54,6 +54,11 @@ void arch_paging_enable(pt_paddr_t root) {
     loaded_root = NULL;
 }
 
+/* See arch.h. Without PCID every CR3 load drops all non-global entries: untagged. */
+uint32_t arch_tag_count(void) {
+    return pcid_enabled ? ARCH_ASID_MAX + 1u : 1u;
+}
+
 /* See arch.h. */
 void arch_root_init(arch_root_t *r, pt_paddr_t root_pa, uint16_t asid) {
     if (asid > ARCH_ASID_MAX) {

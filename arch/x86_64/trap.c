@@ -168,8 +168,9 @@ static bool machine_fatal(uint64_t v) {
     return v == X86_VEC_NMI || v == X86_VEC_DF || v == X86_VEC_MC;
 }
 
-/* Called by entry.S for every vector with the frame on the kernel stack. Returns only for
- * an interrupt that arrived in kernel mode (arch_idle). */
+/* Called by entry.S for every vector: with the frame on the kernel stack for an entry from
+ * kernel mode, in the running thread's arch_regs_t for one from user mode. Returns only
+ * for an interrupt that arrived in kernel mode (arch_idle). */
 void x86_trap(arch_regs_t *f) {
     if (machine_fatal(f->vector)) {
         kernel_exception(f);
@@ -181,7 +182,10 @@ void x86_trap(arch_regs_t *f) {
         }
         kernel_exception(f);
     }
-    *current_regs = *f;
+    if (f != current_regs) { /* from user mode the CPU pushed into it through TSS.rsp0 */
+        kern_panic("a user-mode entry's frame at %p is not the thread's (%p)", (void *)f,
+                   (void *)current_regs);
+    }
     if (syscall_left_at_cpl3(f, x86_read_cr2())) {
         finish_syscall(current_regs);
     }
@@ -285,8 +289,13 @@ _Noreturn void arch_user_enter(arch_regs_t *r) {
     r->ss = X86_SEL_UDATA;
     r->rflags =
         (r->rflags & ~(X86_RFLAGS_IOPL | X86_RFLAGS_AC)) | X86_RFLAGS_IF | X86_RFLAGS_RESERVED;
+    uint64_t end = (uint64_t)(uintptr_t)(r + 1);
+    if (end & 15u) {
+        kern_panic("thread registers at %p are not 16-byte aligned", (void *)r);
+    }
     current_regs = r;
-    x86_syscall_frame_end = (uint64_t)(uintptr_t)(r + 1);
+    x86_syscall_frame_end = end;
+    x86_tss.rsp[0] = end; /* an interrupt or exception pushes its frame into r, too */
     if (sysret_ok(r)) {
         x86_enter_sysret(r);
     }

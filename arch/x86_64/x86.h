@@ -105,7 +105,22 @@ void x86_pic_eoi(uint64_t irq);
 /* Parts of the arch, called from arch_x86_64_start in order. */
 void x86_console_init(void);
 void x86_cpu_probe(void);
+/* 64-bit TSS (SDM 3A 7.7, figure 7-11). No I/O bitmap: iomap_base past the end, so user
+ * in/out instructions fault. */
+typedef struct __attribute__((packed)) x86_tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} x86_tss_t;
+_Static_assert(sizeof(x86_tss_t) == 104, "SDM 3A figure 7-11");
 void x86_gdt_init(void);
+/* The one TSS (cpu.c): rsp[0] is where an interrupt or exception from user mode pushes its
+ * frame; arch_user_enter points it at the end of the entering thread's arch_regs_t. */
+extern x86_tss_t x86_tss;
 void x86_idt_init(void);
 void x86_syscall_init(void);
 void x86_multiboot_parse(uint32_t magic, uint64_t info_pa, arch_boot_info_t *bi);

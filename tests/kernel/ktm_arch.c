@@ -81,6 +81,11 @@ void arch_paging_enable(pt_paddr_t root) {
     (void)root;
 }
 
+/* See arch.h. As many tags as PCIDs on x86_64. */
+uint32_t arch_tag_count(void) {
+    return ARCH_ASID_MAX + 1u;
+}
+
 /* See arch.h. */
 void arch_root_init(arch_root_t *r, pt_paddr_t root_pa, uint16_t asid) {
     r->pa = root_pa;
@@ -275,7 +280,8 @@ uint64_t ktm_boot(const pt_format_t *fmt, uint64_t frames) {
     ktm_user_top = 1ull << (fmt->va_bits - 1);
     arch_boot_info_t bi = {.cmdline = "", .loader = "host"};
     kern_vm_init(&bi);
-    const uint64_t huge = 512; /* 4 KiB frames in 2 MiB */
+    kern_tags_init(arch_tag_count(), 0); /* as kern_main does next */
+    const uint64_t huge = 512;           /* 4 KiB frames in 2 MiB */
     pool_alloc = (frames + huge - 1) / huge * huge + huge;
     pool_tables = KTM_DATA_FRAMES;
     pool = aligned_alloc(huge * PT_PAGE_SIZE, pool_alloc * PT_PAGE_SIZE);

@@ -101,9 +101,17 @@ uint32_t arch_pt_features(void);
  * where present. => the tables map the kernel image, its stack and the direct map. */
 void arch_paging_enable(pt_paddr_t root);
 
-/* Makes r describe the table tree at root_pa with address-space id asid (0 is the
- * kernel's; ids up to ARCH_ASID_MAX). Its first load discards whatever an earlier user of
- * the same id left in the TLB. */
+/* How many address-space tags (PCIDs / ASIDs) this CPU has, 0 (the kernel's) included:
+ * 1 when it has none. The kernel hands them out to spaces by generation (kernel/tag.h).
+ * With 1, every user root gets tag 1 and the arch drops a user root's translations
+ * whenever it is loaded after another root. */
+uint32_t arch_tag_count(void);
+
+/* Makes r describe the table tree at root_pa with address-space tag asid (0 is the
+ * kernel's; below arch_tag_count(), or any id when that is 1). Its first load discards
+ * whatever an earlier user of the same tag left in the TLB. => no other live root holds
+ * that tag until r is initialised again or released (the kernel's allocator sees to it:
+ * a root whose tag changed hands is initialised again before its next load). */
 void arch_root_init(arch_root_t *r, pt_paddr_t root_pa, uint16_t asid);
 
 /* Makes r the translation in use (CR3 / satp), keeping its TLB entries when the CPU

@@ -28,7 +28,10 @@
  * registers, then vector and error code, then the iretq frame), so saving is a copy; the
  * offsets are fixed by arch/x86_64/entry.S.
  */
-typedef struct arch_regs {
+/* 16-byte aligned: an interrupt from user mode makes the CPU push its frame at TSS.rsp0 =
+ * the end of the running thread's arch_regs_t, and in 64-bit mode it first aligns that
+ * address down to 16 bytes (SDM 3A 6.14.2), so the end must already be aligned. */
+typedef struct __attribute__((aligned(16))) arch_regs {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
     uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
     uint64_t vector; /* exception vector, or ARCH_X86_VEC_SYSCALL */
@@ -39,6 +42,7 @@ typedef struct arch_regs {
 _Static_assert(sizeof(arch_regs_t) == 22 * 8, "entry.S pushes 22 words");
 _Static_assert(__builtin_offsetof(arch_regs_t, vector) == 15 * 8, "entry.S frame layout");
 _Static_assert(__builtin_offsetof(arch_regs_t, rip) == 17 * 8, "entry.S frame layout");
+_Static_assert(__builtin_offsetof(arch_regs_t, cs) == 18 * 8, "entry.S tests cs at 144");
 
 /* A root as the MMU sees it: the PML4 frame and its PCID. */
 typedef struct arch_root {
