@@ -77,7 +77,8 @@ Test(root, spawn) {
     cr_assert_eq(mm_spawn(root, 1, 0, IPC_SLOT_NONE, NULL), MM_ERR_INVAL, "plain: not an ELF");
     cr_assert_eq(mm_spawn(root, 3, 0, IPC_SLOT_NONE, NULL), MM_ERR_NO_PROGRAM);
     cr_assert_eq(mm_spawn(root, 0xffffffffu, 0, IPC_SLOT_NONE, NULL), MM_ERR_NO_PROGRAM);
-    cr_assert_eq(mm_spawn(root, 2, 0x2, IPC_CAP_ENDPOINT, NULL), MM_ERR_INVAL, "unknown flag");
+    cr_assert_eq(mm_spawn(root, 2, MM_SPAWN_F_ALL + 1, IPC_CAP_ENDPOINT, NULL), MM_ERR_INVAL,
+                 "unknown flag");
     cr_assert_eq(mm_spawn(root, 2, MM_SPAWN_SERVE, IPC_SLOT_NONE, NULL), MM_ERR_INVAL,
                  "SERVE without an endpoint");
     cr_assert_eq(mm_spawn(root, 2, 0, IPC_CAP_THREAD, NULL), MM_ERR_INVAL, "not an endpoint");
@@ -100,9 +101,13 @@ Test(root, spawn) {
               "a server gets every right, no badge");
     cr_assert_eq(mm_spawn(root, 0, 0, IPC_SLOT_NONE, &r), MM_OK, "a program twice");
     cr_assert(r.client == 4 && t.thread.give == MMP_GIVE_NONE);
+    cr_assert_eq(t.e.srv->client[4].quota, MMP_QUOTA, "the default quota");
+    cr_assert_eq(mm_spawn(root, 0, MM_SPAWN_RAM, IPC_SLOT_NONE, &r), MM_OK, "all of RAM");
+    cr_assert_eq(t.e.srv->client[r.client].quota, t.e.srv->pool.frames,
+                 "MM_SPAWN_RAM: a quota of every frame of the pool");
     mmt_said("MM_SPAWN: ping, pong by index with names and endpoints; INVAL (not ELF, flags, "
              "SERVE without endpoint, not an endpoint), NO_PROGRAM, NOMEM (thread), nothing "
-             "left");
+             "left; MMP_QUOTA by default, the whole pool with MM_SPAWN_RAM");
     mpt_fini(&t);
     free(archive);
 }
