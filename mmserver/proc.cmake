@@ -45,9 +45,14 @@ function(mmp_user_program)
     get_property(sources GLOBAL PROPERTY MMP_PROGRAM_SOURCES)
     get_property(includes GLOBAL PROPERTY MMP_PROGRAM_INCLUDES)
     mmk_user_program(mmserver SOURCES ${sources} INCLUDES ${includes})
+    if(MMK_PROGRAM_QUOTA) # a stress build's larger quota (tools/regions-stress.sh)
+        target_compile_definitions(mmk_user_mmserver PRIVATE MMP_QUOTA=${MMK_PROGRAM_QUOTA}u)
+    endif()
     # Whole-program optimisation, as for the kernel (kernel.cmake): request handling, libpt
     # and the IPC adapter inline across files.
     target_compile_options(mmk_user_mmserver PRIVATE $<$<COMPILE_LANGUAGE:C>:-flto=thin>)
     add_custom_target(mmserver_program ALL DEPENDS ${CMAKE_BINARY_DIR}/user/mmserver)
 endfunction()
+set(MMK_PROGRAM_QUOTA "" CACHE STRING
+    "Frames each boot program may be charged (empty: MMP_QUOTA of proc.h); stress builds only")
 cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL mmp_user_program)

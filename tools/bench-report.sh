@@ -32,6 +32,19 @@ rows=(
     "protect_512|protect 512 pages|protect_512||"
     "fault|first-touch page fault|fault_first_touch|1598|Skylake, fault round trip, no mitigations"
     "spawn_exit|process spawn + exit|spawn_exit||"
+    # growth (issue 12): the same requests with many regions in the space (mm_bench.c)
+    "map_1_at_10|map 1 page, 10 other regions|map_1_at_10||"
+    "unmap_1_at_10|unmap 1 page, 10 other regions|unmap_1_at_10||"
+    "protect_1_at_10|protect 1 page, 10 other regions|protect_1_at_10||"
+    "fault_at_10|first-touch fault, 10 other regions|fault_at_10||"
+    "map_1_at_1000|map 1 page, 1,000 other regions|map_1_at_1000||"
+    "unmap_1_at_1000|unmap 1 page, 1,000 other regions|unmap_1_at_1000||"
+    "protect_1_at_1000|protect 1 page, 1,000 other regions|protect_1_at_1000||"
+    "fault_at_1000|first-touch fault, 1,000 other regions|fault_at_1000||"
+    "map_1_at_10000|map 1 page, 10,000 other regions|map_1_at_10000||"
+    "unmap_1_at_10000|unmap 1 page, 10,000 other regions|unmap_1_at_10000||"
+    "protect_1_at_10000|protect 1 page, 10,000 other regions|protect_1_at_10000||"
+    "fault_at_10000|first-touch fault, 10,000 other regions|fault_at_10000||"
 )
 
 # figures[NAME:KEY] = "median min max"; counters[NAME] = counter named in the log.

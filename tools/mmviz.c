@@ -5,7 +5,9 @@
  *   mmdump <client> region <base> <len> <perm> <kind> <maxperm> <memtype> <peer>
  *   mmdump <client> leaves <va> <pa> <pages> <shift> <perm>
  *   mmdump <client> tables <level> <count>
- *   mmdump <client> account <charge> <quota> <data> <tables> <unbacked>
+ *   mmdump <client> account <charge> <quota> <data> <tables> ... (only the first two read)
+ *   mmdump <client> skipped regions <count> <pages>   (a long dump's left-out regions: drawn
+ *                                                     as one grey stand-in labelled +count)
  *   mmdump <client> name <program name>
  * (format defined in mmserver/include/mmserver/mm.h; the name line is mmserver/main.c's,
  * printed before each dump). A client's "region" line after its leaves or tables starts a
@@ -129,6 +131,20 @@ static void take_line(const char *s) {
             r->len = b;
             snprintf(r->perm, sizeof(r->perm), "%.3s", p);
             snprintf(r->kind, sizeof(r->kind), "%s", k);
+        }
+    } else if (!strcmp(what, "skipped") &&
+               sscanf(s, " %15s %" SCNx64 " %" SCNx64, k, &a, &b) == 3 && !strcmp(k, "regions")) {
+        /* mmserver left regions out of a long dump: one grey stand-in, labelled with their
+         * count, right after the last region shown (their pages give its width) */
+        if (c->nregions < MAX_REGIONS) {
+            region_t *r = &c->regions[c->nregions];
+            r->base = c->nregions
+                          ? c->regions[c->nregions - 1].base + c->regions[c->nregions - 1].len
+                          : 0;
+            r->len = b * PAGE;
+            snprintf(r->perm, sizeof(r->perm), "...");
+            snprintf(r->kind, sizeof(r->kind), "+%" PRIu64 " more", a);
+            c->nregions++;
         }
     } else if (!strcmp(what, "leaves") &&
                sscanf(s, "%" SCNx64 " %" SCNx64 " %" SCNx64 " %x", &a, &b, &d, &shift) == 4) {

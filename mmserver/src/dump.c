@@ -9,6 +9,12 @@
 
 #define LINE_MAX 192u
 
+/* Past 2 DUMP_ENDS regions (or leaf runs) a dump shows the first and the last DUMP_ENDS and
+ * one summary line for those between (their count and pages), so a space with 100,000
+ * regions still dumps in a few hundred lines. The account line stays exact. */
+#define DUMP_ENDS 16u
+#define DUMP_ALL  (2 * DUMP_ENDS)
+
 /* A line being built. */
 typedef struct line {
     char buf[LINE_MAX];
@@ -91,31 +97,80 @@ static uint32_t mm_perm_of(uint32_t pt) {
     return (pt & PT_R ? MM_PERM_R : 0) | (pt & PT_W ? MM_PERM_W : 0) | (pt & PT_X ? MM_PERM_X : 0);
 }
 
+/* A leaf run: its first leaf and its pages. */
+typedef struct dump_run {
+    pt_mapping_t first;
+    uint64_t pages;
+} dump_run_t;
+
 /* The walk over the leaves and tables: the current leaf run and table counts. */
 typedef struct dump_walk {
     mm_out_fn out;
     void *ctx;
     uint32_t client;
-    pt_mapping_t run; /* first leaf of the current run */
-    uint64_t pages;   /* pages in the run (0: none) */
-    uint64_t tables[8];
+    dump_run_t run;             /* the current run (pages 0: none) */
+    uint64_t tables[8];         /* per level */
+    uint64_t runs;              /* leaf runs ended so far */
+    uint64_t pages_all;         /* pages of every run */
+    dump_run_t tail[DUMP_ENDS]; /* runs past the first DUMP_ENDS: the last ones, a ring */
 } dump_walk_t;
 
-/* Writes the current leaf run, in both forms. */
-static void flush_run(dump_walk_t *w) {
+/* True if item i of n (regions or leaf runs) is written, not summarised. */
+static bool shown(uint64_t i, uint64_t n) {
+    return n <= DUMP_ALL || i < DUMP_ENDS || i >= n - DUMP_ENDS;
+}
+
+/* Writes the summary of n items (what) of pages pages left out. */
+static void put_skipped(const dump_walk_t *w, const char *what, uint64_t n, uint64_t pages) {
     line_t l;
-    if (w->pages == 0) {
-        return;
-    }
-    uint64_t va = w->run.va, pa = w->run.pa;
-    uint32_t perm = mm_perm_of(w->run.attr.perm);
-    const char *size = w->run.shift == 12 ? "4K" : w->run.shift == 21 ? "2M" : "1G";
-    put_fmt(line_start(&l), "    leaves %x -> %x pages %x of %s %p", va, pa, w->pages, size, perm);
+    put_fmt(line_start(&l), "  ... %x %s not shown (%x pages)", n, what, pages);
+    w->out(w->ctx, l.buf);
+    put_fmt(line_start(&l), "mmdump %x skipped %s %x %x", (uint64_t)w->client, what, n, pages);
+    w->out(w->ctx, l.buf);
+}
+
+/* Writes leaf run r, in both forms. */
+static void put_run(const dump_walk_t *w, const dump_run_t *r) {
+    line_t l;
+    uint64_t va = r->first.va, pa = r->first.pa;
+    uint32_t perm = mm_perm_of(r->first.attr.perm);
+    const char *size = r->first.shift == 12 ? "4K" : r->first.shift == 21 ? "2M" : "1G";
+    put_fmt(line_start(&l), "    leaves %x -> %x pages %x of %s %p", va, pa, r->pages, size, perm);
     w->out(w->ctx, l.buf);
     put_fmt(line_start(&l), "mmdump %x leaves %x %x %x %x %p", (uint64_t)w->client, va, pa,
-            w->pages, (uint64_t)w->run.shift, perm);
+            r->pages, (uint64_t)r->first.shift, perm);
     w->out(w->ctx, l.buf);
-    w->pages = 0;
+}
+
+/* Ends the current leaf run: the first DUMP_ENDS are written at once, later ones wait in
+ * the ring (dump_tail), which keeps the last DUMP_ENDS: one walk over the tables. */
+static void flush_run(dump_walk_t *w) {
+    if (w->run.pages == 0) {
+        return;
+    }
+    if (w->runs < DUMP_ENDS) {
+        put_run(w, &w->run);
+    } else {
+        mm_mem_copy(&w->tail[w->runs % DUMP_ENDS], &w->run, sizeof(w->run));
+    }
+    w->runs++;
+    w->run.pages = 0;
+}
+
+/* Writes the runs in the ring, after a summary of those it lost (all_pages: every run's
+ * pages, so the summary's pages are what no written run holds). */
+static void dump_tail(const dump_walk_t *w, uint64_t all_pages) {
+    uint64_t first = w->runs > DUMP_ALL ? w->runs - DUMP_ENDS : DUMP_ENDS;
+    if (w->runs > DUMP_ALL) {
+        uint64_t written = 0;
+        for (uint64_t i = 0; i < DUMP_ENDS; i++) {
+            written += w->tail[i].pages;
+        }
+        put_skipped(w, "leaf-runs", w->runs - DUMP_ALL, all_pages - written);
+    }
+    for (uint64_t i = first; i < w->runs; i++) {
+        put_run(w, &w->tail[i % DUMP_ENDS]);
+    }
 }
 
 /* pt_iterate visitor: counts tables, extends or ends the leaf run. */
@@ -125,15 +180,17 @@ static bool visit(void *ctx, const pt_mapping_t *m) {
         w->tables[(m->level - 1) & 7]++;
         return true;
     }
-    uint64_t off = w->pages << PT_PAGE_SHIFT;
-    bool extends = w->pages && m->shift == w->run.shift && m->va == w->run.va + off &&
-                   m->pa == w->run.pa + off && m->attr.perm == w->run.attr.perm &&
-                   m->attr.memtype == w->run.attr.memtype;
+    const pt_mapping_t *f = &w->run.first;
+    uint64_t off = w->run.pages << PT_PAGE_SHIFT;
+    bool extends = w->run.pages && m->shift == f->shift && m->va == f->va + off &&
+                   m->pa == f->pa + off && m->attr.perm == f->attr.perm &&
+                   m->attr.memtype == f->attr.memtype;
     if (!extends) {
         flush_run(w);
-        w->run = *m;
+        mm_mem_copy(&w->run.first, m, sizeof(*m));
     }
-    w->pages += 1ull << (m->shift - PT_PAGE_SHIFT);
+    w->run.pages += 1ull << (m->shift - PT_PAGE_SHIFT);
+    w->pages_all += 1ull << (m->shift - PT_PAGE_SHIFT);
     return true;
 }
 
@@ -150,17 +207,34 @@ static void dump_region(dump_walk_t *w, const mm_region_t *r) {
     w->out(w->ctx, l.buf);
 }
 
+/* Writes c's regions: all of them, or the first and last DUMP_ENDS of many with a summary
+ * of those between. */
+static void dump_regions(dump_walk_t *w, const mm_client_t *c) {
+    uint64_t i = 0, n = c->nregions, skipped = 0;
+    for (const mm_region_t *r = mm_region_first(c); r; r = mm_region_next(r), i++) {
+        if (!shown(i, n)) {
+            skipped += MM_PAGES(r->len);
+            continue;
+        }
+        if (n > DUMP_ALL && i == n - DUMP_ENDS) {
+            put_skipped(w, "regions", n - 2 * DUMP_ENDS, skipped);
+        }
+        dump_region(w, r);
+    }
+}
+
 /* Writes the account line, in both forms. */
 static void dump_account(dump_walk_t *w, const mm_client_t *c) {
     line_t l;
     put_fmt(line_start(&l),
-            "client %x: charge %x of quota %x: data %x, tables %x (%x held); %x "
-            "pages without a frame",
-            (uint64_t)c->id, mm_charge(c), c->quota, c->data, c->tables_max, c->tables,
-            c->unbacked);
+            "client %x: charge %x of quota %x: data %x, tables %x (%x held), region nodes %x; "
+            "%x pages without a frame; %x regions",
+            (uint64_t)c->id, mm_charge(c), c->quota, c->data, c->tables_max, c->tables, c->rframes,
+            c->unbacked, c->nregions);
     w->out(w->ctx, l.buf);
-    put_fmt(line_start(&l), "mmdump %x account %x %x %x %x %x %x", (uint64_t)c->id, mm_charge(c),
-            c->quota, c->data, c->tables, c->tables_max, c->unbacked);
+    put_fmt(line_start(&l), "mmdump %x account %x %x %x %x %x %x %x %x", (uint64_t)c->id,
+            mm_charge(c), c->quota, c->data, c->tables, c->tables_max, c->unbacked, c->rframes,
+            c->nregions);
     w->out(w->ctx, l.buf);
 }
 
@@ -188,11 +262,10 @@ mm_err_t mm_dump(const mm_server_t *srv, uint32_t client, mm_out_fn out, void *c
     w.ctx = ctx;
     w.client = client;
     dump_account(&w, c);
-    for (uint32_t i = 0; i < c->nregions; i++) {
-        dump_region(&w, &c->region[i]);
-    }
+    dump_regions(&w, c);
     pt_iterate(&c->space, MM_USER_BASE, srv->user_top - MM_USER_BASE, visit, &w);
     flush_run(&w);
+    dump_tail(&w, w.pages_all);
     dump_tables(&w, c->space.fmt->levels);
     return MM_OK;
 }

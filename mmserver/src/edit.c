@@ -16,9 +16,10 @@ static mm_err_t covered(mm_server_t *srv, mm_client_t *c, uint64_t va, uint64_t 
     return err;
 }
 
-/* NOMEM if carving [va, va + len) needs more region slots than are free. */
-static mm_err_t carve_room(const mm_client_t *c, uint64_t va, uint64_t len) {
-    return c->nregions + mm_region_splits(c, va, len) > MM_MAX_REGIONS ? MM_ERR_NOMEM : MM_OK;
+/* Reserves the region nodes carving [va, va + len) takes: QUOTA or NOMEM when it cannot
+ * (the request then ends with mm_region_trim, which gives back what was taken). */
+static mm_err_t carve_room(mm_client_t *c, uint64_t va, uint64_t len) {
+    return mm_region_reserve(c, mm_region_splits(c, va, len));
 }
 
 /* Drops every leaf of [va, va + len) (holes allowed: lazy pages). The error, if any, is
@@ -38,6 +39,7 @@ mm_err_t mm_req_unmap(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     mm_err_t err = covered(srv, c, va, len, &reply[MM_R_WHERE]);
     err = err == MM_OK ? carve_room(c, va, len) : err;
     if (err != MM_OK) {
+        mm_region_trim(c);
         return err;
     }
     mm_scan_t old;
@@ -47,15 +49,15 @@ mm_err_t mm_req_unmap(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     pt_result_t res;
     err = drop_leaves(c, va, len, &res, reply);
     if (err != MM_OK) {
+        mm_region_trim(c);
         return err;
     }
-    uint32_t first, end;
-    mm_region_carve(c, va, len, &first, &end);
-    mm_region_remove(c, first, end);
+    mm_region_remove(c, va, len);
     c->data -= charged;
     c->unbacked -= charged - old.backed;
     mm_pool_unreserve(&srv->pool, charged - old.backed);
     reply[MM_R_REL_FREED] = mm_space_commit(c, &res);
+    mm_region_trim(c);          /* after the flush, like every frame */
     mm_space_settle(c, tables); /* after the commit: the tables it freed came back promised */
     reply[MM_R_REL_PAGES] = res.pages;
     reply[MM_R_REL_UNRES] = MM_PAGES(len);
@@ -66,9 +68,10 @@ mm_err_t mm_req_unmap(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
 /* INVAL at the first device region inside [va, va + len): device memory has no frames
  * of the pool to drop. */
 static mm_err_t no_device(const mm_client_t *c, uint64_t va, uint64_t len, uint64_t *where) {
-    for (uint32_t i = mm_region_find(c, va); i < c->nregions && c->region[i].base < va + len; i++) {
-        if (c->region[i].kind == MM_KIND_DEVICE) {
-            *where = c->region[i].base > va ? c->region[i].base : va;
+    for (const mm_region_t *r = mm_region_find(c, va); r && r->base < va + len;
+         r = mm_region_next(r)) {
+        if (r->kind == MM_KIND_DEVICE) {
+            *where = r->base > va ? r->base : va;
             return MM_ERR_INVAL;
         }
     }
@@ -107,22 +110,14 @@ mm_err_t mm_req_decommit(mm_server_t *srv, mm_client_t *c, const uint64_t *req, 
 /* DENIED at the first region inside [va, va + len) whose max permissions lack some of perm. */
 static mm_err_t within_max(const mm_client_t *c, uint64_t va, uint64_t len, uint32_t perm,
                            uint64_t *where) {
-    for (uint32_t i = mm_region_find(c, va); i < c->nregions && c->region[i].base < va + len; i++) {
-        if (perm & ~(uint32_t)c->region[i].maxperm) {
-            *where = c->region[i].base > va ? c->region[i].base : va;
+    for (const mm_region_t *r = mm_region_find(c, va); r && r->base < va + len;
+         r = mm_region_next(r)) {
+        if (perm & ~(uint32_t)r->maxperm) {
+            *where = r->base > va ? r->base : va;
             return MM_ERR_DENIED;
         }
     }
     return MM_OK;
-}
-
-/* Sets the permissions of the regions inside [va, va + len) (carving them out). */
-static void set_perm(mm_client_t *c, uint64_t va, uint64_t len, uint32_t perm) {
-    uint32_t first, end;
-    mm_region_carve(c, va, len, &first, &end);
-    for (uint32_t i = first; i < end; i++) {
-        c->region[i].perm = (uint8_t)perm;
-    }
 }
 
 mm_err_t mm_req_protect(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uint64_t *reply) {
@@ -134,16 +129,19 @@ mm_err_t mm_req_protect(mm_server_t *srv, mm_client_t *c, const uint64_t *req, u
     err = err == MM_OK ? within_max(c, va, len, (uint32_t)perm, where) : err;
     err = err == MM_OK ? carve_room(c, va, len) : err;
     if (err != MM_OK) {
+        mm_region_trim(c);
         return err;
     }
     pt_result_t res;
     pt_err_t perr = pt_protect(&c->space, va, len, mm_attr((uint32_t)perm, 0), PT_SKIP_HOLES, &res);
     if (perr != PT_OK) {
+        mm_region_trim(c);
         *where = res.fault_va;
         return mm_space_err(c, perr);
     }
-    set_perm(c, va, len, (uint32_t)perm);
+    mm_region_set(c, va, len, (uint32_t)perm, false);
     mm_space_commit(c, &res);
+    mm_region_trim(c);
     reply[MM_R_PROT_PAGES] = res.pages;
     reply[MM_R_PROT_PERM] = perm;
     reply[MM_R_PROT_SPLITS] = res.tables_added;

@@ -153,12 +153,32 @@ static void copy_file_part(mm_server_t *srv, uint32_t client, const mmp_seg_t *s
     }
 }
 
-/* Unmaps segments [0, n) again (a later one failed). Unmapping whole mapped ranges needs
- * no region slot and no frame, so it cannot fail. */
+/* Unmaps segments [0, n) again (a later one failed), each run of adjacent segments (in
+ * any order) in one request: their regions may have merged, and unmapping a whole merged
+ * run needs no split, so no region node and no frame, and cannot fail. */
 static void undo(mm_server_t *srv, uint32_t client, const mmp_seg_t *seg, unsigned n) {
     uint64_t reply[MM_REPLY_WORDS];
+    bool done[MMP_ELF_SEGMENTS];
     for (unsigned i = 0; i < n; i++) {
-        request(srv, client, MM_UNMAP, seg[i].start, seg[i].end - seg[i].start, 0, reply);
+        done[i] = false;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (done[i]) {
+            continue; /* unmapped with an earlier run */
+        }
+        uint64_t lo = seg[i].start, hi = seg[i].end;
+        done[i] = true;
+        for (bool grew = true; grew;) {
+            grew = false;
+            for (unsigned k = 0; k < n; k++) {
+                if (!done[k] && (seg[k].start == hi || seg[k].end == lo)) {
+                    lo = seg[k].start < lo ? seg[k].start : lo;
+                    hi = seg[k].end > hi ? seg[k].end : hi;
+                    done[k] = grew = true;
+                }
+            }
+        }
+        request(srv, client, MM_UNMAP, lo, hi - lo, 0, reply);
     }
 }
 

@@ -118,10 +118,10 @@ bool mm_pool_overlaps(const mm_pool_t *p, pt_paddr_t pa, uint64_t len);
 
 /* ---- region.c -------------------------------------------------------------------------- */
 
-/* Index of the first region that ends above va (nregions if none). */
-uint32_t mm_region_find(const mm_client_t *c, pt_vaddr_t va);
+/* The first region that ends above va, or NULL. O(log n). */
+const mm_region_t *mm_region_find(const mm_client_t *c, pt_vaddr_t va);
 
-/* The region holding va, or NULL. */
+/* The region holding va, or NULL. The last hit is tried first. */
 mm_region_t *mm_region_at(mm_client_t *c, pt_vaddr_t va);
 
 /* True if [va, va + len) is covered by regions, without a gap; else *where is the first
@@ -131,18 +131,39 @@ bool mm_region_covered(const mm_client_t *c, pt_vaddr_t va, uint64_t len, pt_vad
 /* True if some region overlaps [va, va + len). */
 bool mm_region_overlaps(const mm_client_t *c, pt_vaddr_t va, uint64_t len);
 
-/* Slots a carve of [va, va + len) would add (0, 1 or 2). */
+/* Regions a carve at va and va + len would add (0, 1 or 2): the nodes an edit of
+ * [va, va + len) needs, besides one for a new region. */
 uint32_t mm_region_splits(const mm_client_t *c, pt_vaddr_t va, uint64_t len);
 
-/* Splits regions so that va and va + len are region boundaries; sets [*first, *end) to the
- * indices of the regions inside [va, va + len). => mm_region_splits slots are free. */
-void mm_region_carve(mm_client_t *c, pt_vaddr_t va, uint64_t len, uint32_t *first, uint32_t *end);
+/* Makes sure n region nodes are spare, taking node frames from the pool and charging them
+ * to c: QUOTA past its quota, NOMEM when the pool has no frame (frames taken so far stay
+ * until mm_region_trim, which every request calls at its end, failed or not). */
+mm_err_t mm_region_reserve(mm_client_t *c, uint64_t n);
 
-/* Removes regions [first, end). */
-void mm_region_remove(mm_client_t *c, uint32_t first, uint32_t end);
+/* Gives the node frames left without a node in use back to the pool (and c's charge). */
+void mm_region_trim(mm_client_t *c);
 
-/* Inserts r. => a slot is free and r overlaps no region. */
-void mm_region_insert(mm_client_t *c, const mm_region_t *r);
+/* Removes [va, va + len) from c's regions, splitting those that cross its edges.
+ * => mm_region_splits nodes are spare. */
+void mm_region_remove(mm_client_t *c, pt_vaddr_t va, uint64_t len);
+
+/* Puts r in place of whatever c's regions held in its range, merging it with equal
+ * neighbours. => mm_region_splits + 1 nodes are spare (+ 0 when r replaces a region). */
+void mm_region_replace(mm_client_t *c, const mm_region_t *r);
+
+/* Sets the permissions of the regions inside [va, va + len) to perm (and their max too when
+ * set_max), splitting at the edges and merging what became equal. => mm_region_splits
+ * nodes are spare; [va, va + len) is covered. */
+void mm_region_set(mm_client_t *c, pt_vaddr_t va, uint64_t len, uint32_t perm, bool set_max);
+
+/* No peer: a window whose peer went away accepts no more shares. */
+#define MM_NO_PEER 0xffffffffu
+
+/* Closes every window of c accepting shares from peer (its peer becomes MM_NO_PEER). */
+void mm_region_close_peer(mm_client_t *c, uint32_t peer);
+
+/* Frees every region of c and every node frame (teardown). */
+void mm_region_clear(mm_client_t *c);
 
 /* Charged data pages (non-device) of the regions inside [va, va + len). */
 uint64_t mm_region_charged(const mm_client_t *c, pt_vaddr_t va, uint64_t len);
@@ -152,7 +173,10 @@ typedef enum mm_cover { MM_COVER_SAME, MM_COVER_ADD, MM_COVER_REMOVE } mm_cover_
 
 /* Page tables (root included) that mapping every page of c's regions with 4 KiB leaves would
  * take, once [va, va + len) is added to or removed from them (edit). Every table libpt can
- * ever link in c's space is one of those, so this is what c is charged for tables. */
+ * ever link in c's space is one of those, so this is what c is charged for tables.
+ * Incremental: c->tables_max (the count for the regions as they are) corrected by the
+ * edited range and its nearest neighbours, O(log n + regions inside the range).
+ * => MM_COVER_REMOVE: [va, va + len) is covered. */
 uint64_t mm_region_tables(const mm_client_t *c, pt_vaddr_t va, uint64_t len, mm_cover_t edit);
 
 /* A free range of len bytes at or above MM_USER_BASE, aligned to align, below top; false

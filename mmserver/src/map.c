@@ -1,5 +1,5 @@
 /*
- * MM_MAP and MM_MAP_DEVICE. A map is planned first (address, overlap, region slots,
+ * MM_MAP and MM_MAP_DEVICE. A map is planned first (address, overlap, region nodes,
  * charge, frames), and only then handed to libpt in one all-or-nothing call; whatever the
  * plan took is given back if that call fails, so a failed map changes nothing.
  */
@@ -57,22 +57,14 @@ static mm_err_t place(mm_server_t *srv, mm_client_t *c, map_plan_t *p, uint64_t 
     return MM_OK;
 }
 
-/* Region slots a map over [va, va + len) needs: the carve's splits, plus one for the new
- * region unless it takes the slot of one it replaces. */
-static uint32_t slots_needed(const mm_client_t *c, pt_vaddr_t va, uint64_t len) {
-    uint32_t first = mm_region_find(c, va), end = first;
-    while (end < c->nregions && c->region[end].base < va + len) {
-        end++;
-    }
-    return mm_region_splits(c, va, len) + (end == first);
-}
-
-/* Checks what the range holds: EXISTS without MM_F_OVERWRITE, NOMEM without region
- * slots; records what an overwrite replaces. */
+/* Checks what the range holds: EXISTS without MM_F_OVERWRITE; records what an overwrite
+ * replaces; reserves the region nodes the map needs (the carve's splits, plus one for the
+ * new region unless it takes the node of one it replaces): QUOTA or NOMEM. */
 static mm_err_t plan_overlap(mm_client_t *c, map_plan_t *p, uint64_t *where) {
-    if (mm_region_overlaps(c, p->va, p->len)) {
+    bool overlaps = mm_region_overlaps(c, p->va, p->len);
+    if (overlaps) {
         if (!(p->flags & MM_F_OVERWRITE)) {
-            pt_vaddr_t base = c->region[mm_region_find(c, p->va)].base;
+            pt_vaddr_t base = mm_region_find(c, p->va)->base;
             *where = base > p->va ? base : p->va;
             return MM_ERR_EXISTS;
         }
@@ -82,7 +74,7 @@ static mm_err_t plan_overlap(mm_client_t *c, map_plan_t *p, uint64_t *where) {
         p->old_unbacked = p->old_charged - old.backed;
         p->old_pages = old.pages;
     }
-    return c->nregions + slots_needed(c, p->va, p->len) > MM_MAX_REGIONS ? MM_ERR_NOMEM : MM_OK;
+    return mm_region_reserve(c, mm_region_splits(c, p->va, p->len) + !overlaps);
 }
 
 /* Charges the new region, data and tables, in place of what it replaces: QUOTA past the
@@ -92,7 +84,7 @@ static mm_err_t charge(mm_server_t *srv, mm_client_t *c, map_plan_t *p) {
     uint64_t more = p->unbacked > p->old_unbacked ? p->unbacked - p->old_unbacked : 0;
     p->tables_old = c->tables_max;
     p->tables_new = mm_region_tables(c, p->va, p->len, MM_COVER_ADD);
-    if (data + p->tables_new > c->quota) {
+    if (data + p->tables_new + c->rframes > c->quota) {
         return MM_ERR_QUOTA;
     }
     if (!mm_pool_reserve(&srv->pool, more)) {
@@ -218,15 +210,7 @@ static pt_err_t apply(mm_client_t *c, const map_plan_t *p, pt_result_t *res) {
     return pt_map(&c->space, p->va, p->len, &p->src, attr, flags, res);
 }
 
-/* Replaces the regions inside the range by the new one. */
-static void replace_regions(mm_client_t *c, const map_plan_t *p) {
-    uint32_t first, end;
-    mm_region_carve(c, p->va, p->len, &first, &end);
-    mm_region_remove(c, first, end);
-    mm_region_insert(c, &p->region);
-}
-
-/* Runs a checked plan: charge, frames, libpt, then regions, flush and reply. */
+/* Runs a checked plan: region nodes, charge, frames, libpt, then regions, flush and reply. */
 static mm_err_t execute(mm_server_t *srv, mm_client_t *c, map_plan_t *p, uint64_t *reply) {
     pt_result_t res;
     uint64_t where = p->va;
@@ -239,6 +223,7 @@ static mm_err_t execute(mm_server_t *srv, mm_client_t *c, map_plan_t *p, uint64_
         }
     }
     if (err != MM_OK) {
+        mm_region_trim(c);
         reply[MM_R_WHERE] = where;
         return err;
     }
@@ -246,11 +231,13 @@ static mm_err_t execute(mm_server_t *srv, mm_client_t *c, map_plan_t *p, uint64_
     if (perr != PT_OK) {
         free_frames(srv, p);
         uncharge(srv, c, p);
+        mm_region_trim(c);
         reply[MM_R_WHERE] = res.fault_va;
         return mm_space_err(c, perr);
     }
-    replace_regions(c, p);
+    mm_region_replace(c, &p->region);
     mm_space_commit(c, &res);
+    mm_region_trim(c); /* node frames the edit emptied: after the flush, like every frame */
     settle(srv, c, p); /* after the commit: tables it freed came back promised */
     bool lazy = p->flags & MM_F_LAZY;
     reply[MM_R_MAP_VA] = p->va;

@@ -12,10 +12,32 @@
  */
 #include "door.h"
 
+/* Charges a window [va, va + len): its node (QUOTA / NOMEM), its pages and tables (QUOTA
+ * past the quota, NOMEM when the pool cannot promise them). Only the node frame may be left
+ * for mm_region_trim when it fails. */
+static mm_err_t window_charge(mm_server_t *srv, mm_client_t *c, uint64_t va, uint64_t len) {
+    uint64_t n = MM_PAGES(len), tables = mm_region_tables(c, va, len, MM_COVER_ADD);
+    mm_err_t err = mm_region_reserve(c, 1);
+    if (err != MM_OK) {
+        return err;
+    }
+    if (c->data + n + tables + c->rframes > c->quota) {
+        return MM_ERR_QUOTA;
+    }
+    if (!mm_pool_reserve(&srv->pool, n)) {
+        return MM_ERR_NOMEM;
+    }
+    if (mm_space_promise(c, tables) != MM_OK) {
+        mm_pool_unreserve(&srv->pool, n);
+        return MM_ERR_NOMEM;
+    }
+    return MM_OK;
+}
+
 mm_err_t mm_req_accept(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uint64_t *reply) {
     uint64_t from = req[MM_A_ACC_FROM], va = req[MM_A_ACC_VA], len = req[MM_A_ACC_LEN];
     uint64_t max = req[MM_A_ACC_MAX];
-    uint64_t *where = &reply[MM_R_WHERE];
+    uint64_t *where = &reply[MM_R_WHERE], n = MM_PAGES(len);
     if (mm_door_bits(max, 0, 0) != MM_OK || max == 0 || from == c->id) {
         return MM_ERR_INVAL;
     }
@@ -30,19 +52,10 @@ mm_err_t mm_req_accept(mm_server_t *srv, mm_client_t *c, const uint64_t *req, ui
     if (mm_region_overlaps(c, va, len)) {
         return MM_ERR_EXISTS;
     }
-    if (c->nregions == MM_MAX_REGIONS) {
-        return MM_ERR_NOMEM;
-    }
-    uint64_t n = MM_PAGES(len), tables = mm_region_tables(c, va, len, MM_COVER_ADD);
-    if (c->data + n + tables > c->quota) {
-        return MM_ERR_QUOTA;
-    }
-    if (!mm_pool_reserve(&srv->pool, n)) {
-        return MM_ERR_NOMEM;
-    }
-    if (mm_space_promise(c, tables) != MM_OK) {
-        mm_pool_unreserve(&srv->pool, n);
-        return MM_ERR_NOMEM;
+    err = window_charge(srv, c, va, len);
+    if (err != MM_OK) {
+        mm_region_trim(c);
+        return err;
     }
     mm_region_t r = {.base = va,
                      .len = len,
@@ -51,7 +64,8 @@ mm_err_t mm_req_accept(mm_server_t *srv, mm_client_t *c, const uint64_t *req, ui
                      .maxperm = (uint8_t)max,
                      .kind = MM_KIND_SHARED,
                      .memtype = MM_MEM_NORMAL};
-    mm_region_insert(c, &r);
+    mm_region_replace(c, &r);
+    mm_region_trim(c); /* a window merged with its neighbour leaves its node spare */
     c->data += n;
     c->unbacked += n;
     reply[MM_R_ACC_VA] = va;
@@ -66,8 +80,8 @@ static mm_err_t source_frames(mm_client_t *c, uint64_t va, uint64_t len, uint32_
     if (!mm_region_covered(c, va, len, where)) {
         return MM_ERR_NOT_MAPPED;
     }
-    for (uint32_t i = mm_region_find(c, va); i < c->nregions && c->region[i].base < va + len; i++) {
-        const mm_region_t *r = &c->region[i];
+    for (const mm_region_t *r = mm_region_find(c, va); r && r->base < va + len;
+         r = mm_region_next(r)) {
         if (r->kind == MM_KIND_DEVICE || (perm & ~(uint32_t)r->maxperm)) {
             *where = r->base > va ? r->base : va;
             return MM_ERR_DENIED;
@@ -110,9 +124,8 @@ static mm_err_t target_window(mm_client_t *t, uint32_t sender, uint64_t dst, uin
     if (!mm_region_covered(t, dst, len, where)) {
         return MM_ERR_DENIED;
     }
-    for (uint32_t i = mm_region_find(t, dst); i < t->nregions && t->region[i].base < dst + len;
-         i++) {
-        const mm_region_t *r = &t->region[i];
+    for (const mm_region_t *r = mm_region_find(t, dst); r && r->base < dst + len;
+         r = mm_region_next(r)) {
         *where = r->base > dst ? r->base : dst;
         if (r->kind != MM_KIND_SHARED || r->peer != sender || (perm & ~(uint32_t)r->maxperm)) {
             return MM_ERR_DENIED;
@@ -124,7 +137,7 @@ static mm_err_t target_window(mm_client_t *t, uint32_t sender, uint64_t dst, uin
     if (held.pages) {
         return MM_ERR_EXISTS;
     }
-    return t->nregions + mm_region_splits(t, dst, len) > MM_MAX_REGIONS ? MM_ERR_NOMEM : MM_OK;
+    return mm_region_reserve(t, mm_region_splits(t, dst, len));
 }
 
 /* The door of a share: argument bits, both clients, both ranges, W^X and the format. */
@@ -152,6 +165,9 @@ mm_err_t mm_req_share(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     err = err == MM_OK ? source_frames(c, va, len, perm, where) : err;
     err = err == MM_OK ? target_window(t, c->id, dst, len, perm, where) : err;
     if (err != MM_OK) {
+        if (t) {
+            mm_region_trim(t);
+        }
         return err;
     }
     share_src_t from = {c, va};
@@ -160,6 +176,7 @@ mm_err_t mm_req_share(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     mm_space_begin(t);
     pt_err_t perr = pt_map(&t->space, dst, len, &src, mm_attr(perm, MM_MEM_NORMAL), 0, &res);
     if (perr != PT_OK) {
+        mm_region_trim(t);
         *where = res.fault_va;
         return mm_space_err(t, perr);
     }
@@ -170,15 +187,11 @@ mm_err_t mm_req_share(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
         share_run(&from, i * MM_PAGE, &pa, &bytes);
         mm_pool_get(&srv->pool, pa);
     }
-    uint32_t first, end;
-    mm_region_carve(t, dst, len, &first, &end);
-    for (uint32_t i = first; i < end; i++) {
-        t->region[i].perm = (uint8_t)perm;
-        t->region[i].maxperm = (uint8_t)perm; /* the sender's perm is a ceiling (see top) */
-    }
+    mm_region_set(t, dst, len, perm, true); /* the sender's perm is a ceiling (see top) */
     t->unbacked -= n;
     mm_pool_unreserve(&srv->pool, n);
     mm_space_commit(t, &res);
+    mm_region_trim(t);
     reply[MM_R_SHR_PAGES] = n;
     reply[MM_R_SHR_PERM] = perm;
     return MM_OK;

@@ -5,9 +5,6 @@
  */
 #include "internal.h"
 
-/* No peer: a window whose peer went away accepts no more shares. */
-#define MM_NO_PEER 0xffffffffu
-
 /* hooks.alloc_table: a frame the pool promised to the client's tables when its
  * regions were charged (README "Quota"). Refuses past the charged tables -- which the
  * charge makes impossible -- remembering why, so the request says QUOTA, not NOMEM. */
@@ -200,10 +197,8 @@ mm_err_t mm_client_create(mm_server_t *srv, uint32_t id, uint64_t quota, bool pr
 static void close_windows(mm_server_t *srv, uint32_t id) {
     for (uint32_t k = 0; k < MM_MAX_CLIENTS; k++) {
         mm_client_t *o = &srv->client[k];
-        for (uint32_t i = 0; o->active && i < o->nregions; i++) {
-            if (o->region[i].kind == MM_KIND_SHARED && o->region[i].peer == id) {
-                o->region[i].peer = MM_NO_PEER;
-            }
+        if (o->active) {
+            mm_region_close_peer(o, id);
         }
     }
 }
@@ -218,6 +213,7 @@ mm_err_t mm_client_destroy(mm_server_t *srv, uint32_t id) {
     mm_pool_drain(&srv->pool);
     mm_pool_unreserve(&srv->pool, c->unbacked);
     mm_space_settle(c, 0);
+    mm_region_clear(c); /* its node frames go back too */
     close_windows(srv, id);
     mm_mem_zero(c, sizeof(*c));
     return MM_OK;

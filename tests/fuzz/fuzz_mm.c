@@ -83,6 +83,7 @@ typedef struct fuzz {
     uint16_t uses[CLIENTS][FRAMES]; /* leaf pages of each client on each frame */
     uint8_t table_of[FRAMES];       /* 1 + client holding the frame as a table */
     uint16_t users[FRAMES];         /* leaf pages and tables of every client on each frame */
+    uint8_t node[FRAMES];           /* 1: holds region nodes of some client (mark_nodes) */
     uint16_t held[CLIENTS][FRAMES]; /* the frames each client reached (as data or table) */
     unsigned nheld[CLIENTS];
     uint64_t used; /* frames with users */
@@ -111,6 +112,7 @@ static struct {
 typedef struct snap {
     uint64_t digest[CLIENTS];
     mm_client_t client[CLIENTS];
+    uint64_t regions[CLIENTS]; /* a digest of each client's regions */
     uint64_t free, reserved, pending;
     uint32_t ref[FRAMES];
 } snap_t;
@@ -132,9 +134,9 @@ static uint64_t frame_of(pt_paddr_t pa) {
 
 /* The region of client c holding va, or NULL (its own search, not mm_region_at). */
 static const mm_region_t *region_of(const mm_client_t *c, uint64_t va) {
-    for (uint32_t i = 0; i < c->nregions; i++) {
-        if (va - c->region[i].base < c->region[i].len) {
-            return &c->region[i];
+    for (const mm_region_t *r = c->active ? mm_region_first(c) : NULL; r; r = mm_region_next(r)) {
+        if (va - r->base < r->len) {
+            return r;
         }
     }
     return NULL;
@@ -293,8 +295,11 @@ static void check_frame(uint64_t f, uint32_t actor) {
     const mm_pool_t *pool = &fz.e->srv->pool;
     uint8_t m = fz.reach[f];
     uint32_t ref = pool->frame[f].ref;
-    FZ_CHECK(ref == fz.users[f], "frame %llu: the pool counts %u users, the tables %u",
-             (unsigned long long)f, ref, fz.users[f]);
+    FZ_CHECK(ref == fz.users[f] + fz.node[f],
+             "frame %llu: the pool counts %u users, the tables %u, region nodes %u",
+             (unsigned long long)f, ref, fz.users[f], fz.node[f]);
+    FZ_CHECK(!(fz.node[f] && (m || fz.table_of[f])), "frame %llu holds region nodes and is mapped",
+             (unsigned long long)f);
     FZ_CHECK(!(m && fz.table_of[f]), "frame %llu is a table of client %u and data of %#x",
              (unsigned long long)f, fz.table_of[f] - 1u, m);
     for (uint32_t id = 0; id < CLIENTS; id++) {
@@ -328,13 +333,17 @@ static void check_frame(uint64_t f, uint32_t actor) {
  * promises exactly what the clients may still take. */
 static void check_accounts(void) {
     const mm_pool_t *pool = &fz.e->srv->pool;
-    uint64_t promised = 0;
+    uint64_t promised = 0, nodes = 0; /* nodes: frames holding region nodes */
     for (uint32_t id = 0; id < CLIENTS; id++) {
         const mm_client_t *c = &fz.e->srv->client[id];
         uint64_t data = 0;
-        for (uint32_t i = 0; c->active && i < c->nregions; i++) {
-            data += c->region[i].kind == MM_KIND_DEVICE ? 0 : c->region[i].len / PG;
+        for (const mm_region_t *r = c->active ? mm_region_first(c) : NULL; r;
+             r = mm_region_next(r)) {
+            data += r->kind == MM_KIND_DEVICE ? 0 : r->len / PG;
         }
+        const char *why = c->active ? mm_region_check(c) : NULL;
+        FZ_CHECK(why == NULL, "client %u: region tree: %s", id, why);
+        nodes += c->active ? c->rframes : 0;
         FZ_CHECK(!c->active || (c->data == data && c->tables == c->space.tables &&
                                 c->tables == fz.tables[id] && c->tables <= c->tables_max &&
                                 c->unbacked == data - fz.backed[id] && mm_charge(c) <= c->quota),
@@ -347,7 +356,7 @@ static void check_accounts(void) {
                  (unsigned long long)c->quota);
         promised += c->active ? c->unbacked + c->tables_max - c->tables : 0;
     }
-    FZ_CHECK(pool->pending == 0 && pool->free + fz.used + pool->meta == pool->frames &&
+    FZ_CHECK(pool->pending == 0 && pool->free + fz.used + nodes + pool->meta == pool->frames &&
                  pool->reserved == promised && pool->free >= pool->reserved,
              "pool: free %llu + used %llu + meta %llu of %llu, promised %llu (clients %llu)",
              (unsigned long long)pool->free, (unsigned long long)fz.used,
@@ -359,9 +368,32 @@ static void check_accounts(void) {
  * every frame they reached before or reach now against the model (check_frame), and the
  * accounts; actor is the client whose operation just ran (it alone may have received
  * fresh frames; CLIENTS: nobody). */
+/* Marks the frames holding region nodes of every active client (one user each), and
+ * has check_model check every frame that held nodes before or holds them now (a node frame
+ * given back is free again, and may be handed out as data in a later operation: its
+ * recorded state must follow). => fz.check is this check's stamp. */
+static void mark_nodes(void) {
+    for (uint64_t f = 0; f < FRAMES; f++) {
+        if (fz.node[f]) {
+            touch_frame(f);
+        }
+    }
+    memset(fz.node, 0, sizeof(fz.node));
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        const mm_client_t *c = &fz.e->srv->client[id];
+        for (const mm_region_t *r = c->active ? mm_region_first(c) : NULL; r;
+             r = mm_region_next(r)) {
+            uint64_t f = frame_of(mm_region_frame(r));
+            fz.node[f] = 1;
+            touch_frame(f);
+        }
+    }
+}
+
 static void check_model(uint32_t actor, unsigned mask) {
     fz.check++;
     fz.ntouched = 0;
+    mark_nodes();
     for (uint32_t id = 0; id < CLIENTS; id++) {
         if (mask & (1u << id)) {
             walk_client(id);
@@ -428,7 +460,7 @@ static uint64_t pick_va(uint32_t c) {
     const uint64_t special[] = {0,   MM_USER_BASE - PG, MM_USER_BASE, top - PG,
                                 top, 1ull << 47,        ~0xfffull,    top - 2 * MIB};
     if (sel < 6 && cl->nregions) {
-        const mm_region_t *r = &cl->region[fz_u8(&fz.in) % cl->nregions];
+        const mm_region_t *r = mmt_region_nth(cl, fz_u8(&fz.in) % cl->nregions);
         return r->base + fz_below(&fz.in, r->len / PG + 2) * PG - (sel == 5 ? PG : 0);
     }
     if (sel < 10) {
@@ -521,10 +553,27 @@ static uint64_t pick_peer(uint32_t c) {
  */
 
 /* The state now, the tables as of the last walk (check_model after every operation). */
+/* A digest of client c's regions, in address order, every field. */
+static uint64_t regions_digest(const mm_client_t *c) {
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (const mm_region_t *r = c->active ? mm_region_first(c) : NULL; r; r = mm_region_next(r)) {
+        uint64_t f[] = {r->base, r->len, r->pa, r->peer,
+                        (uint64_t)r->perm | (uint64_t)r->maxperm << 8 | (uint64_t)r->kind << 16 |
+                            (uint64_t)r->memtype << 24};
+        for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+            h = (h ^ f[i]) * 0x100000001b3ull;
+        }
+    }
+    return h;
+}
+
 static void snap_take(snap_t *s) {
     const mm_pool_t *p = &fz.e->srv->pool;
     memcpy(s->digest, fz.digest, sizeof(s->digest));
     memcpy(s->client, fz.e->srv->client, sizeof(s->client));
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        s->regions[id] = regions_digest(&fz.e->srv->client[id]);
+    }
     s->free = p->free;
     s->reserved = p->reserved;
     s->pending = p->pending;
@@ -544,7 +593,7 @@ static void snap_expect(const snap_t *s, const char *what, unsigned mask) {
         FZ_CHECK(a->active == b->active && a->data == b->data && a->tables == b->tables &&
                      a->tables_max == b->tables_max && a->unbacked == b->unbacked &&
                      a->quota == b->quota && a->nregions == b->nregions &&
-                     !memcmp(a->region, b->region, a->nregions * sizeof(mm_region_t)),
+                     a->rframes == b->rframes && regions_digest(a) == s->regions[id],
                  "%s changed client %u's account or regions", what, id);
     }
     FZ_CHECK(p->free == s->free && p->reserved == s->reserved && p->pending == s->pending,
@@ -683,7 +732,7 @@ static void accept_and_share(uint32_t t) {
     if (!src->active || !src->nregions || t == s) {
         return;
     }
-    mm_region_t r = src->region[fz_u8(&fz.in) % src->nregions];
+    mm_region_t r = *mmt_region_nth(src, fz_u8(&fz.in) % src->nregions);
     uint64_t first = fz_below(&fz.in, r.len / PG), n = 1 + fz_below(&fz.in, 16);
     n = n < r.len / PG - first ? n : r.len / PG - first;
     uint64_t dst = SHR_WIN + fz_below(&fz.in, 32) * 16 * PG;
@@ -713,7 +762,7 @@ static void touch(uint32_t c) {
     uint64_t va = pick_va(c);
     uint32_t access = 1u << (fz_u8(&fz.in) % 3);
     if (how < 224 && cl->nregions) {
-        const mm_region_t *r = &cl->region[how % cl->nregions];
+        const mm_region_t *r = mmt_region_nth(cl, how % cl->nregions);
         va = r->base + fz_below(&fz.in, r->len / PG) * PG;
         access = r->perm & MM_PERM_W ? IPC_ACCESS_WRITE : IPC_ACCESS_READ;
     }

@@ -107,6 +107,26 @@ mm_err_t mmt_share(mmt_env_t *e, uint32_t c, uint64_t va, uint64_t len, uint64_t
                      mm_strerror(mmt_got_), (int)mmt_got_, mm_strerror(want));                     \
     } while (0)
 
+/* Copies c's regions in address order into *out (malloc'ed; the caller frees it), asserting
+ * the tree holds exactly nregions; returns how many. */
+uint64_t mmt_regions(const mm_client_t *c, mm_region_t **out);
+
+/* c's region number i in address order (i < nregions), by walking from the first. */
+const mm_region_t *mmt_region_nth(const mm_client_t *c, uint64_t i);
+
+/* The region of r[0, n) (sorted, disjoint) holding va, or NULL: the test's own search. */
+const mm_region_t *mmt_region_of(const mm_region_t *r, uint64_t n, uint64_t va);
+
+/* True if b starts where a ends and the two are interchangeable with one region (the
+ * test's own statement of the merge rule: same kind, perm, max, memory type; the same live
+ * peer for windows (closed ones, peer 0xffffffff, never merge); contiguous frames for device
+ * memory). */
+bool mmt_mergeable(const mm_region_t *a, const mm_region_t *b);
+
+/* Tables (root included) that regions r[0, n) (sorted) are charged for on fmt: the test's
+ * own count from scratch. */
+uint64_t mmt_tables_needed(const pt_format_t *fmt, const mm_region_t *r, uint64_t n);
+
 /* Frame backing va in client c's space (0: none), by pt_query. */
 pt_paddr_t mmt_frame(mmt_env_t *e, uint32_t c, uint64_t va);
 
@@ -137,8 +157,10 @@ mm_fault_answer_t mmt_fault(mmt_env_t *e, uint32_t c, uint64_t addr, uint32_t ac
 /* Everything a failed request must leave as it was. */
 typedef struct mmt_snap {
     size_t n;
-    pt_mapping_t *m;      /* every table and leaf of every client, in order */
-    mm_client_t *clients; /* copies (accounts, regions) */
+    pt_mapping_t *m;                      /* every table and leaf of every client, in order */
+    mm_client_t *clients;                 /* copies (accounts) */
+    mm_region_t *regions[MM_MAX_CLIENTS]; /* copies of each client's regions, in order */
+    uint64_t nregions[MM_MAX_CLIENTS];
     uint64_t free, reserved, available;
 } mmt_snap_t;
 

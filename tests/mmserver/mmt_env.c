@@ -188,9 +188,11 @@ bool mmt_zeroed(mmt_env_t *e, pt_paddr_t pa) {
 typedef struct sweep {
     mmt_env_t *e;
     const mm_client_t *c;
-    uint64_t *refs;  /* per pool frame: users found in the tables */
-    uint64_t backed; /* pool pages mapped */
-    uint64_t tables; /* tables seen (root excluded) */
+    uint64_t *refs;             /* per pool frame: users found in the tables */
+    uint64_t backed;            /* pool pages mapped */
+    uint64_t tables;            /* tables seen (root excluded) */
+    const mm_region_t *regions; /* c's regions, copied in address order */
+    uint64_t nregions;
 } sweep_t;
 
 /* The permission bits a leaf's attributes are compared on. */
@@ -233,12 +235,7 @@ static bool sweep_visit(void *ctx, const pt_mapping_t *m) {
     }
     for (uint64_t off = 0; off < (1ull << m->shift); off += PG) {
         uint64_t va = m->va + off;
-        const mm_region_t *r = NULL;
-        for (uint32_t i = 0; i < s->c->nregions; i++) {
-            if (va - s->c->region[i].base < s->c->region[i].len) {
-                r = &s->c->region[i];
-            }
-        }
+        const mm_region_t *r = mmt_region_of(s->regions, s->nregions, va);
         cr_assert(r != NULL, "%s: leaf at %#llx outside every region", s->e->fmt->name,
                   (unsigned long long)va);
         expect_region_attr(s, m, r, va);
@@ -253,33 +250,63 @@ static bool sweep_visit(void *ctx, const pt_mapping_t *m) {
     return true;
 }
 
-/* Tables (root included) that mapping every page of c's regions with 4 KiB leaves takes:
- * at each level below the root, the distinct spans of one table there that regions touch.
- * Written apart from the core's own count (mm_region_tables, a sweep over sorted regions):
- * the size of the union of each region's span interval, merged after sorting them, so that
- * a region of any length counts (a fixed set of spans ran out on a 560 MiB device region:
- * fuzz_mm's finding tables-many-spans). */
-static uint64_t tables_needed(const mm_client_t *c) {
-    uint64_t count = 1;
-    for (unsigned lv = 0; lv + 1 < c->space.fmt->levels; lv++) {
-        unsigned shift = 12 + 9 * (lv + 1);
-        uint64_t lo[MM_MAX_REGIONS], hi[MM_MAX_REGIONS]; /* span intervals, sorted by lo */
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < c->nregions; i++, n++) {
-            uint64_t a = c->region[i].base >> shift;
-            uint64_t b = (c->region[i].base + c->region[i].len - 1) >> shift;
-            uint32_t k = n;
-            for (; k > 0 && lo[k - 1] > a; k--) {
-                lo[k] = lo[k - 1];
-                hi[k] = hi[k - 1];
-            }
-            lo[k] = a;
-            hi[k] = b;
+uint64_t mmt_regions(const mm_client_t *c, mm_region_t **out) {
+    uint64_t n = 0;
+    *out = malloc((c->nregions + 1) * sizeof(**out));
+    cr_assert(*out != NULL);
+    for (const mm_region_t *r = mm_region_first(c); r; r = mm_region_next(r)) {
+        cr_assert(n < c->nregions, "more regions in the tree than counted");
+        (*out)[n++] = *r;
+    }
+    cr_assert_eq(n, c->nregions, "client %u: %llu regions in the tree, %llu counted", c->id,
+                 (unsigned long long)n, (unsigned long long)c->nregions);
+    return n;
+}
+
+const mm_region_t *mmt_region_nth(const mm_client_t *c, uint64_t i) {
+    const mm_region_t *r = mm_region_first(c);
+    for (; r && i > 0; i--) {
+        r = mm_region_next(r);
+    }
+    cr_assert(r != NULL, "client %u has no region %llu", c->id, (unsigned long long)i);
+    return r;
+}
+
+const mm_region_t *mmt_region_of(const mm_region_t *r, uint64_t n, uint64_t va) {
+    uint64_t lo = 0, hi = n; /* binary search: the last region with base <= va */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (r[mid].base <= va) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
-        for (uint32_t i = 0; i < n;) {
-            uint64_t a = lo[i], b = hi[i];
-            for (i++; i < n && lo[i] <= b; i++) { /* overlapping spans: one run */
-                b = hi[i] > b ? hi[i] : b;
+    }
+    return lo > 0 && va - r[lo - 1].base < r[lo - 1].len ? &r[lo - 1] : NULL;
+}
+
+bool mmt_mergeable(const mm_region_t *a, const mm_region_t *b) {
+    return a->base + a->len == b->base && a->kind == b->kind && a->perm == b->perm &&
+           a->maxperm == b->maxperm && a->memtype == b->memtype &&
+           (a->kind != MM_KIND_SHARED || (a->peer == b->peer && a->peer != 0xffffffffu)) &&
+           (a->kind != MM_KIND_DEVICE || a->pa + a->len == b->pa);
+}
+
+/* Tables (root included) that mapping every page of regions r[0, n) (sorted) with 4 KiB
+ * leaves takes: at each level below the root, the distinct spans of one table there that
+ * regions touch. Written apart from the core's own count (mm_region_tables, incremental
+ * from a request's neighbours): the size of the union of each region's span interval, so
+ * that a region of any length counts (a fixed set of spans ran out on a 560 MiB device
+ * region: fuzz_mm's finding tables-many-spans). */
+uint64_t mmt_tables_needed(const pt_format_t *fmt, const mm_region_t *r, uint64_t n) {
+    uint64_t count = 1;
+    for (unsigned lv = 0; lv + 1 < fmt->levels; lv++) {
+        unsigned shift = 12 + 9 * (lv + 1);
+        for (uint64_t i = 0; i < n;) {
+            uint64_t a = r[i].base >> shift, b = (r[i].base + r[i].len - 1) >> shift;
+            for (i++; i < n && r[i].base >> shift <= b; i++) { /* overlapping spans: one run */
+                uint64_t e = (r[i].base + r[i].len - 1) >> shift;
+                b = e > b ? e : b;
             }
             count += b - a + 1;
         }
@@ -287,29 +314,55 @@ static uint64_t tables_needed(const mm_client_t *c) {
     return count;
 }
 
-/* Checks one client: sorted disjoint regions, data charge, tables, unbacked pages. */
+/* Checks one client: sorted disjoint regions none of which could merge with the next, the
+ * tree itself (mm_region_check), node frames, data charge, tables, unbacked pages. */
 static void check_client(mmt_env_t *e, const mm_client_t *c, uint64_t *refs) {
-    uint64_t data = 0;
-    for (uint32_t i = 0; i < c->nregions; i++) {
-        const mm_region_t *r = &c->region[i];
+    uint64_t data = 0, frames = 0;
+    mm_region_t *regions;
+    uint64_t n = mmt_regions(c, &regions);
+    const char *why = mm_region_check(c);
+    cr_assert(why == NULL, "%s: client %u: region tree: %s", e->fmt->name, c->id, why);
+    for (uint64_t i = 0; i < n; i++) {
+        const mm_region_t *r = &regions[i];
         cr_assert(r->len && !(r->base % PG) && !(r->len % PG), "region shape");
-        cr_assert(i == 0 || c->region[i - 1].base + c->region[i - 1].len <= r->base,
+        cr_assert(i == 0 || regions[i - 1].base + regions[i - 1].len <= r->base,
                   "%s: regions overlap or are unsorted", e->fmt->name);
+        cr_assert(i == 0 || !mmt_mergeable(&regions[i - 1], r),
+                  "%s: client %u: regions at %#llx and %#llx are equal neighbours, not merged",
+                  e->fmt->name, c->id, (unsigned long long)regions[i - 1].base,
+                  (unsigned long long)r->base);
         data += r->kind == MM_KIND_DEVICE ? 0 : r->len / PG;
     }
-    sweep_t s = {.e = e, .c = c, .refs = refs};
+    /* Node frames: each distinct frame holding a region node is a pool frame with one user,
+     * and there are exactly as many as charged. */
+    for (const mm_region_t *r = mm_region_first(c); r; r = mm_region_next(r)) {
+        pt_paddr_t f = mm_region_frame(r);
+        cr_assert(mm_pool_has(&e->srv->pool, f), "region node outside the pool");
+        uint64_t i = (f - e->srv->pool.pa) / PG;
+        if (refs[i] == 0) {
+            refs[i] = 1;
+            frames++;
+        } else {
+            cr_assert_eq(e->srv->pool.frame[i].ref, 1, "a node frame is in use elsewhere too");
+        }
+    }
+    cr_assert_eq(frames, c->rframes, "%s: client %u: %llu node frames charged, %llu hold nodes",
+                 e->fmt->name, c->id, (unsigned long long)c->rframes, (unsigned long long)frames);
+    sweep_t s = {.e = e, .c = c, .refs = refs, .regions = regions, .nregions = n};
     pt_iterate(&c->space, MM_USER_BASE, e->srv->user_top - MM_USER_BASE, sweep_visit, &s);
     refs[(c->space.root - MMT_POOL_PA) / PG]++;
+    uint64_t need = mmt_tables_needed(c->space.fmt, regions, n);
+    free(regions);
     cr_assert_eq(c->data, data, "%s: client %u data charge %llu, regions hold %llu", e->fmt->name,
                  c->id, (unsigned long long)c->data, (unsigned long long)data);
     cr_assert_eq(c->tables, c->space.tables, "%s: table charge", e->fmt->name);
     cr_assert_eq(c->tables, s.tables + 1, "%s: tables charged %llu, reachable %llu", e->fmt->name,
                  (unsigned long long)c->tables, (unsigned long long)s.tables + 1);
-    cr_assert_eq(c->tables_max, tables_needed(c), "%s: client %u charged %llu tables, needs %llu",
-                 e->fmt->name, c->id, (unsigned long long)c->tables_max,
-                 (unsigned long long)tables_needed(c));
+    cr_assert_eq(c->tables_max, need, "%s: client %u charged %llu tables, needs %llu", e->fmt->name,
+                 c->id, (unsigned long long)c->tables_max, (unsigned long long)need);
     cr_assert(c->tables <= c->tables_max, "%s: more tables held than charged", e->fmt->name);
     cr_assert(mm_charge(c) <= c->quota, "%s: client %u over its quota", e->fmt->name, c->id);
+    cr_assert_eq(mm_charge(c), c->data + c->tables_max + c->rframes, "charge");
     cr_assert_eq(c->unbacked, data - s.backed, "%s: client %u: %llu unbacked, %llu - %llu",
                  e->fmt->name, c->id, (unsigned long long)c->unbacked, (unsigned long long)data,
                  (unsigned long long)s.backed);
@@ -401,6 +454,8 @@ mmt_snap_t mmt_snapshot(mmt_env_t *e) {
     memcpy(s.clients, e->srv->client, MM_MAX_CLIENTS * sizeof(*s.clients));
     for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
         const mm_client_t *c = &e->srv->client[id];
+        s.regions[id] = NULL;
+        s.nregions[id] = c->active ? mmt_regions(c, &s.regions[id]) : 0;
         if (c->active) {
             pt_iterate(&c->space, MM_USER_BASE, e->srv->user_top - MM_USER_BASE, snap_visit, &s);
         }
@@ -431,8 +486,9 @@ void mmt_expect_snapshot(mmt_env_t *e, const mmt_snap_t *s, const char *what) {
         const mm_client_t *a = &now.clients[id], *b = &s->clients[id];
         cr_assert(a->active == b->active && a->data == b->data && a->tables == b->tables &&
                       a->tables_max == b->tables_max && a->unbacked == b->unbacked &&
-                      a->nregions == b->nregions &&
-                      !memcmp(a->region, b->region, a->nregions * sizeof(mm_region_t)),
+                      a->rframes == b->rframes && now.nregions[id] == s->nregions[id] &&
+                      (now.nregions[id] == 0 || !memcmp(now.regions[id], s->regions[id],
+                                                        now.nregions[id] * sizeof(mm_region_t))),
                   "%s: %s: client %u's account or regions changed", e->fmt->name, what, id);
     }
     cr_assert(now.free == s->free && now.reserved == s->reserved && now.available == s->available,
@@ -443,6 +499,9 @@ void mmt_expect_snapshot(mmt_env_t *e, const mmt_snap_t *s, const char *what) {
 }
 
 void mmt_snap_free(mmt_snap_t *s) {
+    for (uint32_t id = 0; id < MM_MAX_CLIENTS; id++) {
+        free(s->regions[id]);
+    }
     free(s->m);
     free(s->clients);
     memset(s, 0, sizeof(*s));

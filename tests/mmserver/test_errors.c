@@ -80,7 +80,8 @@ MMT_FOR_ALL_FORMATS(errors, quota) {
     mmt_expect(mmt_map(e, 1, MMT_VA, 32 * PG, RW, 0), MM_OK, "eager");
     mmt_expect(mmt_map(e, 1, 0x40000000, 64 * PG, RW, MM_F_LAZY), MM_OK, "lazy");
     uint64_t cost = mm_charge(&e->srv->client[1]);
-    cr_assert_eq(cost, 32 + 64 + e->srv->client[1].tables_max, "lazy charged in full at map time");
+    cr_assert_eq(cost, 32 + 64 + e->srv->client[1].tables_max + e->srv->client[1].rframes,
+                 "lazy charged in full at map time (with tables and the regions' node frame)");
     cr_assert(e->srv->client[1].tables < e->srv->client[1].tables_max,
               "the lazy range's tables are charged before they exist");
     /* ... then run it with exactly that quota. */
@@ -119,7 +120,8 @@ MMT_FOR_ALL_FORMATS(errors, pool_exhausted) {
     mmt_client(e, 1, MMT_QUOTA, false);
     uint64_t avail = mm_pool_available(&e->srv->pool);
     mmt_snap_t s = mmt_snapshot(e);
-    uint64_t pages = avail - (fmt->levels - 1); /* one new table per level below the root */
+    /* one new table per level below the root, one node frame for the region */
+    uint64_t pages = avail - (fmt->levels - 1) - 1;
     mmt_expect(mmt_map(e, 1, MMT_VA, pages * PG, RW, MM_F_LAZY), MM_OK, "promise everything");
     cr_assert_eq(mm_pool_available(&e->srv->pool), 0);
     mmt_expect(mmt_map(e, 1, 0x40000000, PG, RW, MM_F_LAZY), MM_ERR_NOMEM, "nothing left");

@@ -139,7 +139,8 @@ MMT_FOR_ALL_FORMATS(protect_x, fill_uses_current_perm_not_max) {
     mmt_env_t env, *e = &env;
     mmt_start(e, fmt);
     mmt_expect(mmt_map(e, 1, LAZY, 4 * PG, R, MM_F_LAZY), MM_OK, "lazy r, max rwx");
-    cr_assert_eq(e->srv->client[1].region[0].maxperm, MM_PERM_ALL, "the max is above the perm");
+    cr_assert_eq(mm_region_first(&e->srv->client[1])->maxperm, MM_PERM_ALL,
+                 "the max is above the perm");
     mm_kill_reason_t why;
     cr_assert_eq(mmt_fault(e, 1, LAZY, IPC_ACCESS_READ, &why), MM_FAULT_RESUME, "read");
     expect_leaf(e, LAZY, PT_R, "filled read-only");

@@ -31,7 +31,7 @@ static void pick_inside(mmt_env_t *e, uint64_t *rng, uint32_t c, uint64_t *va, u
     if (cl->nregions == 0 || mmt_below(rng, 5) == 0) {
         return;
     }
-    const mm_region_t *r = &cl->region[mmt_below(rng, cl->nregions)];
+    const mm_region_t *r = mmt_region_nth(cl, mmt_below(rng, cl->nregions));
     uint64_t pages = r->len / PG, first = mmt_below(rng, pages);
     *va = r->base + first * PG;
     *len = (1 + mmt_below(rng, pages - first)) * PG;
@@ -56,10 +56,10 @@ static void revive(mmt_env_t *e, uint32_t id) {
 /* A window of client to accepted from client from (its base and length), if any. */
 static bool find_window(mmt_env_t *e, uint32_t to, uint32_t from, uint64_t *dst, uint64_t *len) {
     const mm_client_t *t = &e->srv->client[to];
-    for (uint32_t i = 0; i < t->nregions; i++) {
-        if (t->region[i].kind == MM_KIND_SHARED && t->region[i].peer == from) {
-            *dst = t->region[i].base;
-            *len = *len < t->region[i].len ? *len : t->region[i].len;
+    for (const mm_region_t *r = mm_region_first(t); r; r = mm_region_next(r)) {
+        if (r->kind == MM_KIND_SHARED && r->peer == from) {
+            *dst = r->base;
+            *len = *len < r->len ? *len : r->len;
             return true;
         }
     }
@@ -69,9 +69,9 @@ static bool find_window(mmt_env_t *e, uint32_t to, uint32_t from, uint64_t *dst,
 /* A random eager region of client c as a share's source (its base, len clipped to it). */
 static void find_source(mmt_env_t *e, uint64_t *rng, uint32_t c, uint64_t *va, uint64_t *len) {
     const mm_client_t *s = &e->srv->client[c];
-    uint32_t start = s->nregions ? (uint32_t)mmt_below(rng, s->nregions) : 0;
-    for (uint32_t k = 0; k < s->nregions; k++) {
-        const mm_region_t *r = &s->region[(start + k) % s->nregions];
+    uint64_t start = s->nregions ? mmt_below(rng, s->nregions) : 0;
+    for (uint64_t k = 0; k < s->nregions; k++) {
+        const mm_region_t *r = mmt_region_nth(s, (start + k) % s->nregions);
         if (r->kind == MM_KIND_ANON) {
             *va = r->base;
             *len = *len < r->len ? *len : r->len;

@@ -36,9 +36,10 @@ mm_conn_t *mm_self(void);
  * (mm_unmap). Larger requests get a mapping of their own (whole pages, a 32-byte header
  * first), unmapped by free. So once everything is freed the program's charge and regions
  * are what they were before the first malloc. Blocks are 16-byte aligned.
- * Limits: each arena and each large block is one of the program's regions, and mmserver
- * keeps MM_MAX_REGIONS (64) per program; at most 32 arenas. Past either, malloc returns
- * NULL with MM_ERR_NOMEM. Quota: an arena charges its 16 pages when it is mapped. */
+ * Limits: each arena and each large block is one of the program's regions (mmserver
+ * charges their node memory to the program's quota); at most 32 arenas. Past that, or when
+ * mmserver refuses a map, malloc returns NULL with the error. Quota: an arena charges its
+ * 16 pages when it is mapped. */
 #define MALLOC_SMALL_MAX 2048u
 
 /* n bytes, or NULL when mmserver refuses memory (malloc_error() says why: MM_ERR_QUOTA

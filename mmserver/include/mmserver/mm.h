@@ -5,7 +5,8 @@
  * message's label and words, calls mm_handle, and sends the reply words back.
  *
  * Freestanding C11: no libc, no malloc. All state lives in one mm_server_t the caller
- * provides; every table in it has a compile-time capacity. See mmserver/README.md.
+ * provides, but for the regions, whose tree nodes live in pool frames charged to their
+ * client. See mmserver/README.md.
  */
 #pragma once
 
@@ -18,7 +19,6 @@
 
 /* Capacities. */
 #define MM_MAX_CLIENTS 16u /* client ids are 0 .. MM_MAX_CLIENTS - 1 */
-#define MM_MAX_REGIONS 64u /* regions per client */
 
 /* Pages of an eager map whose frames go in a list (srv->list); a larger or huge map chains
  * its frames through the pool's own records, so no constant bounds a map. */
@@ -107,6 +107,9 @@ typedef struct mm_region {
     uint8_t memtype; /* MM_MEM_* */
 } mm_region_t;
 
+struct mm_rnode; /* a region's node in its client's tree (region.c) */
+struct mm_slab;  /* a pool frame holding region nodes (region.c) */
+
 /* One client: an address space, its regions and its account. */
 typedef struct mm_client {
     bool active;
@@ -118,9 +121,14 @@ typedef struct mm_client {
     uint64_t tables_max; /* table frames charged: what its regions could ever need (held +
                           * promised by the pool), see README "Quota" */
     uint64_t unbacked;   /* charged pages without a frame yet (reserved in the pool) */
-    uint32_t nregions;
-    uint32_t region_hint; /* mm_region_at's last hit: checked first, self-validating */
-    mm_region_t region[MM_MAX_REGIONS]; /* sorted by base, disjoint */
+    uint64_t nregions;
+    /* Regions: an AVL tree ordered by base (disjoint ranges), its nodes in pool frames
+     * charged to this client (README "Regions"). */
+    struct mm_rnode *rroot;
+    struct mm_rnode *rhint; /* mm_region_at's last hit: checked first, self-validating */
+    struct mm_slab *rslabs; /* ring of node frames with a free node, empty ones last */
+    uint64_t rframes;       /* node frames held, charged like tables */
+    uint64_t rspare;        /* free nodes in them */
     pt_space_t space;
     struct mm_server *srv;
     uint32_t id;
@@ -201,6 +209,10 @@ typedef void (*mm_out_fn)(void *ctx, const char *line);
  *   mmdump <client> leaves <va> <pa> <pages> <shift> <perm>
  *   mmdump <client> tables <level> <count>
  *   mmdump <client> account <charge> <quota> <data> <tables held> <tables charged> <unbacked>
+ *          <region node frames> <regions>
+ *   mmdump <client> skipped <regions|leaf-runs> <count> <pages>
+ * (past 64 regions, or leaf runs, only the first and last 16 are written, with one
+ * "skipped" line for those between, where the last 16 start; the account is always exact)
  * (numbers in hex with 0x, perm as "rwx" letters or '-', kind as a word). mmserver's
  * program prints one more line before each dump, which the core cannot (it knows no
  * names):  mmdump <client> name <program name>. */
@@ -218,10 +230,25 @@ uint32_t mm_pool_refs(const mm_pool_t *pool, pt_paddr_t pa);
 /* Where mmserver reaches the pool frame at pa (NULL if pa is not in the pool). */
 void *mm_pool_ptr(const mm_pool_t *pool, pt_paddr_t pa);
 
-/* The frames charged to client: data pages + the page tables its regions could need. */
+/* The frames charged to client: data pages + the page tables its regions could need + the
+ * frames holding its region nodes. */
 static inline uint64_t mm_charge(const mm_client_t *c) {
-    return c->data + c->tables_max;
+    return c->data + c->tables_max + c->rframes;
 }
+
+/* client's first region in address order, or NULL (to read them: tests, tools). */
+const mm_region_t *mm_region_first(const mm_client_t *c);
+
+/* The region after r in its client's address order, or NULL. */
+const mm_region_t *mm_region_next(const mm_region_t *r);
+
+/* Checks client's region tree (order, parent links, AVL balance, subtree summaries) and its
+ * node frames (counts, charge, none left empty between requests): NULL, or the name of a
+ * broken invariant (tests call it after every request). O(n). */
+const char *mm_region_check(const mm_client_t *c);
+
+/* The physical address of the pool frame holding r's node (its client is charged for it). */
+pt_paddr_t mm_region_frame(const mm_region_t *r);
 
 /* A short, stable name for err. */
 const char *mm_strerror(mm_err_t err);

@@ -21,7 +21,6 @@
  * also the badge of the client's endpoint capabilities, so badge 0 (unbadged) is never a
  * client. */
 #define MMP_FIRST_CLIENT  1u
-#define MMP_QUOTA         16384u           /* frames per boot program (64 MiB) */
 #define MMP_STACK_SIZE    0x10000ull       /* a boot program's stack, filled on touch */
 #define MMP_STACK_GAP     0x100000ull      /* the stack's top lies this far below user top */
 #define MMP_IPC_BUFFER_VA MM_IPC_BUFFER_VA /* every program's IPC buffer */
@@ -30,6 +29,11 @@
 #define MMP_PRIO          IPC_PRIO_DEFAULT /* priority of the programs it starts */
 #define MMP_NAME_WORDS    4u               /* a name packed as MMPRIV_SYS_THREAD_NAME takes it */
 #define MMP_NAME_SIZE     (MMPRIV_NAME_MAX + 1u) /* a name and its NUL */
+
+/* Frames per boot program (64 MiB); a stress build may set another (-DMMK_PROGRAM_QUOTA). */
+#ifndef MMP_QUOTA
+#define MMP_QUOTA 16384u
+#endif
 
 _Static_assert(MMP_NAME_WORDS * 8u == MMP_NAME_SIZE, "a packed name fills its words exactly");
 _Static_assert(MM_R_SPAWN_NAME + MMP_NAME_WORDS <= MM_REPLY_WORDS, "MM_SPAWN's reply holds a name");

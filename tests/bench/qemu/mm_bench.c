@@ -15,11 +15,18 @@
  *   spawn_exit               MM_SPAWN of spawn_child (an empty main) until MM_CHILD tells
  *                            its exit: loading it, its whole life and teardown, and the
  *                            polls (MM_CHILD, then a yield while it still runs)
+ *   map_1_at_N, unmap_1_at_N, protect_1_at_N, fault_at_N
+ *                            growth (issue 12): map_1, unmap_1, protect_1 and
+ *                            fault_first_touch again with N = 10, 1,000 and 10,000 (or
+ *                            -DMMK_BENCH_GROWTH_MAX: tools/regions-stress.sh) other
+ *                            regions in the space (one-page lazy regions with alternating
+ *                            permissions, so none merges), measured last
  * Warm-up rounds are dropped; the distribution of the rest is printed (bench_stats.h).
  */
 #include <ipc/mm_client.h>
 
 #include "bench_stats.h"
+#include "mm_bench_growth.h" /* MM_BENCH_GROWTH_MAX: tests/bench/CMakeLists.txt */
 
 #define VA         0x10000000ull /* the mapped and unmapped range */
 #define FAULT_VA   0x40000000ull /* the lazy range touched page by page */
@@ -31,7 +38,10 @@
 #define RW         (MM_PERM_R | MM_PERM_W)
 #define WARM_SPAWN 5u
 #define N_SPAWN    100u
-#define CHILD      0u /* spawn_child: the first member after this root program */
+#define CHILD      0u             /* spawn_child: the first member after this root program */
+#define FILL_VA    0x200000000ull /* the growth benchmark's other regions, 8 GiB up */
+#define GROWTH     3u
+#define N_GROWTH   200u
 
 static mm_ipc_t ipc = {MM_SLOT_SERVER, (ipc_buffer_t *)(uintptr_t)MM_IPC_BUFFER_VA};
 static mm_conn_t conn = {mm_ipc_call, &ipc, 0, 0};
@@ -166,6 +176,45 @@ static void time_spawn(void) {
     }
 }
 
+/* The growth steps: regions in the space besides the measured ones, and the keys. */
+static const unsigned growth_regions[GROWTH] = {10, 1000, MM_BENCH_GROWTH_MAX};
+static const char *const growth_keys[GROWTH][4] = {
+    {"map_1_at_10", "unmap_1_at_10", "protect_1_at_10", "fault_at_10"},
+    {"map_1_at_1000", "unmap_1_at_1000", "protect_1_at_1000", "fault_at_1000"},
+    {"map_1_at_" MM_BENCH_GROWTH_KEY, "unmap_1_at_" MM_BENCH_GROWTH_KEY,
+     "protect_1_at_" MM_BENCH_GROWTH_KEY, "fault_at_" MM_BENCH_GROWTH_KEY},
+};
+
+/* Grows the other regions to n one-page lazy regions side by side, alternating r-- and rw-
+ * (so none merges with its neighbour); returns n. */
+static unsigned fill_to(unsigned filled, unsigned n) {
+    for (; filled < n; filled++) {
+        mm_map_result_t mr;
+        must(mm_map(&conn, FILL_VA + (uint64_t)filled * MM_PAGE_SIZE, MM_PAGE_SIZE,
+                    filled % 2 ? RW : MM_PERM_R, MM_F_LAZY, &mr),
+             "filler map");
+    }
+    return n;
+}
+
+/* map_1, unmap_1, protect_1 and a first touch with 10, 1,000 and 10,000 other regions. */
+static void time_growth(void) {
+    unsigned filled = 0;
+    for (unsigned g = 0; g < GROWTH; g++) {
+        const char *const *k = growth_keys[g];
+        filled = fill_to(filled, growth_regions[g]);
+        time_map(1, WARM_SMALL, N_GROWTH, k[0]);
+        bench_report(k[0], maps, N_GROWTH, 1, 2);
+        bench_report(k[1], unmaps, N_GROWTH, 3, 4);
+        time_protect(1, WARM_SMALL, N_GROWTH, k[2]);
+        bench_report(k[2], protects, N_GROWTH, 1, 2);
+        time_faults();
+        bench_report(k[3], faults, N_SMALL, 1, 2);
+    }
+    mm_release_result_t rr;
+    must(mm_unmap(&conn, FILL_VA, (uint64_t)filled * MM_PAGE_SIZE, &rr), "filler unmap");
+}
+
 /* Runs every measurement and prints its figures. */
 int main(void) {
     time_map(1, WARM_SMALL, N_SMALL, "map_1 unmap_1 map_touch_unmap_1");
@@ -184,6 +233,7 @@ int main(void) {
     bench_report("fault_first_touch", faults, N_SMALL, 1, 2);
     time_spawn();
     bench_report("spawn_exit", spawns, N_SPAWN, 1, 2);
+    time_growth();
     ipc_printf("mm_bench: done\n");
     ipc_halt(MM_SLOT_HALT, 0);
     return 2; /* only if the halt capability was refused */
