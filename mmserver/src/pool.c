@@ -416,35 +416,36 @@ uint64_t mm_pool_drain(mm_pool_t *p) {
     return n;
 }
 
+/* mm_pool_release for a frame outside the range found last: another range, or none. */
+__attribute__((noinline)) static void release_elsewhere(mm_pool_t *p, pt_paddr_t pa) {
+    uint32_t r = range_of(p, pa);
+    if (r < p->nranges) {
+        set_hint(p, r);
+        mm_pool_release(p, pa);
+    } /* else not RAM of the pool: a device frame */
+}
+
 void mm_pool_release(mm_pool_t *p, pt_paddr_t pa) {
     uint64_t off = pa - p->hint_pa;
     if (off >= p->hint_bytes) {
-        uint32_t r = range_of(p, pa);
-        if (r == p->nranges) {
-            return; /* not RAM of the pool: a device frame */
-        }
-        set_hint(p, r);
-        off = pa - p->hint_pa;
-    }
-    if (pa - p->meta_pa < p->meta_bytes) {
+        release_elsewhere(p, pa);
         return;
     }
-    uint64_t i = p->hint_first + (off >> PT_PAGE_SHIFT); /* mm_pool_put, one lookup */
-    mm_frame_t *f = &p->frame[i];
-    if (--f->ref == 0) {
-        f->ref = MM_FRAME_PENDING;
-        f->next = p->pending_head;
-        p->pending_head = (uint32_t)i;
-        p->pending++;
+    mm_frame_t *f = &p->frame[p->hint_first + (off >> PT_PAGE_SHIFT)];
+    if (f->ref == MM_FRAME_META || --f->ref != 0) {
+        return; /* metadata is never mapped; a shared frame keeps its other users */
     }
+    f->ref = MM_FRAME_PENDING;
+    f->next = p->pending_head;
+    p->pending_head = (uint32_t)(f - p->frame);
+    p->pending++;
 }
 
-/* The record of the frame at pa (any byte of it; metadata frames' say MM_FRAME_META), or
- * NULL when pa is in no range. */
-static const mm_frame_t *record(const mm_pool_t *p, pt_paddr_t pa) {
-    if (pa - p->hint_pa < p->hint_bytes) { /* a metadata frame's record says META */
-        return &p->frame[p->hint_first + ((pa - p->hint_pa) >> PT_PAGE_SHIFT)];
-    }
+/* The record of the frame at pa (any byte of it; metadata frames' say MM_FRAME_META) when
+ * pa is outside the range found last, or NULL when pa is in no range. Kept out of line:
+ * the callers' loops stay small. */
+__attribute__((noinline)) static const mm_frame_t *record_elsewhere(const mm_pool_t *p,
+                                                                    pt_paddr_t pa) {
     uint32_t r = range_of(p, pa);
     if (r == p->nranges) {
         return NULL;
@@ -456,7 +457,7 @@ bool mm_pool_has(const mm_pool_t *p, pt_paddr_t pa) {
     if (pa - p->hint_pa < p->hint_bytes) {
         return pa - p->meta_pa >= p->meta_bytes; /* the common case: one comparison more */
     }
-    const mm_frame_t *f = record(p, pa);
+    const mm_frame_t *f = record_elsewhere(p, pa);
     return f && f->ref != MM_FRAME_META;
 }
 
@@ -475,9 +476,11 @@ uint64_t mm_pool_available(const mm_pool_t *p) {
 }
 
 uint32_t mm_pool_refs(const mm_pool_t *p, pt_paddr_t pa) {
-    const mm_frame_t *f = record(p, pa);
+    uint64_t off = pa - p->hint_pa;
+    const mm_frame_t *f = off < p->hint_bytes ? &p->frame[p->hint_first + (off >> PT_PAGE_SHIFT)]
+                                              : record_elsewhere(p, pa);
     uint32_t ref = f ? f->ref : 0;
-    return ref == MM_FRAME_PENDING || ref == MM_FRAME_META ? 0 : ref;
+    return ref >= MM_FRAME_PENDING ? 0 : ref; /* PENDING and META are the two largest */
 }
 
 void *mm_pool_ptr(const mm_pool_t *p, pt_paddr_t pa) {
