@@ -49,6 +49,11 @@ static inline unsigned fmt_shift(unsigned level);
 #define PT_EACH_LEVEL_PERM(level, attr, P)                                                         \
     (((level) == 0 ==> PT_EACH_PERM(attr, P)) && ((level) == 1 ==> PT_EACH_PERM(attr, P)) &&       \
      ((level) == 2 ==> PT_EACH_PERM(attr, P)))
+/* P for the memory type attr has, one implication per type (one goal each, where the type's
+ * table entries are constants). */
+#define PT_EACH_MEM(attr, P)                                                                       \
+    (((attr).memtype == PT_MEM_NORMAL ==> (P)) && ((attr).memtype == PT_MEM_DEVICE ==> (P)) &&     \
+     ((attr).memtype == PT_MEM_WC ==> (P)))
 /* P(l) for the leaf level l that level is and the memory type attr has: nine implications, one
  * goal each, where the level and memory type are constants and every mask of the encoded entry
  * folds (wp:bitwised then checks an equality of 64-bit values bit by bit). */
