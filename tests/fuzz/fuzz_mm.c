@@ -30,9 +30,11 @@
  *   - a pool frame reached as data is in use (never free, pending or metadata); one that
  *     was free before the operation reaches only the client that acted, reads as zeroes
  *     (the harness then writes into it, as a program would, so reuse without zeroing shows),
- *     and becomes that client's own; any other frame a client reaches must have come to it
- *     by a share from a client that could reach it, with at most the permissions that share
- *     gave (and never more than the giver had);
+ *     and becomes that client's own, with at most the max permissions of the region it came
+ *     in (mmserver's own ceiling: all for a map, what the sender gave for a share window);
+ *     any other frame a client reaches must have come to it by a share from a client that
+ *     could reach it, with at most the permissions that share gave (and never more than the
+ *     giver may hold); a client that no longer reaches a frame loses its right to it;
  *   - a fault is answered as the regions say (range, unmapped, access, device), a resumed
  *     fault leaves the page mapped, a kill tears the client down;
  *   - a client that goes away (destroy or kill) gives back every frame it alone held, and
@@ -47,7 +49,7 @@
 
 #define CLIENTS     4u            /* client ids 0 .. 3; 0 is privileged (device maps) */
 #define FRAMES      1024u         /* pool frames: 4 MiB, room for one 2 MiB-aligned run */
-#define MAX_OPS     32u           /* operations per input at most */
+#define MAX_OPS     16u           /* operations per input at most */
 #define WIN         0x10000000ull /* where plausible ranges fall ... */
 #define WIN_PG      2048u         /* ... the first 8 MiB of it */
 #define SHR_WIN     0x40000000ull /* where share windows are accepted */
@@ -75,16 +77,25 @@ typedef struct window {
 typedef struct fuzz {
     mmt_env_t env, *e;
     fz_in_t in;
-    uint8_t allowed[FRAMES][CLIENTS]; /* MM_PERM_* each client may hold on each frame */
+    /* MM_PERM_* each client may hold on each frame, and share onward: a fresh frame's owner
+     * the max perms of the region it came in (mmserver's ceiling: MM_PERM_ALL for a map,
+     * what the sender gave for a share window), a receiver what the share gave, no more
+     * than the sender's; a client that no longer reaches a frame has no right to it. */
+    uint8_t allowed[FRAMES][CLIENTS];
+    unsigned walked; /* the clients (bits) the current check walked */
+    /* The region the walk found last (walks visit leaves in address order, and no region
+     * changes during one walk; walk_client forgets it): */
+    const mm_region_t *last_region;
     /* What each client's tables held at its last walk (a client is walked after every
      * operation that names it, and every client at every full sweep): */
     uint8_t reach[FRAMES]; /* clients (bits) reaching each frame as data */
     uint8_t reach_perm[FRAMES][CLIENTS];
-    uint16_t uses[CLIENTS][FRAMES]; /* leaf pages of each client on each frame */
-    uint8_t table_of[FRAMES];       /* 1 + client holding the frame as a table */
-    uint16_t users[FRAMES];         /* leaf pages and tables of every client on each frame */
-    uint8_t node[FRAMES];           /* 1: holds region nodes of some client (mark_nodes) */
-    uint16_t held[CLIENTS][FRAMES]; /* the frames each client reached (as data or table) */
+    uint8_t reach_max[FRAMES][CLIENTS]; /* max perms of the regions it is reached through */
+    uint16_t uses[CLIENTS][FRAMES];     /* leaf pages of each client on each frame */
+    uint8_t table_of[FRAMES];           /* 1 + client holding the frame as a table */
+    uint16_t users[FRAMES];             /* leaf pages and tables of every client on each frame */
+    uint8_t node[FRAMES];               /* 1: holds region nodes of some client (mark_nodes) */
+    uint16_t held[CLIENTS][FRAMES];     /* the frames each client reached (as data or table) */
     unsigned nheld[CLIENTS];
     uint64_t used; /* frames with users */
     /* The frames the current check looks at (those the walked clients reached before or
@@ -132,6 +143,13 @@ static uint64_t frame_of(pt_paddr_t pa) {
     return (pa - MMT_POOL_PA) / PG;
 }
 
+/* True if pa is in a pool frame clients may get (past the pool's metadata frames): the
+ * harness's own test, not mm_pool_has, which is code under test (and instrumented). */
+static bool in_pool(pt_paddr_t pa) {
+    const mm_pool_t *pool = &fz.e->srv->pool;
+    return pa - pool->pa < pool->frames * PG && pa - pool->pa >= pool->meta * PG;
+}
+
 /* The region of client c holding va, or NULL (its own search, not mm_region_at). */
 static const mm_region_t *region_of(const mm_client_t *c, uint64_t va) {
     for (const mm_region_t *r = c->active ? mm_region_first(c) : NULL; r; r = mm_region_next(r)) {
@@ -174,42 +192,56 @@ static void visit_leaf(uint32_t id, uint64_t va, unsigned shift, pt_paddr_t pa, 
     FZ_CHECK(!((a.perm & PT_W) && (a.perm & PT_X)), "client %u: W+X leaf at %#llx", id,
              (unsigned long long)va);
     FZ_CHECK(a.perm & PT_U, "client %u: leaf at %#llx not user", id, (unsigned long long)va);
-    for (uint64_t off = 0; off < (1ull << shift); off += PG) {
-        const mm_region_t *r = region_of(c, va + off);
+    /* The leaf in runs of pages of one region each (a leaf may span regions of equal
+     * attributes): the region's checks once per run, a device run as a whole (its
+     * addresses are linear), a data run page by page (each frame is counted). */
+    for (uint64_t off = 0, size = 1ull << shift; off < size;) {
+        const mm_region_t *r = fz.last_region;
+        if (!r || va + off - r->base >= r->len) {
+            r = fz.last_region = region_of(c, va + off);
+        }
         FZ_CHECK(r != NULL, "client %u: leaf page %#llx outside every region", id,
                  (unsigned long long)(va + off));
+        uint64_t run = r->base + r->len - (va + off);
+        run = run < size - off ? run : size - off;
         pt_attr_t want = mmt_region_attr(r);
+        FZ_CHECK(!(r->perm & ~r->maxperm), "client %u: region %#llx perm %#x above its max %#x", id,
+                 (unsigned long long)r->base, r->perm, r->maxperm);
         FZ_CHECK(r->perm == perm && (a.perm & (PT_R | PT_W | PT_X | PT_U)) == want.perm &&
                      a.memtype == want.memtype,
                  "client %u: leaf %#llx perm %#x memtype %u, region perm %#x memtype %u", id,
                  (unsigned long long)(va + off), perm, a.memtype, r->perm, want.memtype);
         if (r->kind == MM_KIND_DEVICE) {
-            FZ_CHECK(c->privileged && pa + off == r->pa + (va + off - r->base) &&
-                         pa + off - pool->pa >= pool->frames * PG,
-                     "client %u: device leaf %#llx -> %#llx", id, (unsigned long long)(va + off),
-                     (unsigned long long)(pa + off));
+            pt_paddr_t from = pa + off, pool_end = pool->pa + pool->frames * PG;
+            FZ_CHECK(c->privileged && from == r->pa + (va + off - r->base) && from + run > from &&
+                         (from >= pool_end || from + run <= pool->pa),
+                     "client %u: device leaf %#llx -> %#llx (+%#llx)", id,
+                     (unsigned long long)(va + off), (unsigned long long)from,
+                     (unsigned long long)run);
+            off += run;
             continue;
         }
-        FZ_CHECK(mm_pool_has(pool, pa + off),
-                 "client %u: data leaf %#llx -> %#llx not a pool frame", id,
-                 (unsigned long long)(va + off), (unsigned long long)(pa + off));
-        uint64_t f = frame_of(pa + off);
-        uint32_t ref = pool->frame[f].ref;
-        FZ_CHECK(ref != 0 && ref != MM_FRAME_PENDING && ref != MM_FRAME_META,
-                 "client %u: %#llx reaches frame %llu whose pool state is %#x", id,
-                 (unsigned long long)(va + off), (unsigned long long)f, ref);
-        add_user(id, f, false);
-        fz.reach[f] |= (uint8_t)(1u << id);
-        fz.reach_perm[f][id] |= perm;
-        fz.backed[id]++;
+        for (uint64_t end = off + run; off < end; off += PG) {
+            FZ_CHECK(in_pool(pa + off), "client %u: data leaf %#llx -> %#llx not a pool frame", id,
+                     (unsigned long long)(va + off), (unsigned long long)(pa + off));
+            uint64_t f = frame_of(pa + off);
+            uint32_t ref = pool->frame[f].ref;
+            FZ_CHECK(ref != 0 && ref != MM_FRAME_PENDING && ref != MM_FRAME_META,
+                     "client %u: %#llx reaches frame %llu whose pool state is %#x", id,
+                     (unsigned long long)(va + off), (unsigned long long)f, ref);
+            add_user(id, f, false);
+            fz.reach[f] |= (uint8_t)(1u << id);
+            fz.reach_perm[f][id] |= perm;
+            fz.reach_max[f][id] |= r->maxperm;
+            fz.backed[id]++;
+        }
     }
 }
 
 /* Walks the table at pa (entries at level, covering from base) of client id. */
 static void walk_table(uint32_t id, pt_paddr_t pa, int level, uint64_t base) {
     const pt_format_t *fmt = fz.e->fmt;
-    FZ_CHECK(mm_pool_has(&fz.e->srv->pool, pa), "client %u: table %#llx outside the pool", id,
-             (unsigned long long)pa);
+    FZ_CHECK(in_pool(pa), "client %u: table %#llx outside the pool", id, (unsigned long long)pa);
     uint64_t t = frame_of(pa);
     FZ_CHECK(fz.table_of[t] == 0, "table frame %llu used twice (clients %u and %u)",
              (unsigned long long)t, fz.table_of[t] - 1u, id);
@@ -218,10 +250,15 @@ static void walk_table(uint32_t id, pt_paddr_t pa, int level, uint64_t base) {
     const uint64_t *e = (const uint64_t *)mmt_bytes(fz.e, pa);
     unsigned shift = 12u + 9u * (unsigned)level;
     for (unsigned i = 0; i < PT_ENTRIES; i++) {
+        if (e[i] == 0) {
+            continue;
+        }
+        /* The digest sums a mix of every non-zero entry with its place (zero ones add
+         * nothing): any entry written, changed or cleared changes it. */
+        uint64_t z = (e[i] ^ (pa + i * 8) * 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
+        fz.digest[id] += z ^ (z >> 31);
         uint64_t va = base + ((uint64_t)i << shift);
-        fz.digest[id] =
-            (fz.digest[id] ^ e[i] ^ (pa + i) * 0x9e3779b97f4a7c15ull) * 0x100000001b3ull;
-        if (e[i] == 0 || va >= fz.e->srv->user_top) {
+        if (va >= fz.e->srv->user_top) {
             continue;
         }
         pt_paddr_t next = 0;
@@ -269,13 +306,14 @@ static bool zeroed(uint64_t f) {
 /* Walks client id's tables again: what its last walk recorded is replaced. */
 static void walk_client(uint32_t id) {
     const mm_client_t *c = &fz.e->srv->client[id];
+    fz.last_region = NULL;
     for (unsigned i = 0; i < fz.nheld[id]; i++) {
         uint16_t f = fz.held[id][i];
         fz.users[f] = (uint16_t)(fz.users[f] - fz.uses[id][f] - (fz.table_of[f] == id + 1));
         fz.used -= fz.users[f] == 0;
         fz.uses[id][f] = 0;
         fz.reach[f] &= (uint8_t) ~(1u << id);
-        fz.reach_perm[f][id] = 0;
+        fz.reach_perm[f][id] = fz.reach_max[f][id] = 0;
         fz.table_of[f] = fz.table_of[f] == id + 1 ? 0 : fz.table_of[f];
         touch_frame(f);
     }
@@ -290,7 +328,9 @@ static void walk_client(uint32_t id) {
 /* Checks pool frame f against the walks and the model: as many pool users as leaf pages and
  * tables reach it, never both a table and data; a client reaching it was given it (by a
  * share), or it is fresh: free before the operation, now reached by the actor alone, and
- * zeroed. Then records its pool state for the next operation. */
+ * zeroed (then the actor may hold it with its region's max perms); nobody holds it with
+ * more than it was given. Then records its pool state for the next operation, and takes
+ * the frame's rights from the walked clients that no longer reach it. */
 static void check_frame(uint64_t f, uint32_t actor) {
     const mm_pool_t *pool = &fz.e->srv->pool;
     uint8_t m = fz.reach[f];
@@ -315,14 +355,16 @@ static void check_frame(uint64_t f, uint32_t actor) {
                      (unsigned long long)f, m, actor);
             FZ_CHECK(zeroed(f), "fresh frame %llu handed out unzeroed", (unsigned long long)f);
             memset(mmt_bytes(fz.e, MMT_POOL_PA + f * PG), 0x5a, 8); /* the program writes */
-            fz.allowed[f][id] = ALL;
+            fz.allowed[f][id] = fz.reach_max[f][id];
         }
         FZ_CHECK(!(fz.reach_perm[f][id] & ~fz.allowed[f][id]),
                  "client %u holds frame %llu with perm %#x; it was given %#x", id,
                  (unsigned long long)f, fz.reach_perm[f][id], fz.allowed[f][id]);
     }
-    if (ref == 0) {
-        memset(fz.allowed[f], 0, sizeof(fz.allowed[f]));
+    for (uint32_t id = 0; id < CLIENTS; id++) {
+        if (ref == 0 || ((fz.walked & ~m) & (1u << id))) {
+            fz.allowed[f][id] = 0;
+        }
     }
     fz.prev_ref[f] = ref;
 }
@@ -393,6 +435,7 @@ static void mark_nodes(void) {
 static void check_model(uint32_t actor, unsigned mask) {
     fz.check++;
     fz.ntouched = 0;
+    fz.walked = mask;
     mark_nodes();
     for (uint32_t id = 0; id < CLIENTS; id++) {
         if (mask & (1u << id)) {
@@ -849,8 +892,7 @@ static void random_request(uint32_t c, uint8_t kind) {
                  "MM_QUERY frame %#llx leaf size 2^%llu for a %s", (unsigned long long)said,
                  (unsigned long long)shift, present ? "page" : "hole");
         FZ_CHECK(!present || exact ||
-                     (!fz.e->srv->client[c].privileged &&
-                      !mm_pool_has(&fz.e->srv->pool, said & ~(PG - 1))),
+                     (!fz.e->srv->client[c].privileged && !in_pool(said & ~(PG - 1))),
                  "MM_QUERY frame %#llx, the tables %#llx", (unsigned long long)said,
                  (unsigned long long)pa);
     }
@@ -936,13 +978,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     fz.e->sweep = false; /* mmt_check runs at every full sweep instead of every request */
     check_model(0, EVERY);
+    bool swept = false;
     for (unsigned i = 0; i < MAX_OPS && !fz_done(&fz.in); i++) {
         operation();
-        if (++fz.ops % SWEEP_EVERY == 0) {
+        swept = ++fz.ops % SWEEP_EVERY == 0;
+        if (swept) {
             full_sweep();
         }
     }
-    full_sweep();
+    if (!swept) {
+        full_sweep(); /* every input ends with one (not twice when its last operation did) */
+    }
     for (uint32_t id = 0; id < CLIENTS; id++) {
         uint8_t before[FRAMES];
         memcpy(before, fz.reach, sizeof(before));

@@ -18,7 +18,7 @@
 
 #include "test_model.c"
 
-#define MAX_OPS 64u /* operations per input at most (every one is checked on its range) */
+#define MAX_OPS 16u /* operations per input at most (every one is checked on its range) */
 
 static fz_in_t decisions;  /* the current input, as the model's random source */
 static uint64_t after_end; /* splitmix64 state once the input is used up */

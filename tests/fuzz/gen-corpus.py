@@ -138,3 +138,15 @@ put("fuzz_mm", "share-then-protect",
            2, 1, 0, 0, 0, 0, 3, 1,
            10, 1, 0, 0, 0, 3,
            0x8e, 2, 1]))
+# x86_64; client 2 maps 4 pages RW; client 1 accepts them into a window at 0x40000000 and 2
+# shares them read-only (the window's pages now have max R); 1 decommits the window and
+# touches it again (4 fresh frames, read-only, in a region whose max is R); client 3 accepts
+# a window from 1 (max RW) and 1 shares its 4 fresh pages into it read-write: refused
+# (DENIED), since 1's region allows R at most. A server that let the share through would
+# give 3 more than 1 may hold; the model knows 1's fresh frames came with a max of R.
+put("fuzz_mm", "share-fresh-onward",
+    bytes([0, 0, 2, 6, 0, 0, 0, 3, 1, 0,
+           13, 1, 0, 0, 0, 3, 0, 0, 0,
+           6, 1, 12, 0, 0, 3,
+           10, 1, 0, 13, 0, 0, 0, 3,
+           13, 3, 1, 0, 0, 3, 0, 3, 1, 1, 0]))
