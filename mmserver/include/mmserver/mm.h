@@ -21,7 +21,7 @@
 /* Capacities. */
 #define MM_CLIENTS_INITIAL 16u /* client records mm_init makes room for */
 #define MM_CLIENT_ID_LIMIT                                                                         \
-    (1u << 20)            /* client ids are 0 .. MM_CLIENT_ID_LIMIT - 1 (the kernel's) */
+    (1u << 20) /* client ids are 0 .. MM_CLIENT_ID_LIMIT - 1 (the kernel's) */
 
 /* Pages of an eager map whose frames go in a list (srv->list); a larger or huge map chains
  * its frames through the pool's own records, so no constant bounds a map. */
@@ -181,7 +181,7 @@ typedef struct mm_server {
     uint64_t kmem_charged; /* the kmem of every active client: what the kernel keeps at least */
     mm_client_t *client;   /* records of ids 0 .. clients - 1, grown by doubling (mm_grow) */
     uint64_t clients;
-    uint64_t meta_frames;         /* pool frames holding the core's tables (NULL meta hooks) */
+    uint64_t meta_frames;          /* pool frames holding the core's tables (NULL meta hooks) */
     pt_paddr_t list[MM_LIST_FAST]; /* frame list of the request being handled */
 } mm_server_t;
 
