@@ -41,11 +41,16 @@ static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
  * leaf: valid, type 1 at level 0 and 0 above, no reserved bit, no address bit below the frame
  * field, AF, and an AttrIndx we select. */
 // clang-format off
-#define A64_INDEX_OF(e) ((unsigned)(((e) & A64_ATTR_MASK) >> A64_ATTR_SH))
+#define A64_INDEX_FIELD(e) (((e) & A64_ATTR_MASK) >> A64_ATTR_SH)
+#define A64_INDEX_OF(e)    ((unsigned)A64_INDEX_FIELD(e))
 #define A64_PERM_OF(e)                                                                             \
     (PT_R | (PT_HAS(e, A64_AP_EL0) ? PT_U : 0) | (PT_HAS(e, A64_AP_RO) ? 0 : PT_W) |               \
      (PT_HAS(e, A64_NG) ? 0 : PT_G) |                                                              \
      (PT_HAS(e, PT_HAS(e, A64_AP_EL0) ? A64_UXN : A64_PXN) ? 0 : PT_X))
+/* The leaf's bits but its AttrIndx, then all of it. */
+#define A64_LEAF_BITS_OK(e, l)                                                                     \
+    (PT_HAS(e, A64_VALID) && ((l) == 0 ? PT_HAS(e, A64_TYPE) : !PT_HAS(e, A64_TYPE)) &&            \
+     ((e) & A64_LEAF_RSV) == 0 && ((e) & A64_ADDR & ~A64_FRAME(l)) == 0 && PT_HAS(e, A64_AF))
 #define A64_LEAF_FIELDS(e, l)                                                                      \
     (((e) & A64_LEAF_RSV) == 0 && ((e) & A64_ADDR & ~A64_FRAME(l)) == 0 && PT_HAS(e, A64_AF) &&    \
      A64_INDEX_OF(e) < 3)
@@ -59,8 +64,8 @@ static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
 // clang-format off
 #define A64_ENC_FRAME(l) (A64_IS_FRAME(pa, l) ==> (\result & A64_FRAME(l)) == pa)
 #define A64_ENC_MASKS(l) (A64_IS_FRAME(pa, l) ==> (\result & ~A64_LEAF_BITS(l)) == 0)
-#define A64_ENC_LEAF(l) (A64_IS_FRAME(pa, l) ==> A64_IS_LEAF(\result, l))
-#define A64_ENC_MEMTYPE(l) (a64_attr_index[attr.memtype] == A64_INDEX_OF(\result))
+#define A64_ENC_LEAF(l) (A64_IS_FRAME(pa, l) ==> A64_LEAF_BITS_OK(\result, l))
+#define A64_ENC_MEMTYPE(l) (A64_INDEX_FIELD(\result) == a64_attr_index[attr.memtype])
 #define A64_USER_EXEC                                                                              \
     (PT_HAS(attr.perm, PT_U) ==> PT_HAS(\result, A64_PXN) &&                                       \
                                  (PT_HAS(\result, A64_UXN) <==> !PT_HAS(attr.perm, PT_X)))
@@ -81,8 +86,8 @@ static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
     ensures masks: PT_EACH_LEAF(level, attr, A64_ENC_MASKS);
     ensures leaf: PT_EACH_LEAF(level, attr, A64_ENC_LEAF);
     ensures memtype: PT_EACH_LEAF(level, attr, A64_ENC_MEMTYPE);
-    ensures perm: PT_EACH_LEVEL_PERM(level, attr, PT_HAS(attr.perm, PT_R) ==>
-                                                      A64_PERM_OF(\result) == attr.perm);
+    ensures perm: PT_EACH_MEM(attr, PT_EACH_PERM(attr, PT_HAS(attr.perm, PT_R) ==>
+                                                           A64_PERM_OF(\result) == attr.perm));
     behavior normal:
       assumes attr.memtype == PT_MEM_NORMAL;
       ensures access: PT_EACH_LEVEL_PERM(level, attr, A64_AP_GRANTS(\result, attr.perm));
@@ -166,8 +171,8 @@ static pt_kind_t a64_decode(uint64_t e, unsigned level, uint32_t flags, pt_paddr
     ensures leaf: PT_EACH_LEVEL_BYTE_PERM(level, attr, A64_RT_LEAF(level));
     ensures frame: \result == PT_KIND_LEAF ==> PT_EACH_LEAF(level, attr, A64_RT_FRAME);
     ensures perm: \result == PT_KIND_LEAF ==> PT_EACH_BYTE_PERM(attr, attr_out->perm == attr.perm);
-    ensures memtype: \result == PT_KIND_LEAF ==> PT_EACH_MEM(attr, attr_out->memtype ==
-   attr.memtype); */
+    ensures memtype: \result == PT_KIND_LEAF ==>
+                     PT_EACH_MEM(attr, attr_out->memtype == attr.memtype); */
 static pt_kind_t a64_round_trip(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags,
                                 pt_paddr_t *pa_out, pt_attr_t *attr_out) {
     if (a64_check_attr(attr, level, flags) != PT_OK) {

@@ -58,7 +58,7 @@ static pt_err_t x86_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
 #define X86_ENC_FRAME(l) (X86_IS_FRAME(pa, l) ==> (\result & X86_FRAME(l)) == pa)
 #define X86_ENC_MASKS(l) (X86_IS_FRAME(pa, l) ==> (\result & ~X86_LEAF_BITS(l)) == 0)
 #define X86_ENC_LEAF(l) (X86_IS_FRAME(pa, l) ==> X86_IS_LEAF(\result, l))
-#define X86_ENC_MEMTYPE(l) (x86_memtype_of_pat[X86_PAT_OF(\result, l)] == attr.memtype)
+#define X86_ENC_MEMTYPE(l) (X86_IS_FRAME(pa, l) ==> X86_PAT_OF(\result, l) == x86_pat_index[attr.memtype])
 // clang-format on
 
 /*@ requires checked: PT_KNOWN(attr) && level <= 2;
@@ -147,6 +147,7 @@ static pt_kind_t x86_decode(uint64_t e, unsigned level, uint32_t flags, pt_paddr
 #define X86_RT_LEAF(l)                                                                             \
     (X86_EXPRESSIBLE(attr, l, flags) && X86_IS_FRAME(pa, l) ==> \result == PT_KIND_LEAF)
 #define X86_RT_FRAME(l) (X86_IS_FRAME(pa, l) ==> *pa_out == pa)
+#define X86_RT_MEMTYPE(l) (X86_IS_FRAME(pa, l) ==> attr_out->memtype == attr.memtype)
 // clang-format on
 /*@ requires \valid(pa_out) && \valid(attr_out) && \separated(pa_out, attr_out);
     requires pa_out != \null && attr_out != \null;
@@ -154,8 +155,7 @@ static pt_kind_t x86_decode(uint64_t e, unsigned level, uint32_t flags, pt_paddr
     ensures leaf: PT_EACH_LEVEL_BYTE_PERM(level, attr, X86_RT_LEAF(level));
     ensures frame: \result == PT_KIND_LEAF ==> PT_EACH_LEAF(level, attr, X86_RT_FRAME);
     ensures perm: \result == PT_KIND_LEAF ==> PT_EACH_BYTE_PERM(attr, attr_out->perm == attr.perm);
-    ensures memtype: \result == PT_KIND_LEAF ==> PT_EACH_MEM(attr, attr_out->memtype ==
-   attr.memtype); */
+    ensures memtype: \result == PT_KIND_LEAF ==> PT_EACH_LEAF(level, attr, X86_RT_MEMTYPE); */
 static pt_kind_t x86_round_trip(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags,
                                 pt_paddr_t *pa_out, pt_attr_t *attr_out) {
     if (x86_check_attr(attr, level, flags) != PT_OK) {
