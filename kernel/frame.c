@@ -6,7 +6,9 @@
  * Before the kernel's own tables are loaded only the arch's early window is reachable, so
  * boot-time frames must lie below early_limit; the cursor walks RAM upwards from the bottom,
  * so the few tables the boot needs come from low memory. Once mmserver exists (issue 6)
- * the kernel keeps only a pool for its objects and hands the rest to mmserver.
+ * the kernel keeps only a reserve for its objects, the next never-used frames past the
+ * cursor (kern_frame_give_rest), and hands every free frame above that ceiling, in every
+ * RAM range, to mmserver.
  */
 #include "kern.h"
 
@@ -17,7 +19,7 @@ static struct {
     pt_paddr_t free_head; /* returned frames, linked through their first word (0: none) */
     uint64_t phys_offset; /* virtual = physical + phys_offset */
     uint64_t limit;       /* frames must end below this (early window), else ~0 */
-    arch_range_t given;   /* mmserver's pool: never handed out (kern_frame_give_largest) */
+    uint64_t ceiling;     /* never-used frames from here up are mmserver's (else ~0) */
 } fa;
 
 /* See kern.h. */
@@ -27,6 +29,7 @@ void kern_frame_init(const arch_boot_info_t *bi) {
     fa.next = bi->ram_count ? bi->ram[0].base : 0;
     fa.phys_offset = bi->early_offset;
     fa.limit = bi->early_limit;
+    fa.ceiling = ~0ull;
 }
 
 /* See kern.h. */
@@ -48,12 +51,9 @@ static uint64_t taken_until(uint64_t pa) {
             return bi->used[i].base + bi->used[i].len;
         }
     }
-    const arch_range_t *ranges[2] = {&bi->archive, &fa.given};
-    for (unsigned i = 0; i < 2; i++) {
-        const arch_range_t *a = ranges[i];
-        if (a->len && pa + PT_PAGE_SIZE > a->base && pa < a->base + a->len) {
-            return a->base + a->len;
-        }
+    const arch_range_t *a = &bi->archive;
+    if (a->len && pa + PT_PAGE_SIZE > a->base && pa < a->base + a->len) {
+        return a->base + a->len;
     }
     return 0;
 }
@@ -70,39 +70,67 @@ static uint64_t taken_from(uint64_t pa, uint64_t end) {
     return end;
 }
 
-/* Widens *best to the largest never-used free run of [pa, end) starting on an align
- * boundary. */
-static void largest_run(uint64_t pa, uint64_t end, uint64_t align, arch_range_t *best) {
-    pa = (pa + align - 1) & ~(align - 1);
+/* Appends the never-used free runs of [pa, end) to out (n of max used); false when out is
+ * full and a run did not fit. */
+static bool free_runs(uint64_t pa, uint64_t end, arch_range_t *out, unsigned max, unsigned *n) {
     while (pa + PT_PAGE_SIZE <= end) {
         uint64_t skip = taken_until(pa);
         if (skip) {
-            pa = (skip + align - 1) & ~(align - 1);
+            pa = (skip + PT_PAGE_SIZE - 1) & ~(PT_PAGE_SIZE - 1);
             continue;
         }
         uint64_t stop = taken_from(pa, end) & ~(PT_PAGE_SIZE - 1);
-        if (stop - pa > best->len) {
-            *best = (arch_range_t){pa, stop - pa};
+        if (*n == max) {
+            return false;
         }
+        out[(*n)++] = (arch_range_t){pa, stop - pa};
         pa = stop;
     }
+    return true;
 }
 
-/* See kern.h. Only never-used frames past the cursor qualify: the free list and
- * everything below the cursor may be the kernel's. */
-bool kern_frame_give_largest(uint64_t align, arch_range_t *out) {
+/* Where the kernel's reserve ends: keep bytes of never-used free frames counted from the
+ * cursor (page by page, skipping taken ranges); ~0 when RAM ends first. */
+static uint64_t reserve_end(uint64_t keep) {
     const arch_boot_info_t *bi = fa.bi;
-    arch_range_t best = {0, 0};
-    for (unsigned i = fa.range; i < bi->ram_count; i++) {
-        uint64_t from = i == fa.range ? fa.next : bi->ram[i].base;
-        largest_run(from, bi->ram[i].base + bi->ram[i].len, align, &best);
+    unsigned r = fa.range;
+    uint64_t pa = fa.next, left = keep / PT_PAGE_SIZE;
+    while (r < bi->ram_count) {
+        if (pa + PT_PAGE_SIZE > bi->ram[r].base + bi->ram[r].len) {
+            pa = ++r < bi->ram_count ? bi->ram[r].base : pa;
+            continue;
+        }
+        uint64_t skip = taken_until(pa);
+        if (skip) {
+            pa = (skip + PT_PAGE_SIZE - 1) & ~(PT_PAGE_SIZE - 1);
+        } else if (left == 0) {
+            return pa;
+        } else {
+            pa += PT_PAGE_SIZE;
+            left--;
+        }
     }
-    if (best.len == 0 || fa.given.len) {
-        return false;
+    return ~0ull;
+}
+
+/* See kern.h. Only never-used frames past the reserve qualify: the free list and everything
+ * below the cursor may be the kernel's. */
+unsigned kern_frame_give_rest(uint64_t keep, arch_range_t *out, unsigned max) {
+    const arch_boot_info_t *bi = fa.bi;
+    unsigned n = 0;
+    if (fa.ceiling != ~0ull) {
+        return 0; /* given once already */
     }
-    fa.given = best;
-    *out = best;
-    return true;
+    fa.ceiling = reserve_end(keep);
+    for (unsigned i = fa.range; i < bi->ram_count && fa.ceiling != ~0ull; i++) {
+        uint64_t end = bi->ram[i].base + bi->ram[i].len;
+        uint64_t from = bi->ram[i].base > fa.ceiling ? bi->ram[i].base : fa.ceiling;
+        if (from < end && !free_runs(from, end, out, max, &n)) {
+            kern_printf("[boot] more than %u free RAM runs: the rest stays unused\n", max);
+            break;
+        }
+    }
+    return n;
 }
 
 /* The next never-used free frame from the cursor, or false when RAM is exhausted. */
@@ -112,6 +140,9 @@ static bool cursor_alloc(pt_paddr_t *pa) {
         const arch_range_t *r = &bi->ram[fa.range];
         if (fa.next + PT_PAGE_SIZE > fa.limit) {
             return false; /* the early window is full; the rest waits for the direct map */
+        }
+        if (fa.next >= fa.ceiling) {
+            return false; /* the reserve is used up: the rest is mmserver's */
         }
         if (fa.next + PT_PAGE_SIZE > r->base + r->len) {
             if (++fa.range < bi->ram_count) {

@@ -36,10 +36,15 @@ void kern_frame_free(pt_paddr_t pa);
 void *kern_phys_to_virt(pt_paddr_t pa);
 /* Switches kern_phys_to_virt to the direct map. => the kernel tables are loaded. */
 void kern_frame_use_direct_map(void);
-/* Takes the largest never-used run of free RAM, its base aligned to align (a power of two,
- * >= 4 KiB), out of the allocator for good: mmserver's pool. false when none is left or a
- * pool was already taken. */
-bool kern_frame_give_largest(uint64_t align, arch_range_t *out);
+/* Keeps the next keep bytes of never-used free frames as the kernel's reserve and takes
+ * every never-used free frame above them, in every RAM range, out of the allocator for good:
+ * mmserver's pool. Fills out with those runs (page-aligned, by address, at most max; a run
+ * that does not fit is left unused, with a message) and returns how many. 0 when RAM ends
+ * inside the reserve or the pool was given already. */
+unsigned kern_frame_give_rest(uint64_t keep, arch_range_t *out, unsigned max);
+
+/* The kernel's reserve (kernel/README.md, "Frames"): what it keeps for its own objects. */
+#define KERN_FRAME_RESERVE (16ull << 20)
 
 /* ---- address spaces (vm.c) ---- */
 
@@ -176,8 +181,9 @@ void kern_ipc_fault_fastpath(kern_thread_t *t);
 
 /* The handler of privileged call nr (ipc/mmpriv.h), or NULL. */
 kern_syscall_fn kern_mm_syscall(uint64_t nr);
-/* Sets mmserver's pool, the only frames a root may be registered in. */
-void kern_mm_set_pool(uint64_t pa, uint64_t frames);
+/* Sets mmserver's pool, the only frames a root may be registered in: the n ranges r (by
+ * address, n <= MMBOOT_MAX_RANGES; more are ignored). */
+void kern_mm_set_pool(const arch_range_t *r, unsigned n);
 /* Whether physical address pa lies in mmserver's pool: the only frames the kernel reads or
  * writes through a managed space (its tables and the leaves of user copies). */
 bool kern_mm_pool_has(pt_paddr_t pa);

@@ -28,8 +28,9 @@
 #define MMBOOT_IPC_VA     0x100000ull
 #define MMBOOT_ARCHIVE_VA 0x40000000ull
 #define MMBOOT_POOL_VA    0x2000000000ull /* 128 GiB: below Sv39's 256 GiB user top */
+#define MMBOOT_POOL_SPAN  0x1000000000ull /* 64 GiB of physical addresses the window shows */
 #define MMBOOT_STACK      (64u * 1024u)
-#define MMBOOT_POOL_ALIGN (2ull << 20) /* pool_pa congruent to pool_va: 2 MiB leaves */
+#define MMBOOT_POOL_ALIGN (1ull << 30) /* pool_pa congruent to pool_va: 1 GiB leaves */
 #define PAGE_MASK         (PT_PAGE_SIZE - 1)
 #define SLOT_HALT         2u /* where a program has MM_SLOT_BOOT: mmserver has no boot endpoint */
 #define SLOT_ENDPOINT     3u
@@ -158,21 +159,43 @@ static void map_archive(kern_space_t *s, const arch_boot_info_t *bi, mmboot_t *b
     b->archive_size = bi->archive.len;
 }
 
-/* The RAM window: the largest free run left, taken out of the allocator and mapped; fills
- * the block's pool fields. => every other frame of mmserver's space is already taken. */
+/* The pool's runs as the frame allocator gives them (static: too large for the stack). */
+static arch_range_t pool_runs[MMBOOT_MAX_RANGES];
+
+/* The RAM window: every free frame above the kernel's reserve (KERN_FRAME_RESERVE), in every
+ * RAM range, taken out of the allocator, each run mapped at MMBOOT_POOL_VA + (pa - pool_pa)
+ * with huge leaves where aligned (pool_pa is 1 GiB-aligned); fills the block's pool fields.
+ * Runs past the window's span stay unused. => every other frame of mmserver's space is
+ * already taken. */
 static void map_pool(kern_space_t *s, mmboot_t *b) {
-    arch_range_t pool;
-    if (!kern_frame_give_largest(MMBOOT_POOL_ALIGN, &pool)) {
+    unsigned n = kern_frame_give_rest(KERN_FRAME_RESERVE, pool_runs, MMBOOT_MAX_RANGES);
+    if (n == 0) {
         kern_panic("no free RAM left for mmserver's pool");
     }
-    map_phys(s, "pool window", MMBOOT_POOL_VA, pool.base, pool.len, PT_R | PT_W);
-    b->pool_pa = pool.base;
-    b->pool_frames = pool.len / PT_PAGE_SIZE;
+    b->pool_pa = pool_runs[0].base & ~(MMBOOT_POOL_ALIGN - 1);
     b->pool_va = MMBOOT_POOL_VA;
-    kern_mm_set_pool(pool.base, b->pool_frames);
-    kern_printf("[boot] mmserver's pool: 0x%llx-0x%llx (%llu MiB) at 0x%llx\n",
-                (unsigned long long)pool.base, (unsigned long long)(pool.base + pool.len),
-                (unsigned long long)(pool.len >> 20), (unsigned long long)MMBOOT_POOL_VA);
+    for (unsigned i = 0; i < n; i++) {
+        const arch_range_t *r = &pool_runs[i];
+        if (r->base + r->len - b->pool_pa > MMBOOT_POOL_SPAN) {
+            kern_printf("[boot] RAM from 0x%llx is past the pool window: unused\n",
+                        (unsigned long long)r->base);
+            n = i;
+            break;
+        }
+        map_phys(s, "pool window", MMBOOT_POOL_VA + (r->base - b->pool_pa), r->base, r->len,
+                 PT_R | PT_W);
+        b->pool[i].pa = r->base;
+        b->pool[i].frames = r->len / PT_PAGE_SIZE;
+        b->pool_frames += b->pool[i].frames;
+        kern_printf("[boot] mmserver's pool: 0x%llx-0x%llx (%llu MiB)\n",
+                    (unsigned long long)r->base, (unsigned long long)(r->base + r->len),
+                    (unsigned long long)(r->len >> 20));
+    }
+    b->pool_count = n;
+    kern_mm_set_pool(pool_runs, n);
+    kern_printf("[boot] mmserver's pool: %u ranges, %llu MiB, window 0x%llx at 0x%llx\n", n,
+                (unsigned long long)(b->pool_frames >> 8), (unsigned long long)b->pool_pa,
+                (unsigned long long)MMBOOT_POOL_VA);
 }
 
 /* The block's fixed fields: format, limits, IPC buffer, slots. */
@@ -224,14 +247,14 @@ void kern_mm_boot(const arch_boot_info_t *bi) {
         kern_panic("no address space for mmserver");
     }
     uint64_t entry = load_elf(s, self.data, self.size);
-    mmboot_t b = {0};
-    block_fixed(&b);
     map_zeroed(s, "IPC buffer", MMBOOT_IPC_VA, PT_PAGE_SIZE, PT_R | PT_W);
-    uint8_t *block = map_page(s, "boot block", MMBOOT_VA, PT_R);
+    /* The block is filled in place, in its zeroed frame: it is a page, too large for the
+     * stack. Nothing runs in s yet, so no one sees it half written. */
+    mmboot_t *b = (mmboot_t *)(void *)map_page(s, "boot block", MMBOOT_VA, PT_R);
+    block_fixed(b);
     map_zeroed(s, "stack", ARCH_USER_STACK_TOP - MMBOOT_STACK, MMBOOT_STACK, PT_R | PT_W);
-    map_archive(s, bi, &b);
-    map_pool(s, &b);
-    memcpy(block, &b, sizeof(b));
+    map_archive(s, bi, b);
+    map_pool(s, b);
     kern_thread_t *t = start_thread(s, entry);
     kern_printf("[boot] started mmserver (thread %u, address space %u, entry 0x%llx)\n", t->id,
                 s->id, (unsigned long long)entry);

@@ -15,23 +15,34 @@ ipc_err_t kern_mm_check_space(uint64_t space) {
 }
 
 /* See mm_check.h. Frame numbers again, so neither end can wrap. */
-ipc_err_t kern_mm_check_kmem(uint64_t pa, uint64_t frames, const kern_mm_pool_t *pool) {
-    if ((pa & PAGE_MASK) || frames == 0 || !kern_mm_in_pool(pa, pool) ||
-        frames > pool->frames - (pa - pool->pa) / PT_PAGE_SIZE) {
+ipc_err_t kern_mm_check_kmem(uint64_t pa, uint64_t frames, const kern_mm_pool_t *pool, unsigned n) {
+    if ((pa & PAGE_MASK) || frames == 0) {
         return IPC_ERR_INVALID_ARGUMENT;
     }
-    return IPC_OK;
+    for (unsigned i = 0; i < n; i++) {
+        const kern_mm_pool_t *r = &pool[i];
+        if (pa >= r->pa && (pa - r->pa) / PT_PAGE_SIZE < r->frames) {
+            return frames <= r->frames - (pa - r->pa) / PT_PAGE_SIZE ? IPC_OK
+                                                                     : IPC_ERR_INVALID_ARGUMENT;
+        }
+    }
+    return IPC_ERR_INVALID_ARGUMENT;
 }
 
 /* See mm_check.h. The window is [pa, pa + frames * 4 KiB); comparing frame numbers keeps
  * the end from wrapping. */
-bool kern_mm_in_pool(uint64_t pa, const kern_mm_pool_t *pool) {
-    return pa >= pool->pa && (pa - pool->pa) / PT_PAGE_SIZE < pool->frames;
+bool kern_mm_in_pool(uint64_t pa, const kern_mm_pool_t *pool, unsigned n) {
+    for (unsigned i = 0; i < n; i++) {
+        if (pa >= pool[i].pa && (pa - pool[i].pa) / PT_PAGE_SIZE < pool[i].frames) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* See mm_check.h. */
-ipc_err_t kern_mm_check_root(uint64_t root_pa, const kern_mm_pool_t *pool) {
-    if ((root_pa & PAGE_MASK) || !kern_mm_in_pool(root_pa, pool)) {
+ipc_err_t kern_mm_check_root(uint64_t root_pa, const kern_mm_pool_t *pool, unsigned n) {
+    if ((root_pa & PAGE_MASK) || !kern_mm_in_pool(root_pa, pool, n)) {
         return IPC_ERR_INVALID_ARGUMENT;
     }
     return IPC_OK;

@@ -15,8 +15,8 @@
 
 #include "ipc.h"
 
-/* The RAM window mmserver was given at boot: its pool. frames == 0: none (no boot through
- * mmserver), so no root can be registered. */
+/* One RAM range mmserver was given at boot for its pool. A pool is an array of them (by
+ * address); with none (no boot through mmserver) no root can be registered. */
 typedef struct kern_mm_pool {
     uint64_t pa;
     uint64_t frames;
@@ -26,16 +26,17 @@ typedef struct kern_mm_pool {
 ipc_err_t kern_mm_check_space(uint64_t space);
 
 /* IPC_OK if [pa, pa + frames * 4 KiB) is a non-empty run of page-aligned frames wholly
- * inside pool (MMPRIV_SYS_KMEM_GIVE). Critical: the kernel builds its objects there. */
-ipc_err_t kern_mm_check_kmem(uint64_t pa, uint64_t frames, const kern_mm_pool_t *pool);
+ * inside one of the n ranges of pool (MMPRIV_SYS_KMEM_GIVE). Critical: the kernel builds
+ * its objects there. */
+ipc_err_t kern_mm_check_kmem(uint64_t pa, uint64_t frames, const kern_mm_pool_t *pool, unsigned n);
 
-/* Whether physical address pa lies inside pool (the end cannot wrap). */
-bool kern_mm_in_pool(uint64_t pa, const kern_mm_pool_t *pool);
+/* Whether physical address pa lies inside one of the n ranges of pool (no end can wrap). */
+bool kern_mm_in_pool(uint64_t pa, const kern_mm_pool_t *pool, unsigned n);
 
-/* IPC_OK if root_pa is a page-aligned frame inside pool: the only frames the kernel
- * accepts to write its own top-level entries into. Critical: a frame outside the pool
- * could be one of the kernel's own. */
-ipc_err_t kern_mm_check_root(uint64_t root_pa, const kern_mm_pool_t *pool);
+/* IPC_OK if root_pa is a page-aligned frame inside the n ranges of pool: the only frames
+ * the kernel accepts to write its own top-level entries into. Critical: a frame outside
+ * the pool could be one of the kernel's own. */
+ipc_err_t kern_mm_check_root(uint64_t root_pa, const kern_mm_pool_t *pool, unsigned n);
 
 /* Builds in *f the flush MMPRIV_SYS_FLUSH asks for: flags only MMPRIV_FLUSH_ALL and
  * MMPRIV_FLUSH_TABLES; without MMPRIV_FLUSH_ALL, start <= last < user_top (the user half:

@@ -11,6 +11,7 @@
  * (managed: the tables are mmserver's, the kernel only walks them), and only threads of
  * such spaces are mmserver's to give to, start and destroy.
  */
+#include <ipc/mmboot.h>
 #include <ipc/mmpriv.h>
 
 #include "kern.h"
@@ -27,7 +28,8 @@ typedef struct spaces_leaf {
 _Static_assert(sizeof(spaces_leaf_t) <= KERN_KOBJ_MAX, "a leaf is one object");
 #define LEAF_IDS (SPACES_LEAF - 1)
 
-static kern_mm_pool_t pool; /* frames == 0 until the boot sets it */
+static kern_mm_pool_t pool[MMBOOT_MAX_RANGES]; /* mmserver's pool's ranges ... */
+static unsigned pool_count;                    /* ... 0 until the boot sets them */
 static spaces_leaf_t *mm_spaces[(MMPRIV_SPACE_IDS + LEAF_IDS - 1) / LEAF_IDS];
 static kern_space_t *mm_list; /* every managed space, for the root check */
 
@@ -73,14 +75,17 @@ static void space_unset(uint64_t space, kern_space_t *s) {
 }
 
 /* See kern.h. */
-void kern_mm_set_pool(uint64_t pa, uint64_t frames) {
-    pool.pa = pa;
-    pool.frames = frames;
+void kern_mm_set_pool(const arch_range_t *r, unsigned n) {
+    pool_count = n < MMBOOT_MAX_RANGES ? n : MMBOOT_MAX_RANGES;
+    for (unsigned i = 0; i < pool_count; i++) {
+        pool[i].pa = r[i].base;
+        pool[i].frames = r[i].len / PT_PAGE_SIZE;
+    }
 }
 
 /* See kern.h. */
 bool kern_mm_pool_has(pt_paddr_t pa) {
-    return kern_mm_in_pool(pa, &pool);
+    return kern_mm_in_pool(pa, pool, pool_count);
 }
 
 /* See kern.h. The capability names no object: holding it is the authority. */
@@ -150,7 +155,7 @@ static ipc_err_t mm_root_register(kern_thread_t *t, const uint64_t a[ARCH_SYSCAL
     (void)value;
     ipc_err_t e = memory_cap(t, a[0]);
     e = e != IPC_OK ? e : kern_mm_check_space(a[1]);
-    e = e != IPC_OK ? e : kern_mm_check_root(a[2], &pool);
+    e = e != IPC_OK ? e : kern_mm_check_root(a[2], pool, pool_count);
     if (e != IPC_OK) {
         return e;
     }
@@ -345,7 +350,7 @@ static ipc_err_t mm_kmem_give(kern_thread_t *t, const uint64_t a[ARCH_SYSCALL_AR
                               uint64_t *value) {
     (void)value;
     ipc_err_t e = memory_cap(t, a[0]);
-    e = e != IPC_OK ? e : kern_mm_check_kmem(a[1], a[2], &pool);
+    e = e != IPC_OK ? e : kern_mm_check_kmem(a[1], a[2], pool, pool_count);
     if (e == IPC_OK) {
         kern_kmem_give(a[1], a[2]);
     }

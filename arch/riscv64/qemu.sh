@@ -8,7 +8,8 @@
 # The guest ends QEMU through the virt machine's sifive_test finisher: 0x5555 makes QEMU
 # exit 0, (status << 16) | 0x3333 makes it exit with status; so QEMU's exit code is the
 # guest's status. Plain TCG (there is no KVM for riscv64 here). MMK_QEMU_CPU picks the CPU
-# model (default rv64).
+# model (default rv64), MMK_QEMU_MEM the RAM size (default 256M; the mm_ram scenario boots
+# with 4G).
 set -uo pipefail
 
 debug=0
@@ -26,7 +27,7 @@ args=(
     -machine virt -bios default
     -accel tcg
     -cpu "${MMK_QEMU_CPU:-rv64}"
-    -smp 1 -m 256M
+    -smp 1 -m "${MMK_QEMU_MEM:-256M}"
     -kernel "$image/kernel.elf" -initrd "$image/initrd.cpio"
     -display none -serial stdio -monitor none
     -no-reboot

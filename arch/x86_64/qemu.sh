@@ -8,7 +8,8 @@
 # with (status << 1) | 1; this script maps that back, so a guest status 0 is exit 0. Any
 # other QEMU exit (a triple fault with -no-reboot, a crash, a signal) is reported and
 # becomes status 125. Plain TCG, no KVM: tests must not depend on the host.
-# MMK_QEMU_CPU picks the CPU model (default qemu64: no PCID, no 1 GiB pages).
+# MMK_QEMU_CPU picks the CPU model (default qemu64: no PCID, no 1 GiB pages); MMK_QEMU_MEM
+# the RAM size (default 256M; the mm_ram scenario boots with 8G).
 # MMK_QEMU_ACCEL picks the accelerator (default tcg; the benchmark, tools/qemu-bench.sh,
 # uses kvm with MMK_QEMU_CPU=host when /dev/kvm works).
 set -uo pipefail
@@ -26,7 +27,7 @@ iso="$image/boot.iso"
 args=(
     -accel "${MMK_QEMU_ACCEL:-tcg}"
     -cpu "${MMK_QEMU_CPU:-qemu64}"
-    -m 256M
+    -m "${MMK_QEMU_MEM:-256M}"
     -cdrom "$iso" -boot d
     -display none -serial stdio -monitor none
     -no-reboot

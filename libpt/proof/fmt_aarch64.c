@@ -37,11 +37,35 @@ static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
      A64_NG | A64_PXN | A64_UXN | A64_FRAME(l))
 /* pa is a frame a leaf at level l can hold: aligned to the leaf, inside the field. */
 #define A64_IS_FRAME(pa, l) (((pa) & ~A64_FRAME(l)) == 0)
+/* How a64_decode reads a leaf e at level l: its AttrIndx, its permissions and what makes it a
+ * leaf: valid, type 1 at level 0 and 0 above, no reserved bit, no address bit below the frame
+ * field, AF, and an AttrIndx we select. */
+// clang-format off
+#define A64_INDEX_FIELD(e) (((e) & A64_ATTR_MASK) >> A64_ATTR_SH)
+#define A64_INDEX_OF(e)    ((unsigned)A64_INDEX_FIELD(e))
+#define A64_PERM_OF(e)                                                                             \
+    (PT_R | (PT_HAS(e, A64_AP_EL0) ? PT_U : 0) | (PT_HAS(e, A64_AP_RO) ? 0 : PT_W) |               \
+     (PT_HAS(e, A64_NG) ? 0 : PT_G) |                                                              \
+     (PT_HAS(e, PT_HAS(e, A64_AP_EL0) ? A64_UXN : A64_PXN) ? 0 : PT_X))
+/* The leaf's bits but its AttrIndx, then all of it. */
+#define A64_LEAF_BITS_OK(e, l)                                                                     \
+    (PT_HAS(e, A64_VALID) && ((l) == 0 ? PT_HAS(e, A64_TYPE) : !PT_HAS(e, A64_TYPE)) &&            \
+     ((e) & A64_LEAF_RSV) == 0 && ((e) & A64_ADDR & ~A64_FRAME(l)) == 0 && PT_HAS(e, A64_AF))
+#define A64_LEAF_FIELDS(e, l)                                                                      \
+    (((e) & A64_LEAF_RSV) == 0 && ((e) & A64_ADDR & ~A64_FRAME(l)) == 0 && PT_HAS(e, A64_AF) &&    \
+     A64_INDEX_OF(e) < 3)
+#define A64_IS_LEAF(e, l)                                                                          \
+    (PT_HAS(e, A64_VALID) && ((l) == 0 ? PT_HAS(e, A64_TYPE) : !PT_HAS(e, A64_TYPE)) &&            \
+     A64_LEAF_FIELDS(e, l))
+// clang-format on
 /* encode_leaf's result at level l, for a frame pa: the frame field holds exactly pa, and no
- * bit is set outside the leaf's bits. */
+ * bit is set outside the leaf's bits; for the round trip, decode takes it as a leaf and reads
+ * back its memory type. */
 // clang-format off
 #define A64_ENC_FRAME(l) (A64_IS_FRAME(pa, l) ==> (\result & A64_FRAME(l)) == pa)
 #define A64_ENC_MASKS(l) (A64_IS_FRAME(pa, l) ==> (\result & ~A64_LEAF_BITS(l)) == 0)
+#define A64_ENC_LEAF(l) (A64_IS_FRAME(pa, l) ==> A64_LEAF_BITS_OK(\result, l))
+#define A64_ENC_MEMTYPE(l) (A64_INDEX_FIELD(\result) == a64_attr_index[attr.memtype])
 #define A64_USER_EXEC                                                                              \
     (PT_HAS(attr.perm, PT_U) ==> PT_HAS(\result, A64_PXN) &&                                       \
                                  (PT_HAS(\result, A64_UXN) <==> !PT_HAS(attr.perm, PT_X)))
@@ -60,6 +84,10 @@ static pt_err_t a64_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
     ensures kernel_exec: PT_EACH_LEVEL_PERM(level, attr, A64_KERNEL_EXEC);
     ensures frame: PT_EACH_LEAF(level, attr, A64_ENC_FRAME);
     ensures masks: PT_EACH_LEAF(level, attr, A64_ENC_MASKS);
+    ensures leaf: PT_EACH_LEAF(level, attr, A64_ENC_LEAF);
+    ensures memtype: PT_EACH_LEAF(level, attr, A64_ENC_MEMTYPE);
+    ensures perm: PT_EACH_MEM(attr, PT_EACH_PERM(attr, PT_HAS(attr.perm, PT_R) ==>
+                                                           A64_PERM_OF(\result) == attr.perm));
     behavior normal:
       assumes attr.memtype == PT_MEM_NORMAL;
       ensures access: PT_EACH_LEVEL_PERM(level, attr, A64_AP_GRANTS(\result, attr.perm));
@@ -79,9 +107,27 @@ static uint64_t a64_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, u
     ensures masks: (\result & ~(A64_VALID | A64_TYPE | A64_ADDR)) == 0; */
 static uint64_t a64_encode_table(pt_paddr_t pa, unsigned level);
 
+/* What a decoder gives back for a leaf e at level l: the frame field, the permissions and the
+ * memory type of its AttrIndx. */
+// clang-format off
+#define A64_DEC_PA(l) (level == l ==> *pa == (e & A64_FRAME(l)))
+#define A64_DECODED                                                                                \
+    ensures leaf_pa: \result == PT_KIND_LEAF && pa != \null ==>                                    \
+                         A64_DEC_PA(0) && A64_DEC_PA(1) && A64_DEC_PA(2);                           \
+    ensures leaf_perm: \result == PT_KIND_LEAF && attr != \null ==> attr->perm == A64_PERM_OF(e); \
+    ensures leaf_memtype: \result == PT_KIND_LEAF && attr != \null ==>                             \
+                              a64_attr_index[attr->memtype] == A64_INDEX_OF(e);
+#define A64_LEAF_WHEN(ok)                                                                          \
+    ensures leaf: (level == 0 ==> (\result == PT_KIND_LEAF <==> ok(e, 0))) &&                     \
+                  (level == 1 ==> (\result == PT_KIND_LEAF <==> ok(e, 1))) &&                     \
+                  (level == 2 ==> (\result == PT_KIND_LEAF <==> ok(e, 2)));
+// clang-format on
+
 /*@ requires level <= 2;
     PT_DECODE_OUTPUTS
     ensures \result == PT_KIND_LEAF || \result == PT_KIND_INVALID;
+    A64_LEAF_WHEN(A64_LEAF_FIELDS)
+    A64_DECODED
     ensures known: \result == PT_KIND_LEAF && attr != \null ==>
                        PT_KNOWN(*attr) && PT_HAS(attr->perm, PT_R);
     ensures user: \result == PT_KIND_LEAF && attr != \null ==>
@@ -102,6 +148,35 @@ static pt_kind_t a64_decode_leaf(uint64_t e, unsigned level, pt_paddr_t *pa, pt_
     ensures levels: \result == PT_KIND_LEAF ==> level <= 2;
     ensures known: \result == PT_KIND_LEAF && attr != \null ==>
                        PT_KNOWN(*attr) && PT_HAS(attr->perm, PT_R);
-    ensures table: \result == PT_KIND_TABLE ==> level > 0; */
+    ensures table: \result == PT_KIND_TABLE ==> level > 0;
+    A64_LEAF_WHEN(A64_IS_LEAF)
+    A64_DECODED */
 static pt_kind_t a64_decode(uint64_t e, unsigned level, uint32_t flags, pt_paddr_t *pa,
                             pt_attr_t *attr);
+
+/* The round trip (README "What is proved", (a)): for every attribute set check_attr accepts
+ * (A64_EXPRESSIBLE: all that aarch64 can express) and every frame a leaf at that level can
+ * hold, decode takes what encode_leaf made as a leaf and gives back the same frame,
+ * permissions and memory type. Not part of libpt: it calls the real functions the way the
+ * walker does, and WP proves it from their contracts alone. Stated for every value of the perm
+ * byte, so that in each case the permissions are a constant. */
+// clang-format off
+#define A64_RT_LEAF(l)                                                                             \
+    (A64_EXPRESSIBLE(attr, l, flags) && A64_IS_FRAME(pa, l) ==> \result == PT_KIND_LEAF)
+#define A64_RT_FRAME(l) (A64_IS_FRAME(pa, l) ==> *pa_out == pa)
+// clang-format on
+/*@ requires \valid(pa_out) && \valid(attr_out) && \separated(pa_out, attr_out);
+    requires pa_out != \null && attr_out != \null;
+    assigns *pa_out, *attr_out;
+    ensures leaf: PT_EACH_LEVEL_BYTE_PERM(level, attr, A64_RT_LEAF(level));
+    ensures frame: \result == PT_KIND_LEAF ==> PT_EACH_LEAF(level, attr, A64_RT_FRAME);
+    ensures perm: \result == PT_KIND_LEAF ==> PT_EACH_BYTE_PERM(attr, attr_out->perm == attr.perm);
+    ensures memtype: \result == PT_KIND_LEAF ==>
+                     PT_EACH_MEM(attr, attr_out->memtype == attr.memtype); */
+static pt_kind_t a64_round_trip(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags,
+                                pt_paddr_t *pa_out, pt_attr_t *attr_out) {
+    if (a64_check_attr(attr, level, flags) != PT_OK) {
+        return PT_KIND_INVALID;
+    }
+    return a64_decode(a64_encode_leaf(pa, attr, level, flags), level, flags, pa_out, attr_out);
+}

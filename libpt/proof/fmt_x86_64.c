@@ -35,11 +35,30 @@ static pt_err_t x86_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
      ((l) == 0 ? 0 : X86_PATLG) | X86_FRAME(l))
 /* pa is a frame a leaf at level l can hold: aligned to the leaf, inside the field. */
 #define X86_IS_FRAME(pa, l) (((pa) & ~X86_FRAME(l)) == 0)
+/* How x86_decode reads a leaf e at level l: its PAT bit, its PAT index (PAT:PCD:PWT), its
+ * permissions and what makes it a leaf: P, no reserved bit, PS above level 0, no address bit
+ * below the frame field but the PAT bit, and a PAT index we select. */
+#define X86_PATBIT(l) ((l) == 0 ? X86_PAT4K : X86_PATLG)
+#define X86_PAT_OF(e, l)                                                                           \
+    ((PT_HAS(e, X86_PWT) ? 1 : 0) + (PT_HAS(e, X86_PCD) ? 2 : 0) +                                 \
+     (PT_HAS(e, X86_PATBIT(l)) ? 4 : 0))
+#define X86_PERM_OF(e)                                                                             \
+    (PT_R | (PT_HAS(e, X86_RW) ? PT_W : 0) | (PT_HAS(e, X86_US) ? PT_U : 0) |                      \
+     (PT_HAS(e, X86_G) ? PT_G : 0) | (PT_HAS(e, X86_XD) ? 0 : PT_X))
+#define X86_LEAF_FIELDS(e, l)                                                                      \
+    (((e)&X86_ADDR & ~X86_FRAME(l) & ~X86_PATBIT(l)) == 0 &&                                       \
+     x86_memtype_of_pat[X86_PAT_OF(e, l)] >= 0)
+#define X86_IS_LEAF(e, l)                                                                          \
+    (PT_HAS(e, X86_P) && ((e)&X86_RESERVED) == 0 && ((l) == 0 || PT_HAS(e, X86_PS)) &&             \
+     X86_LEAF_FIELDS(e, l))
 /* encode_leaf's result at level l, for a frame pa: the frame field holds exactly pa, and no
- * bit is set outside the leaf's bits. */
+ * bit is set outside the leaf's bits; for the round trip, decode takes it as a leaf and reads
+ * back its memory type. */
 // clang-format off
 #define X86_ENC_FRAME(l) (X86_IS_FRAME(pa, l) ==> (\result & X86_FRAME(l)) == pa)
 #define X86_ENC_MASKS(l) (X86_IS_FRAME(pa, l) ==> (\result & ~X86_LEAF_BITS(l)) == 0)
+#define X86_ENC_LEAF(l) (X86_IS_FRAME(pa, l) ==> X86_IS_LEAF(\result, l))
+#define X86_ENC_MEMTYPE(l) (X86_IS_FRAME(pa, l) ==> X86_PAT_OF(\result, l) == x86_pat_index[attr.memtype])
 // clang-format on
 
 /*@ requires checked: PT_KNOWN(attr) && level <= 2;
@@ -57,7 +76,11 @@ static pt_err_t x86_check_attr(pt_attr_t attr, unsigned level, uint32_t flags);
                                      PT_HAS(\result, X86_XD) <==> !PT_HAS(attr.perm, PT_X));
     ensures size: level > 0 ==> PT_HAS(\result, X86_PS);
     ensures frame: PT_EACH_LEAF(level, attr, X86_ENC_FRAME);
-    ensures masks: PT_EACH_LEAF(level, attr, X86_ENC_MASKS); */
+    ensures masks: PT_EACH_LEAF(level, attr, X86_ENC_MASKS);
+    ensures leaf: PT_EACH_LEAF(level, attr, X86_ENC_LEAF);
+    ensures memtype: PT_EACH_LEAF(level, attr, X86_ENC_MEMTYPE);
+    ensures perm: PT_EACH_LEVEL_PERM(level, attr, PT_HAS(attr.perm, PT_R) ==>
+                                                      X86_PERM_OF(\result) == attr.perm); */
 static uint64_t x86_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags);
 
 /*@ assigns \nothing;
@@ -67,9 +90,28 @@ static uint64_t x86_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, u
     ensures masks: (\result & ~X86_TABLE_BITS) == 0; */
 static uint64_t x86_encode_table(pt_paddr_t pa, unsigned level);
 
+/* What a decoder gives back for a leaf e at level l: the frame field, the permissions and the
+ * memory type of its PAT index. */
+// clang-format off
+#define X86_DEC_PA(l)      (level == l ==> *pa == (e & X86_FRAME(l)))
+#define X86_DEC_MEMTYPE(l) (level == l ==> attr->memtype == x86_memtype_of_pat[X86_PAT_OF(e, l)])
+#define X86_DECODED                                                                                \
+    ensures leaf_pa: \result == PT_KIND_LEAF && pa != \null ==>                                    \
+                         X86_DEC_PA(0) && X86_DEC_PA(1) && X86_DEC_PA(2);                           \
+    ensures leaf_perm: \result == PT_KIND_LEAF && attr != \null ==> attr->perm == X86_PERM_OF(e); \
+    ensures leaf_memtype: \result == PT_KIND_LEAF && attr != \null ==>                             \
+                              X86_DEC_MEMTYPE(0) && X86_DEC_MEMTYPE(1) && X86_DEC_MEMTYPE(2);
+#define X86_LEAF_WHEN(ok)                                                                          \
+    ensures leaf: (level == 0 ==> (\result == PT_KIND_LEAF <==> ok(e, 0))) &&                     \
+                  (level == 1 ==> (\result == PT_KIND_LEAF <==> ok(e, 1))) &&                     \
+                  (level == 2 ==> (\result == PT_KIND_LEAF <==> ok(e, 2)));
+// clang-format on
+
 /*@ requires level <= 2;
     PT_DECODE_OUTPUTS
     ensures \result == PT_KIND_LEAF || \result == PT_KIND_INVALID;
+    X86_LEAF_WHEN(X86_LEAF_FIELDS)
+    X86_DECODED
     ensures known: \result == PT_KIND_LEAF && attr != \null ==>
                        PT_KNOWN(*attr) && PT_HAS(attr->perm, PT_R);
     ensures write: \result == PT_KIND_LEAF && attr != \null ==>
@@ -89,6 +131,35 @@ static pt_kind_t x86_decode_leaf(uint64_t e, unsigned level, pt_paddr_t *pa, pt_
     ensures known: \result == PT_KIND_LEAF && attr != \null ==>
                        PT_KNOWN(*attr) && PT_HAS(attr->perm, PT_R);
     ensures levels: \result == PT_KIND_LEAF ==> level <= 2;
-    ensures table: \result == PT_KIND_TABLE ==> level > 0; */
+    ensures table: \result == PT_KIND_TABLE ==> level > 0;
+    X86_LEAF_WHEN(X86_IS_LEAF)
+    X86_DECODED */
 static pt_kind_t x86_decode(uint64_t e, unsigned level, uint32_t flags, pt_paddr_t *pa,
                             pt_attr_t *attr);
+
+/* The round trip (README "What is proved", (a)): for every attribute set check_attr accepts
+ * (X86_EXPRESSIBLE: all that x86_64 can express) and every frame a leaf at that level can hold,
+ * decode takes what encode_leaf made as a leaf and gives back the same frame, permissions and
+ * memory type. Not part of libpt: it calls the real functions the way the walker does, and WP
+ * proves it from their contracts alone. Stated for every value of the perm byte, so that in
+ * each case the permissions are a constant. */
+// clang-format off
+#define X86_RT_LEAF(l)                                                                             \
+    (X86_EXPRESSIBLE(attr, l, flags) && X86_IS_FRAME(pa, l) ==> \result == PT_KIND_LEAF)
+#define X86_RT_FRAME(l) (X86_IS_FRAME(pa, l) ==> *pa_out == pa)
+#define X86_RT_MEMTYPE(l) (X86_IS_FRAME(pa, l) ==> attr_out->memtype == attr.memtype)
+// clang-format on
+/*@ requires \valid(pa_out) && \valid(attr_out) && \separated(pa_out, attr_out);
+    requires pa_out != \null && attr_out != \null;
+    assigns *pa_out, *attr_out;
+    ensures leaf: PT_EACH_LEVEL_BYTE_PERM(level, attr, X86_RT_LEAF(level));
+    ensures frame: \result == PT_KIND_LEAF ==> PT_EACH_LEAF(level, attr, X86_RT_FRAME);
+    ensures perm: \result == PT_KIND_LEAF ==> PT_EACH_BYTE_PERM(attr, attr_out->perm == attr.perm);
+    ensures memtype: \result == PT_KIND_LEAF ==> PT_EACH_LEAF(level, attr, X86_RT_MEMTYPE); */
+static pt_kind_t x86_round_trip(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags,
+                                pt_paddr_t *pa_out, pt_attr_t *attr_out) {
+    if (x86_check_attr(attr, level, flags) != PT_OK) {
+        return PT_KIND_INVALID;
+    }
+    return x86_decode(x86_encode_leaf(pa, attr, level, flags), level, flags, pa_out, attr_out);
+}

@@ -46,9 +46,28 @@ static inline unsigned fmt_shift(unsigned level);
     (PT_EACH_PERM4(attr, (b) + 0, P) && PT_EACH_PERM4(attr, (b) + 4, P) &&                         \
      PT_EACH_PERM4(attr, (b) + 8, P) && PT_EACH_PERM4(attr, (b) + 12, P))
 #define PT_EACH_PERM(attr, P) (PT_EACH_PERM16(attr, 0, P) && PT_EACH_PERM16(attr, 16, P))
+/* P for every value the perm byte can have, 0 .. 255: a round-trip client states its facts so,
+ * and the cases beyond PT_PERM_ALL (not a known set, so refused by check_attr) fold away. */
+#define PT_EACH_BYTE_PERM(attr, P)                                                                 \
+    (PT_EACH_PERM16(attr, 0, P) && PT_EACH_PERM16(attr, 16, P) && PT_EACH_PERM16(attr, 32, P) &&   \
+     PT_EACH_PERM16(attr, 48, P) && PT_EACH_PERM16(attr, 64, P) && PT_EACH_PERM16(attr, 80, P) &&  \
+     PT_EACH_PERM16(attr, 96, P) && PT_EACH_PERM16(attr, 112, P) &&                                \
+     PT_EACH_PERM16(attr, 128, P) && PT_EACH_PERM16(attr, 144, P) &&                               \
+     PT_EACH_PERM16(attr, 160, P) && PT_EACH_PERM16(attr, 176, P) &&                               \
+     PT_EACH_PERM16(attr, 192, P) && PT_EACH_PERM16(attr, 208, P) &&                               \
+     PT_EACH_PERM16(attr, 224, P) && PT_EACH_PERM16(attr, 240, P))
+#define PT_EACH_LEVEL_BYTE_PERM(level, attr, P)                                                    \
+    (((level) == 0 ==> PT_EACH_BYTE_PERM(attr, P)) &&                                              \
+     ((level) == 1 ==> PT_EACH_BYTE_PERM(attr, P)) &&                                              \
+     ((level) == 2 ==> PT_EACH_BYTE_PERM(attr, P)))
 #define PT_EACH_LEVEL_PERM(level, attr, P)                                                         \
     (((level) == 0 ==> PT_EACH_PERM(attr, P)) && ((level) == 1 ==> PT_EACH_PERM(attr, P)) &&       \
      ((level) == 2 ==> PT_EACH_PERM(attr, P)))
+/* P for the memory type attr has, one implication per type (one goal each, where the type's
+ * table entries are constants). */
+#define PT_EACH_MEM(attr, P)                                                                       \
+    (((attr).memtype == PT_MEM_NORMAL ==> (P)) && ((attr).memtype == PT_MEM_DEVICE ==> (P)) &&     \
+     ((attr).memtype == PT_MEM_WC ==> (P)))
 /* P(l) for the leaf level l that level is and the memory type attr has: nine implications, one
  * goal each, where the level and memory type are constants and every mask of the encoded entry
  * folds (wp:bitwised then checks an equality of 64-bit values bit by bit). */

@@ -47,26 +47,28 @@ static pt_err_t rv_check_attr(pt_attr_t attr, unsigned level, uint32_t flags) {
     return level <= 2 ? PT_OK : PT_ERR_PERM;
 }
 
-/* Physical address to PPN field. */
+/* Physical address to PPN field: pa's bits 55:12 at bits 53:10. One shift by the difference,
+ * (pa >> 12) << 10 with the bits below 10 masked off, as fmt_field does with addr_shift. */
 static uint64_t rv_ppn(pt_paddr_t pa) {
-    return ((pa >> PT_PAGE_SHIFT) << RV_PPN_SHIFT) & RV_PPN_MASK;
+    return (pa >> (PT_PAGE_SHIFT - RV_PPN_SHIFT)) & RV_PPN_MASK;
 }
 
-/* PPN field to physical address. */
+/* PPN field to physical address (the inverse of rv_ppn for 4 KiB-aligned pa below 2^56). */
 static pt_paddr_t rv_pa(uint64_t e) {
-    return ((e & RV_PPN_MASK) >> RV_PPN_SHIFT) << PT_PAGE_SHIFT;
+    return (e & RV_PPN_MASK) << (PT_PAGE_SHIFT - RV_PPN_SHIFT);
 }
 
-/* Leaf bits; A is preset and D follows W, for harts that do not update them (Svade). */
+/* Leaf bits; A is preset and D follows W, for harts that do not update them (Svade). Built
+ * from fmt_bits_if terms so that the proof sees each term's bits (proof/fmt_riscv.c). */
 static uint64_t rv_encode_leaf(pt_paddr_t pa, pt_attr_t attr, unsigned level, uint32_t flags) {
     (void)level;
     (void)flags;
     uint64_t e = RV_V | RV_A | rv_ppn(pa);
-    e |= (attr.perm & PT_R) ? RV_R : 0;
-    e |= (attr.perm & PT_W) ? RV_W | RV_D : 0;
-    e |= (attr.perm & PT_X) ? RV_X : 0;
-    e |= (attr.perm & PT_U) ? RV_U : 0;
-    e |= (attr.perm & PT_G) ? RV_G : 0;
+    e |= fmt_bits_if(attr.perm & PT_R, RV_R);
+    e |= fmt_bits_if(attr.perm & PT_W, RV_W | RV_D);
+    e |= fmt_bits_if(attr.perm & PT_X, RV_X);
+    e |= fmt_bits_if(attr.perm & PT_U, RV_U);
+    e |= fmt_bits_if(attr.perm & PT_G, RV_G);
     return e | (uint64_t)rv_pbmt[attr.memtype] << RV_PBMT_SHIFT;
 }
 

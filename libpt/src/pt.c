@@ -142,8 +142,45 @@ static bool frame_ok(const pt_format_t *f, pt_paddr_t pa) {
     return (pa & (PT_PAGE_SIZE - 1)) == 0 && (pa >> f->pa_bits) == 0;
 }
 
-/* Checks map's frame source for len bytes: aligned frames inside pa_bits. */
-static pt_err_t check_frames(const pt_format_t *f, const pt_frames_t *src, uint64_t len) {
+/* Checks one run a frame source gave: len bytes (a non-zero page multiple) from pa,
+ * aligned, inside pa_bits, not wrapping. */
+static pt_err_t check_run(const pt_format_t *f, pt_paddr_t pa, uint64_t len) {
+    if ((pa | len) & (PT_PAGE_SIZE - 1) || len == 0) {
+        return PT_ERR_ALIGN;
+    }
+    if (pa + (len - 1) < pa) {
+        return PT_ERR_OVERFLOW;
+    }
+    return frame_ok(f, pa + len - PT_PAGE_SIZE) ? PT_OK : PT_ERR_RANGE;
+}
+
+/* Checks a callback source over len bytes: every run it gives, read once in order (the
+ * check pass of pt_frames_fn). PT_ERR_NOMEM when it refuses; *at: where a failure is. */
+static pt_err_t check_runs(const pt_format_t *f, const pt_frames_t *src, uint64_t len,
+                           uint64_t *at) {
+    for (uint64_t off = 0; off < len;) {
+        pt_paddr_t pa;
+        uint64_t bytes;
+        *at = off;
+        if (!src->next(src->ctx, off, &pa, &bytes)) {
+            return PT_ERR_NOMEM;
+        }
+        pt_err_t err = check_run(f, pa, bytes);
+        if (err != PT_OK) {
+            return err;
+        }
+        off += bytes < len - off ? bytes : len - off;
+    }
+    return PT_OK;
+}
+
+/* Checks map's frame source for len bytes: aligned frames inside pa_bits. *at: where a
+ * callback source failed (set only then). */
+static pt_err_t check_frames(const pt_format_t *f, const pt_frames_t *src, uint64_t len,
+                             uint64_t *at) {
+    if (!src->list && src->next) {
+        return check_runs(f, src, len, at);
+    }
     if (src->list) {
         for (uint64_t i = 0; i < len >> PT_PAGE_SHIFT; i++) {
             if (!frame_ok(f, src->list[i])) {
@@ -212,7 +249,9 @@ typedef struct walk {
     pt_attr_t attr;   /* map: what to grant; protect: the new permissions */
     uint64_t tmpl[3]; /* map: encode_leaf(0, attr, level) for levels 0..2 (map_templates) */
     const pt_frames_t *src;
-    pt_vaddr_t va; /* start of the request (frames are counted from here) */
+    pt_vaddr_t va;             /* start of the request (frames are counted from here) */
+    uint64_t run_off, run_len; /* src->next: the run known now, [run_off, + run_len) of the */
+    pt_paddr_t run_pa;         /* map's bytes at run_pa (run_len 0: none yet this pass) */
     pt_err_t err;
     uint64_t need;         /* dry run: table frames the commit will take */
     pt_deferred_t reserve; /* commit: the frames reserved for it */
@@ -369,14 +408,55 @@ static view_t real_child(const walk_t *w, pt_paddr_t pa) {
     return child;
 }
 
-/* The frame map gives the page at va. */
-static pt_paddr_t frame_for(const walk_t *w, pt_vaddr_t va) {
+/* Asks src->next for the run at offset off and makes it the known run. A refusal or a bad
+ * run here broke the source's promise (the check pass accepted it): reported as corrupt. */
+static void run_fetch(walk_t *w, uint64_t off) {
+    pt_paddr_t pa = 0;
+    uint64_t bytes = 0;
+    if (!w->src->next(w->src->ctx, off, &pa, &bytes) || check_run(w->s->fmt, pa, bytes) != PT_OK) {
+        report_corrupt(w->s, "map: the frame source changed its answer");
+        walk_fail(w, PT_ERR_CORRUPT, w->va + off);
+        pa = 0;
+        bytes = PT_PAGE_SIZE;
+    }
+    w->run_off = off;
+    w->run_len = bytes;
+    w->run_pa = pa;
+}
+
+/* True if the frames for [off, off + span) are physically contiguous. => run_frame(off) was
+ * just asked. Extends the known run by the runs that follow it while they are adjacent. */
+static bool run_covers(walk_t *w, uint64_t off, uint64_t span) {
+    while (w->run_off + w->run_len < off + span) {
+        pt_paddr_t pa = 0;
+        uint64_t bytes = 0, end = w->run_off + w->run_len;
+        if (!w->src->next(w->src->ctx, end, &pa, &bytes) ||
+            check_run(w->s->fmt, pa, bytes) != PT_OK || pa != w->run_pa + w->run_len) {
+            return false; /* not adjacent (a refusal shows when that run is fetched) */
+        }
+        w->run_len += bytes;
+    }
+    return true;
+}
+
+/* The frame map gives the page at va (from src->next: through the known run, fetched
+ * again when off is outside it, below it included since the difference wraps). */
+static pt_paddr_t frame_for(walk_t *w, pt_vaddr_t va) {
     uint64_t off = va - w->va;
-    return w->src->list ? w->src->list[off >> PT_PAGE_SHIFT] : w->src->base + off;
+    if (w->src->list) {
+        return w->src->list[off >> PT_PAGE_SHIFT];
+    }
+    if (!w->src->next) {
+        return w->src->base + off;
+    }
+    if (off - w->run_off >= w->run_len) {
+        run_fetch(w, off);
+    }
+    return w->run_pa + (off - w->run_off);
 }
 
 /* True if map should write one leaf at level for the entry [base, base + span). */
-static bool map_leaf_here(const walk_t *w, unsigned level, pt_vaddr_t base, bool full) {
+static bool map_leaf_here(walk_t *w, unsigned level, pt_vaddr_t base, bool full) {
     const pt_format_t *f = w->s->fmt;
     if (level == 0) {
         return true;
@@ -387,7 +467,10 @@ static bool map_leaf_here(const walk_t *w, unsigned level, pt_vaddr_t base, bool
     if (f->check_attr(w->attr, level, w->s->flags) != PT_OK) {
         return false;
     }
-    return (frame_for(w, base) & (fmt_span(level) - 1)) == 0;
+    if (frame_for(w, base) & (fmt_span(level) - 1)) {
+        return false;
+    }
+    return !w->src->next || run_covers(w, base - w->va, fmt_span(level));
 }
 
 /* Map, for entry i (of kind) of v at level covering [base, base + span); range [lo, last]. */
@@ -712,6 +795,7 @@ static pt_err_t run(walk_t *w, pt_vaddr_t va, pt_vaddr_t last) {
     }
     list_reverse(s, &w->reserve);
     w->commit = true;
+    w->run_len = 0; /* the commit reads the frame source again from its start */
     walk_table(w, &root, top, va, last);
     if (w->err != PT_OK || w->reserve.count != 0) {
         report_corrupt(s, "commit disagreed with its dry run");
@@ -743,6 +827,7 @@ static void walk_init(walk_t *w, pt_space_t *s, walk_op_t op, pt_vaddr_t va, uin
     w->tmpl[0] = w->tmpl[1] = w->tmpl[2] = 0;
     w->src = NULL;
     w->va = va;
+    w->run_off = w->run_len = w->run_pa = 0;
     w->err = PT_OK;
     w->need = 0;
     w->reserve.head = w->reserve.count = 0;
@@ -779,8 +864,9 @@ pt_err_t pt_map(pt_space_t *s, pt_vaddr_t va, uint64_t len, const pt_frames_t *s
     if (err == PT_OK) {
         err = check_attr_at_door(s, va, attr);
     }
-    if (err == PT_OK) {
-        err = check_frames(s->fmt, src, len);
+    uint64_t at = 0;
+    if (err == PT_OK && (err = check_frames(s->fmt, src, len, &at)) != PT_OK) {
+        res->fault_va = va + at;
     }
     if (err != PT_OK) {
         return err;

@@ -18,18 +18,28 @@ uint16_t mmp_boot_machine(uint32_t id) {
     return fmt ? fmt->elf_machine : 0;
 }
 
-/* The pool window: frames > 0, page-aligned, no wrap, inside the format's physical
- * addresses, and its virtual view no wrap either. */
+/* The pool window: 1 .. MMBOOT_MAX_RANGES ranges, each page-aligned and non-empty, by
+ * address and disjoint, inside the format's physical addresses and at or above pool_pa,
+ * their frames adding up to pool_frames; the window's virtual view (up to the last range's
+ * end) does not wrap. */
 static bool pool_ok(const mmboot_t *b, const pt_format_t *fmt) {
     uint64_t mask = PT_PAGE_SIZE - 1;
-    uint64_t max_frames = ~0ull >> PT_PAGE_SHIFT;
-    if (!b->pool_frames || b->pool_frames > max_frames || (b->pool_pa & mask) ||
+    uint64_t pa_top = fmt->pa_bits >= 64 ? ~0ull : 1ull << fmt->pa_bits;
+    if (!b->pool_count || b->pool_count > MMBOOT_MAX_RANGES || (b->pool_pa & mask) ||
         (b->pool_va & mask) || !b->pool_va) {
         return false;
     }
-    uint64_t len = b->pool_frames << PT_PAGE_SHIFT;
-    uint64_t pa_top = fmt->pa_bits >= 64 ? ~0ull : 1ull << fmt->pa_bits;
-    return b->pool_pa < pa_top && len <= pa_top - b->pool_pa && b->pool_va + len > b->pool_va;
+    uint64_t end = b->pool_pa, frames = 0;
+    for (uint32_t i = 0; i < b->pool_count; i++) {
+        const mmboot_range_t *r = &b->pool[i];
+        if (!r->frames || (r->pa & mask) || r->pa < end || r->pa >= pa_top ||
+            r->frames > (pa_top - r->pa) >> PT_PAGE_SHIFT || r->frames > ~frames) {
+            return false;
+        }
+        end = r->pa + (r->frames << PT_PAGE_SHIFT);
+        frames += r->frames;
+    }
+    return frames == b->pool_frames && b->pool_va + (end - b->pool_pa) > b->pool_va;
 }
 
 /* The kernel's user half must hold mmserver's user window, and lie in the lower half. */
@@ -44,7 +54,7 @@ static bool limits_ok(const mmboot_t *b, const pt_format_t *fmt) {
 static bool slots_ok(const mmboot_t *b) {
     const uint32_t fixed[] = {b->slot_memory, b->slot_endpoint, b->slot_self, b->slot_halt};
     const unsigned n = sizeof(fixed) / sizeof(fixed[0]);
-    if (b->slot_free >= IPC_CAP_SLOTS_MAX || b->reserved != 0) {
+    if (b->slot_free >= IPC_CAP_SLOTS_MAX) {
         return false;
     }
     for (unsigned i = 0; i < n; i++) {
@@ -103,6 +113,8 @@ mmp_boot_err_t mmp_boot_config(const mmboot_t *b, const mm_kernel_ops_t *kernel,
     cfg->pool_pa = b->pool_pa;
     cfg->pool_va = (void *)(uintptr_t)b->pool_va;
     cfg->pool_frames = b->pool_frames;
+    cfg->pool_ranges = b->pool;
+    cfg->pool_nranges = b->pool_count;
     cfg->zero_pages = NULL; /* the program's own choice (main.c), not the block's */
     cfg->meta_alloc = NULL; /* the core's tables come from the pool */
     cfg->meta_free = NULL;

@@ -15,7 +15,10 @@ mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg) {
     mm_mem_zero(srv, sizeof(*srv));
     mm_mem_copy(&srv->cfg, cfg, sizeof(*cfg)); /* a struct copy could become memcpy */
     srv->user_top = MM_USER_TOP(cfg->fmt->va_bits);
-    mm_err_t err = mm_pool_init(&srv->pool, cfg->pool_pa, cfg->pool_va, cfg->pool_frames);
+    mmboot_range_t one = {cfg->pool_pa, cfg->pool_frames};
+    const mmboot_range_t *ranges = cfg->pool_ranges ? cfg->pool_ranges : &one;
+    uint32_t n = cfg->pool_ranges ? cfg->pool_nranges : 1;
+    mm_err_t err = mm_pool_init(&srv->pool, cfg->pool_pa, cfg->pool_va, ranges, n);
     srv->pool.zero_pages = cfg->zero_pages;
     if (err == MM_OK && !mm_grow(srv, (void **)&srv->client, &srv->clients, sizeof(mm_client_t),
                                  MM_CLIENTS_INITIAL - 1)) {
@@ -30,12 +33,19 @@ static void *meta_alloc(mm_server_t *srv, uint64_t bytes) {
         return srv->cfg.meta_alloc(srv->cfg.meta_ctx, bytes);
     }
     uint64_t n = (bytes + MM_PAGE - 1) / MM_PAGE;
+    unsigned order = 0;
+    while ((1ull << order) < n) {
+        order++;
+    }
     pt_paddr_t pa;
-    if (!mm_pool_alloc_run(&srv->pool, n, MM_PAGE, 0, &pa)) {
+    if (!mm_pool_alloc_block(&srv->pool, order, &pa)) {
         return NULL;
     }
+    for (uint64_t i = n; i < (1ull << order); i++) { /* the block's tail is not needed */
+        mm_pool_free_now(&srv->pool, pa + i * MM_PAGE);
+    }
     srv->meta_frames += n;
-    return mm_pool_ptr(&srv->pool, pa); /* zeroed by the run's allocation */
+    return mm_pool_ptr(&srv->pool, pa); /* zeroed by the block's allocation */
 }
 
 /* Gives back what meta_alloc(srv, bytes) returned. */

@@ -9,6 +9,8 @@
 #define MM_PAGE       PT_PAGE_SIZE
 #define MM_HUGE       MM_HUGE_SIZE
 #define MM_PAGES(len) ((len) >> PT_PAGE_SHIFT)
+#define MM_ORDER_2M   9u  /* a pool block the size of a 2 MiB leaf */
+#define MM_ORDER_1G   18u /* ... of a 1 GiB leaf */
 
 /* ---- util.c ---------------------------------------------------------------------------- */
 
@@ -26,17 +28,57 @@ typedef enum mm_source {
     MM_FROM_RESERVE, /* a promised frame: a lazy page's fill, a page table */
 } mm_source_t;
 
-/* Sets the pool up over frames frames at pa (reached at va); its metadata takes the first
- * frames. MM_ERR_INVAL when misaligned or too small. */
-mm_err_t mm_pool_init(mm_pool_t *p, pt_paddr_t pa, void *va, uint64_t frames);
+/* Sets the pool up over the n ranges (sorted, disjoint, page-aligned), reached through the
+ * window that shows physical pa at va; its metadata (range table, one mm_frame_t per frame)
+ * takes the first frames of the first range with room for it. MM_ERR_INVAL when misaligned,
+ * unsorted, overlapping, below pa, or too small for the metadata. */
+mm_err_t mm_pool_init(mm_pool_t *p, pt_paddr_t pa, void *va, const mmboot_range_t *ranges,
+                      uint32_t n);
 
 /* One frame with one user, in *pa, zeroed when zero says so (a page table's frame is not:
  * libpt fills it itself). false when src has none (or a test said fail). */
 bool mm_pool_alloc(mm_pool_t *p, mm_source_t src, bool zero, pt_paddr_t *pa);
 
-/* n contiguous zeroed frames, each with one user, the first at *pa with
- * *pa % align == phase. One allocation attempt. false when there is no such run. */
-bool mm_pool_alloc_run(mm_pool_t *p, uint64_t n, uint64_t align, uint64_t phase, pt_paddr_t *pa);
+/* A free block of 2^order contiguous zeroed frames, each with one user, the first at *pa
+ * with *pa aligned to the block's size (order 9: a 2 MiB leaf, 18: 1 GiB). One allocation
+ * attempt, from MM_FROM_FREE. false when there is no such block (or a test said fail). */
+bool mm_pool_alloc_block(mm_pool_t *p, unsigned order, pt_paddr_t *pa);
+
+/* Moves the single frames of the cache to the buddy lists, merging them into blocks (an
+ * allocation of a block does it when no block is free; tests, to see the lists' shape). */
+void mm_pool_flush_cache(mm_pool_t *p);
+
+/* Free blocks of 2^order frames on the buddy lists (tests: the lists' shape). */
+uint64_t mm_pool_block_free(const mm_pool_t *p, unsigned order);
+
+/* The frames taken for one eager map, in map order: chunks (a single frame, or a block of
+ * 2^k aligned frames) linked through their heads' records in the pool, so a map of any size
+ * needs no list of its own. A cursor makes reading it in order O(1) per chunk. */
+typedef struct mm_chain {
+    uint32_t head, tail; /* first and last chunk (MM_FRAME_NIL: empty) */
+    uint64_t chunks;     /* chunks in the chain */
+    uint64_t frames;     /* frames in the chain */
+    uint32_t cur;        /* the cursor: the chunk at byte offset cur_off of the map */
+    uint64_t cur_off;
+} mm_chain_t;
+
+/* Makes c empty. */
+void mm_chain_init(mm_chain_t *c);
+
+/* Appends to c a zeroed block of 2^order frames (mm_pool_alloc_block), or for order 0 one
+ * zeroed frame (mm_pool_alloc, MM_FROM_FREE). false (c unchanged) when the pool says no. */
+bool mm_pool_chain_add(mm_pool_t *p, mm_chain_t *c, unsigned order);
+
+/* Gives every frame of c back to the pool at once and empties c. => none was ever mapped
+ * (or every mapping of them is gone and flushed) and each has one user. */
+void mm_pool_chain_free(mm_pool_t *p, mm_chain_t *c);
+
+/* Physical address of c's first frame. => c is not empty. */
+pt_paddr_t mm_pool_chain_first(mm_pool_t *p, const mm_chain_t *c);
+
+/* libpt's frame source (pt_frames_fn) over c: the frames from byte offset off of the map
+ * on, as one run of as many physically adjacent chunks as follow; false past c's end. */
+bool mm_pool_chain_run(mm_pool_t *p, mm_chain_t *c, uint64_t off, pt_paddr_t *pa, uint64_t *bytes);
 
 /* The count of entries in use of the page table in the pool frame at pa (libpt's
  * hooks.table_used). => pa is a pool frame in use as a table. */
@@ -59,6 +101,10 @@ void mm_pool_get(mm_pool_t *p, pt_paddr_t pa);
 /* Drops a user of the pool frame at pa. The last user's frame waits on the pending list
  * until mm_pool_drain (after the flush). Returns true in that case. */
 bool mm_pool_put(mm_pool_t *p, pt_paddr_t pa);
+
+/* mm_pool_put for the frame at pa when it is one of the pool's (not metadata); nothing for
+ * any other frame (device memory): libpt's release hook, one lookup per page. */
+void mm_pool_release(mm_pool_t *p, pt_paddr_t pa);
 
 /* Frees a frame at once. => it has one user and no TLB can hold it (never mapped, or a
  * table libpt hands back after the flush). */

@@ -19,15 +19,19 @@ typedef struct map_plan {
     uint64_t tables_old;   /* tables charged before */
     uint64_t tables_new;   /* tables charged with the new region */
     pt_frames_t src;       /* frames for libpt (eager and device maps) */
-    bool huge;             /* src is one run aligned for 2 MiB leaves */
-    bool fallback;         /* MM_F_HUGE asked, 4 KiB frames given */
+    bool huge;             /* libpt may use huge leaves (PT_MAP_HUGE) */
+    bool fallback;         /* MM_F_HUGE asked, 4 KiB frames given for an aligned 2 MiB */
     bool owns_frames;      /* src's frames came from the pool for this map */
+    /* Set by alloc_frames when it chains the frames (not zeroed by plan_init: the single-
+     * page path stays short). */
+    mm_chain_t chain; /* a large or huge eager map's frames, in map order */
+    mm_server_t *srv; /* the pool chain_run reads chain from */
 } map_plan_t;
 
 /* Starts a plan for a map of [va, va + len) with flags and perm: nothing replaced yet,
  * no charge, no frames, a region with all permissions reachable by protect. */
 static void plan_init(map_plan_t *p, uint64_t va, uint64_t len, uint64_t flags, uint64_t perm) {
-    mm_mem_zero(p, sizeof(*p)); /* not "= {...}": that could become a call to memset */
+    mm_mem_zero(p, offsetof(map_plan_t, chain)); /* not "= {...}": that could be memset */
     p->va = va;
     p->len = len;
     p->flags = (uint32_t)flags;
@@ -112,44 +116,86 @@ static void settle(mm_server_t *srv, mm_client_t *c, const map_plan_t *p) {
     mm_space_settle(c, p->tables_new);
 }
 
-/* Gives back frames [0, n) of p's source, never mapped. */
-static void free_frames(mm_server_t *srv, const map_plan_t *p, uint64_t n) {
-    for (uint64_t i = 0; i < n; i++) {
-        mm_pool_free_now(&srv->pool, p->src.list ? p->src.list[i] : p->src.base + i * MM_PAGE);
+/* Gives back the frames the plan took, never mapped. */
+static void free_frames(mm_server_t *srv, map_plan_t *p) {
+    if (p->owns_frames && p->src.list) {
+        for (uint64_t i = 0; i < MM_PAGES(p->len); i++) {
+            mm_pool_free_now(&srv->pool, p->src.list[i]);
+        }
+    } else if (p->owns_frames) {
+        mm_pool_chain_free(&srv->pool, &p->chain);
     }
 }
 
-/* Fills srv->list with n single frames. NOMEM (none kept) when the pool runs out. */
+/* Fills srv->list with n single frames (n <= MM_LIST_FAST). NOMEM (none kept) when the
+ * pool runs out. */
 static mm_err_t alloc_list(mm_server_t *srv, map_plan_t *p, uint64_t n) {
-    if (n > MM_LIST_MAX) {
-        return MM_ERR_NOMEM;
-    }
     p->src.list = srv->list;
     for (uint64_t i = 0; i < n; i++) {
         if (!mm_pool_alloc(&srv->pool, MM_FROM_FREE, true, &srv->list[i])) {
-            free_frames(srv, p, i);
+            for (uint64_t k = 0; k < i; k++) {
+                mm_pool_free_now(&srv->pool, srv->list[k]);
+            }
+            p->owns_frames = false;
             return MM_ERR_NOMEM;
         }
     }
     return MM_OK;
 }
 
-/* Frames for an eager map. MM_F_HUGE: one run aligned with va for 2 MiB leaves, else single
- * frames (p->fallback says so). Otherwise single frames (next-fit hands them out mostly in
- * order), or one run when the map is too large for the frame list. */
+/* libpt's frame source over the plan's chain (pt_frames_fn). */
+static bool chain_run(void *ctx, uint64_t off, pt_paddr_t *pa, uint64_t *bytes) {
+    map_plan_t *p = ctx;
+    return mm_pool_chain_run(&p->srv->pool, &p->chain, off, pa, bytes);
+}
+
+/* The largest block order worth asking for at va with pages pages left: a 1 GiB block where
+ * va is 1 GiB-aligned and one fits, a 2 MiB block likewise, else 0 (single frames). */
+static unsigned huge_order(pt_vaddr_t va, uint64_t pages) {
+    static const unsigned orders[] = {MM_ORDER_1G, MM_ORDER_2M};
+    for (unsigned i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+        if (!(va & ((MM_PAGE << orders[i]) - 1)) && pages >= (1ull << orders[i])) {
+            return orders[i];
+        }
+    }
+    return 0;
+}
+
+/* Frames for an eager map, in order: up to MM_LIST_FAST single frames in srv->list, or
+ * chained in p->chain. MM_F_HUGE: a 1 GiB or 2 MiB block at every va aligned for one (a
+ * smaller block, then single frames, when the pool has none: p->fallback says so), single
+ * frames elsewhere; libpt puts a huge leaf on every aligned contiguous run it finds.
+ * Otherwise single frames. NOMEM (none kept) when the pool runs out. */
 static mm_err_t alloc_frames(mm_server_t *srv, map_plan_t *p) {
     uint64_t n = MM_PAGES(p->len);
     bool want_huge = p->flags & MM_F_HUGE;
-    uint64_t align = want_huge ? MM_HUGE : MM_PAGE;
     p->owns_frames = true;
-    if ((want_huge || n > MM_LIST_MAX) &&
-        mm_pool_alloc_run(&srv->pool, n, align, p->va & (align - 1), &p->src.base)) {
-        p->src.list = NULL;
-        p->huge = want_huge;
-        return MM_OK;
+    if (!want_huge && n <= MM_LIST_FAST) {
+        return alloc_list(srv, p, n); /* the common small map: a list is the shortest path */
     }
-    p->fallback = want_huge;
-    return alloc_list(srv, p, n);
+    mm_chain_init(&p->chain);
+    p->src.list = NULL; /* free_frames: the chain holds them, even half-filled */
+    for (uint64_t done = 0; done < n;) {
+        unsigned order = want_huge ? huge_order(p->va + done * MM_PAGE, n - done) : 0;
+        while (order && !mm_pool_chain_add(&srv->pool, &p->chain, order)) {
+            order = order > MM_ORDER_2M ? MM_ORDER_2M : 0;
+            p->fallback = p->fallback || order == 0;
+        }
+        if (order == 0 && !mm_pool_chain_add(&srv->pool, &p->chain, 0)) {
+            free_frames(srv, p);
+            return MM_ERR_NOMEM;
+        }
+        done += 1ull << order;
+    }
+    p->huge = want_huge;
+    p->srv = srv;
+    if (p->chain.chunks == 1) {
+        p->src.base = mm_pool_chain_first(&srv->pool, &p->chain); /* one run: libpt's fastest */
+    } else {
+        p->src.next = chain_run;
+        p->src.ctx = p;
+    }
+    return MM_OK;
 }
 
 /* The one libpt call of a map. */
@@ -183,7 +229,7 @@ static mm_err_t execute(mm_server_t *srv, mm_client_t *c, map_plan_t *p, uint64_
     }
     pt_err_t perr = apply(c, p, &res);
     if (perr != PT_OK) {
-        free_frames(srv, p, p->owns_frames ? MM_PAGES(p->len) : 0);
+        free_frames(srv, p);
         uncharge(srv, c, p);
         mm_region_trim(c);
         reply[MM_R_WHERE] = res.fault_va;

@@ -62,7 +62,8 @@ static mm_err_t spawn(mmp_t *p, const mmp_msg_t *in, const uint64_t *req, uint64
     }
     mmp_give_t give = !in->cap ? MMP_GIVE_NONE : serve ? MMP_GIVE_SERVE : MMP_GIVE_CLIENT;
     mmp_spawn_t s;
-    mmp_spawn(p, f.name, f.name_len, f.data, f.size, give, false, &s);
+    uint64_t quota = (flags & MM_SPAWN_RAM) ? p->srv->pool.frames : MMP_QUOTA;
+    mmp_spawn(p, f.name, f.name_len, f.data, f.size, give, false, quota, &s);
     mm_err_t err = mmp_spawn_mm_err(&s);
     if (err != MM_OK) {
         p->failed++;

@@ -74,14 +74,11 @@ mm_err_t mm_req_accept(mm_server_t *srv, mm_client_t *c, const uint64_t *req, ui
 }
 
 /* Checks the sender's side: regions cover the range, none is device memory, each allows
- * perm at most, and every page has a pool frame, whose addresses go to srv->list. */
-static mm_err_t source_frames(mm_server_t *srv, mm_client_t *c, uint64_t va, uint64_t len,
-                              uint32_t perm, uint64_t *where) {
+ * perm at most, and every page has a pool frame. */
+static mm_err_t source_frames(mm_client_t *c, uint64_t va, uint64_t len, uint32_t perm,
+                              uint64_t *where) {
     if (!mm_region_covered(c, va, len, where)) {
         return MM_ERR_NOT_MAPPED;
-    }
-    if (MM_PAGES(len) > MM_LIST_MAX) {
-        return MM_ERR_NOMEM;
     }
     for (const mm_region_t *r = mm_region_find(c, va); r && r->base < va + len;
          r = mm_region_next(r)) {
@@ -96,9 +93,27 @@ static mm_err_t source_frames(mm_server_t *srv, mm_client_t *c, uint64_t va, uin
         if (pt_query(&c->space, *where, &m) != PT_OK) {
             return MM_ERR_NOT_MAPPED; /* no frame yet: touch or map it eagerly first */
         }
-        srv->list[i] = m.pa;
     }
     return MM_OK;
+}
+
+/* The sender's frames, read from its tables: a share's frame source. */
+typedef struct share_src {
+    const mm_client_t *from;
+    pt_vaddr_t va; /* the shared range's start in from's space */
+} share_src_t;
+
+/* libpt's frame source (pt_frames_fn) over the sender's leaves: the frame at offset off of
+ * the range and the rest of its leaf. => source_frames found every page mapped. */
+static bool share_run(void *ctx, uint64_t off, pt_paddr_t *pa, uint64_t *bytes) {
+    const share_src_t *s = ctx;
+    pt_mapping_t m;
+    if (pt_query(&s->from->space, s->va + off, &m) != PT_OK) {
+        return false;
+    }
+    *pa = m.pa;
+    *bytes = (1ull << m.shift) - ((s->va + off) & ((1ull << m.shift) - 1));
+    return true;
 }
 
 /* Checks the receiver's side: [dst, dst + len) is covered by windows accepted from
@@ -147,7 +162,7 @@ mm_err_t mm_req_share(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     uint64_t *where = &reply[MM_R_WHERE];
     mm_client_t *t = NULL;
     mm_err_t err = share_door(srv, c, req, &t, where);
-    err = err == MM_OK ? source_frames(srv, c, va, len, perm, where) : err;
+    err = err == MM_OK ? source_frames(c, va, len, perm, where) : err;
     err = err == MM_OK ? target_window(t, c->id, dst, len, perm, where) : err;
     if (err != MM_OK) {
         if (t) {
@@ -155,7 +170,8 @@ mm_err_t mm_req_share(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
         }
         return err;
     }
-    pt_frames_t src = {.list = srv->list, .base = 0};
+    share_src_t from = {c, va};
+    pt_frames_t src = {.list = NULL, .base = 0, .next = share_run, .ctx = &from};
     pt_result_t res;
     mm_space_begin(t);
     pt_err_t perr = pt_map(&t->space, dst, len, &src, mm_attr(perm, MM_MEM_NORMAL), 0, &res);
@@ -166,7 +182,10 @@ mm_err_t mm_req_share(mm_server_t *srv, mm_client_t *c, const uint64_t *req, uin
     }
     uint64_t n = MM_PAGES(len);
     for (uint64_t i = 0; i < n; i++) {
-        mm_pool_get(&srv->pool, srv->list[i]);
+        pt_paddr_t pa;
+        uint64_t bytes;
+        share_run(&from, i * MM_PAGE, &pa, &bytes);
+        mm_pool_get(&srv->pool, pa);
     }
     mm_region_set(t, dst, len, perm, true); /* the sender's perm is a ceiling (see top) */
     t->unbacked -= n;

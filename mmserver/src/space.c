@@ -60,9 +60,7 @@ static void hook_release_frame(void *ctx, pt_vaddr_t va, pt_paddr_t pa, unsigned
     mm_client_t *c = ctx;
     (void)va;
     for (uint64_t off = 0; off < (1ull << shift); off += MM_PAGE) {
-        if (mm_pool_has(&c->srv->pool, pa + off)) {
-            mm_pool_put(&c->srv->pool, pa + off);
-        }
+        mm_pool_release(&c->srv->pool, pa + off);
     }
 }
 
@@ -127,10 +125,9 @@ static bool scan_leaf(void *ctx, const pt_mapping_t *m) {
     for (pt_vaddr_t va = lo; va < end; va += MM_PAGE) {
         pt_paddr_t pa = m->pa + (va - m->va);
         s->out->pages++;
-        if (mm_pool_has(s->pool, pa)) {
-            s->out->backed++;
-            s->out->last += mm_pool_refs(s->pool, pa) == 1;
-        }
+        uint32_t refs = mm_pool_refs(s->pool, pa); /* a mapped pool frame has a user */
+        s->out->backed += refs != 0;
+        s->out->last += refs == 1;
     }
     return true;
 }

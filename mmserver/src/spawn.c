@@ -107,10 +107,11 @@ static void fail(mm_server_t *srv, uint32_t client, mmp_spawn_t *out, mmp_spawn_
 }
 
 /* Starts a client's space and image; false (client destroyed) on failure. */
-static bool build_space(mmp_t *p, uint32_t id, const uint8_t *elf, size_t size, mmp_spawn_t *out) {
+static bool build_space(mmp_t *p, uint32_t id, const uint8_t *elf, size_t size, uint64_t quota,
+                        mmp_spawn_t *out) {
     mm_err_t err = id >= MMP_MAX_CLIENTS   ? MM_ERR_NO_CLIENT
                    : !records_reach(p, id) ? MM_ERR_NOMEM
-                                           : mm_client_create(p->srv, id, MMP_QUOTA, false);
+                                           : mm_client_create(p->srv, id, quota, false);
     if (err != MM_OK) {
         out->err = MMP_SPAWN_CLIENT;
         out->mm = err;
@@ -138,7 +139,7 @@ static void keep_name(mmp_t *p, uint32_t client, const char *name, size_t len) {
 
 /* See proc.h. */
 void mmp_spawn(mmp_t *p, const char *name, size_t name_len, const uint8_t *elf, size_t size,
-               mmp_give_t give, bool root, mmp_spawn_t *out) {
+               mmp_give_t give, bool root, uint64_t quota, mmp_spawn_t *out) {
     uint32_t id = free_client(p);
     mm_mem_zero(out, sizeof(*out));
     if (!name_ok(name, name_len)) {
@@ -146,7 +147,7 @@ void mmp_spawn(mmp_t *p, const char *name, size_t name_len, const uint8_t *elf, 
         out->mm = MM_ERR_INVAL;
         return;
     }
-    if (!build_space(p, id, elf, size, out)) {
+    if (!build_space(p, id, elf, size, quota, out)) {
         return;
     }
     mmp_thread_t *t = &out->thread;
@@ -214,7 +215,7 @@ void mmp_start_root(mmp_t *p, mmp_spawn_t *out) {
         out->mm = step == CPIO_END ? MM_ERR_NO_PROGRAM : MM_ERR_INVAL;
         return;
     }
-    mmp_spawn(p, f.name, f.name_len, f.data, f.size, MMP_GIVE_NONE, true, out);
+    mmp_spawn(p, f.name, f.name_len, f.data, f.size, MMP_GIVE_NONE, true, MMP_QUOTA, out);
     if (out->err == MMP_SPAWN_OK) {
         p->root = out->thread.client;
     }

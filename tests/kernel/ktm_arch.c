@@ -332,7 +332,8 @@ uint64_t ktm_boot(const pt_format_t *fmt, uint64_t frames) {
     pool = aligned_alloc(huge * PT_PAGE_SIZE, pool_alloc * PT_PAGE_SIZE);
     cr_assert(pool != NULL && frames > KTM_DATA_FRAMES);
     memset(pool, 0, pool_alloc * PT_PAGE_SIZE);
-    kern_mm_set_pool((uint64_t)(uintptr_t)pool, frames);
+    arch_range_t whole = {(uint64_t)(uintptr_t)pool, frames * PT_PAGE_SIZE};
+    kern_mm_set_pool(&whole, 1);
     return (uint64_t)(uintptr_t)pool;
 }
 

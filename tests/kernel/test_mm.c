@@ -5,6 +5,7 @@
  * cross-table copy of MMPRIV_SYS_THREAD_GIVE, and the end notice: its layout
  * (kern_mm_end_msg) and its delivery (kern_ipc_notify).
  */
+#include <stdio.h>
 #include <ipc/mmpriv.h>
 #include <string.h>
 
@@ -15,17 +16,26 @@
 
 Test(mm_check, a_donation_is_aligned_frames_wholly_in_the_pool) {
     kern_mm_pool_t pool = {.pa = 0x80000000ull, .frames = 16};
-    cr_assert_eq(kern_mm_check_kmem(0x80000000ull, 16, &pool), IPC_OK, "the whole pool");
-    cr_assert_eq(kern_mm_check_kmem(0x8000f000ull, 1, &pool), IPC_OK, "the last frame");
-    cr_assert_eq(kern_mm_check_kmem(0x8000f000ull, 2, &pool), IPC_ERR_INVALID_ARGUMENT, "past");
-    cr_assert_eq(kern_mm_check_kmem(0x80000000ull, 0, &pool), IPC_ERR_INVALID_ARGUMENT, "none");
-    cr_assert_eq(kern_mm_check_kmem(0x80000800ull, 1, &pool), IPC_ERR_INVALID_ARGUMENT,
+    cr_assert_eq(kern_mm_check_kmem(0x80000000ull, 16, &pool, 1), IPC_OK, "the whole pool");
+    cr_assert_eq(kern_mm_check_kmem(0x8000f000ull, 1, &pool, 1), IPC_OK, "the last frame");
+    cr_assert_eq(kern_mm_check_kmem(0x8000f000ull, 2, &pool, 1), IPC_ERR_INVALID_ARGUMENT, "past");
+    cr_assert_eq(kern_mm_check_kmem(0x80000000ull, 0, &pool, 1), IPC_ERR_INVALID_ARGUMENT, "none");
+    cr_assert_eq(kern_mm_check_kmem(0x80000800ull, 1, &pool, 1), IPC_ERR_INVALID_ARGUMENT,
                  "unaligned");
-    cr_assert_eq(kern_mm_check_kmem(0x7ffff000ull, 2, &pool), IPC_ERR_INVALID_ARGUMENT, "below");
-    cr_assert_eq(kern_mm_check_kmem(0x80001000ull, ~0ull, &pool), IPC_ERR_INVALID_ARGUMENT,
+    cr_assert_eq(kern_mm_check_kmem(0x7ffff000ull, 2, &pool, 1), IPC_ERR_INVALID_ARGUMENT, "below");
+    cr_assert_eq(kern_mm_check_kmem(0x80001000ull, ~0ull, &pool, 1), IPC_ERR_INVALID_ARGUMENT,
                  "a count that would wrap");
     kern_mm_pool_t none = {0};
-    cr_assert_eq(kern_mm_check_kmem(0, 1, &none), IPC_ERR_INVALID_ARGUMENT, "no pool yet");
+    cr_assert_eq(kern_mm_check_kmem(0, 1, &none, 0), IPC_ERR_INVALID_ARGUMENT, "no pool yet");
+    kern_mm_pool_t two[2] = {{.pa = 0x80000000ull, .frames = 16},
+                             {.pa = 0x80010000ull, .frames = 16}};
+    cr_assert_eq(kern_mm_check_kmem(0x80010000ull, 16, two, 2), IPC_OK, "the whole second range");
+    cr_assert_eq(kern_mm_check_kmem(0x8000f000ull, 2, two, 2), IPC_ERR_INVALID_ARGUMENT,
+                 "across two adjacent ranges: two runs, not one");
+    cr_assert_eq(kern_mm_check_kmem(0x80020000ull, 1, two, 2), IPC_ERR_INVALID_ARGUMENT,
+                 "past the second range");
+    cr_log_info("donations: whole pool, last frame, past, none, unaligned, below, wrapping, "
+                "no pool, a second range, across ranges, past it");
 }
 
 Test(mm_check, space_ids_are_1_to_the_id_range) {
@@ -38,20 +48,37 @@ Test(mm_check, space_ids_are_1_to_the_id_range) {
 
 Test(mm_check, a_root_must_be_an_aligned_frame_of_the_pool) {
     kern_mm_pool_t pool = {.pa = 0x80000000ull, .frames = 16};
-    cr_assert_eq(kern_mm_check_root(0x80000000ull, &pool), IPC_OK, "first frame");
-    cr_assert_eq(kern_mm_check_root(0x8000f000ull, &pool), IPC_OK, "last frame");
-    cr_assert_eq(kern_mm_check_root(0x80010000ull, &pool), IPC_ERR_INVALID_ARGUMENT, "just past");
-    cr_assert_eq(kern_mm_check_root(0x7ffff000ull, &pool), IPC_ERR_INVALID_ARGUMENT, "below");
-    cr_assert_eq(kern_mm_check_root(0x80000800ull, &pool), IPC_ERR_INVALID_ARGUMENT, "unaligned");
-    cr_assert_eq(kern_mm_check_root(~0xfffull, &pool), IPC_ERR_INVALID_ARGUMENT, "far above");
-    cr_assert(kern_mm_in_pool(0x8000fff8ull, &pool), "any byte of the last frame");
-    cr_assert_not(kern_mm_in_pool(0x80010000ull, &pool));
-    cr_assert_not(kern_mm_in_pool(0x7fffffffull, &pool));
+    cr_assert_eq(kern_mm_check_root(0x80000000ull, &pool, 1), IPC_OK, "first frame");
+    cr_assert_eq(kern_mm_check_root(0x8000f000ull, &pool, 1), IPC_OK, "last frame");
+    cr_assert_eq(kern_mm_check_root(0x80010000ull, &pool, 1), IPC_ERR_INVALID_ARGUMENT,
+                 "just past");
+    cr_assert_eq(kern_mm_check_root(0x7ffff000ull, &pool, 1), IPC_ERR_INVALID_ARGUMENT, "below");
+    cr_assert_eq(kern_mm_check_root(0x80000800ull, &pool, 1), IPC_ERR_INVALID_ARGUMENT,
+                 "unaligned");
+    cr_assert_eq(kern_mm_check_root(~0xfffull, &pool, 1), IPC_ERR_INVALID_ARGUMENT, "far above");
+    cr_assert(kern_mm_in_pool(0x8000fff8ull, &pool, 1), "any byte of the last frame");
+    cr_assert_not(kern_mm_in_pool(0x80010000ull, &pool, 1));
+    cr_assert_not(kern_mm_in_pool(0x7fffffffull, &pool, 1));
     kern_mm_pool_t none = {0};
-    cr_assert_eq(kern_mm_check_root(0, &none), IPC_ERR_INVALID_ARGUMENT, "no pool: nothing");
+    cr_assert_eq(kern_mm_check_root(0, &none, 1), IPC_ERR_INVALID_ARGUMENT, "no pool: nothing");
     kern_mm_pool_t high = {.pa = ~0ull - 0xfffull, .frames = ~0ull};
-    cr_assert_eq(kern_mm_check_root(~0ull - 0xfffull, &high), IPC_OK, "no wrap in the end");
-    cr_assert_eq(kern_mm_check_root(0x1000, &high), IPC_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(kern_mm_check_root(~0ull - 0xfffull, &high, 1), IPC_OK, "no wrap in the end");
+    cr_assert_eq(kern_mm_check_root(0x1000, &high, 1), IPC_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(kern_mm_check_root(0x80000000ull, &pool, 0), IPC_ERR_INVALID_ARGUMENT,
+                 "zero ranges: nothing");
+    printf("mm_check: one range: first, last, past, below, unaligned, far above, no wrap\n");
+}
+
+Test(mm_check, a_root_may_be_in_any_range_of_the_pool_never_between) {
+    kern_mm_pool_t two[2] = {{.pa = 0x80000000ull, .frames = 16},
+                             {.pa = 0x100000000ull, .frames = 4}};
+    cr_assert_eq(kern_mm_check_root(0x80000000ull, two, 2), IPC_OK, "first range");
+    cr_assert_eq(kern_mm_check_root(0x100003000ull, two, 2), IPC_OK, "last frame of the second");
+    cr_assert_eq(kern_mm_check_root(0x80010000ull, two, 2), IPC_ERR_INVALID_ARGUMENT, "the hole");
+    cr_assert_eq(kern_mm_check_root(0x100004000ull, two, 2), IPC_ERR_INVALID_ARGUMENT, "past both");
+    cr_assert_eq(kern_mm_check_root(0x100000000ull, two, 1), IPC_ERR_INVALID_ARGUMENT,
+                 "a range not counted is not the pool");
+    printf("mm_check: two ranges: either range accepted, the hole between and past refused\n");
 }
 
 Test(mm_check, a_flush_stays_in_the_user_half) {

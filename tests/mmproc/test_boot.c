@@ -9,10 +9,12 @@
 
 #define POOL_FRAMES 1024u
 
-/* A block as the kernel would write it for format id on a pool at ram. */
+/* A block as the kernel would write it for format id on a pool at ram: one range. */
 static mmboot_t good_block(uint32_t id, void *ram) {
     const pt_format_t *fmt = mmp_boot_format(id);
     return (mmboot_t){
+        .pool_count = 1,
+        .pool = {{MMT_POOL_PA, POOL_FRAMES}},
         .magic = MMBOOT_MAGIC,
         .version = MMBOOT_VERSION,
         .size = sizeof(mmboot_t),
@@ -72,7 +74,8 @@ Test(boot, good_blocks) {
         cr_assert_eq(mmp_boot_config(&b, &hooks, &cfg), MMP_BOOT_OK, "%s", cases[i].fmt->name);
         cr_assert(cfg.fmt == cases[i].fmt && cfg.space_flags == b.pt_features);
         cr_assert(cfg.pool_pa == MMT_POOL_PA && cfg.pool_va == ram &&
-                  cfg.pool_frames == POOL_FRAMES);
+                  cfg.pool_frames == POOL_FRAMES && cfg.pool_nranges == 1 &&
+                  cfg.pool_ranges[0].pa == MMT_POOL_PA);
         cr_assert(cfg.kernel.register_root == no_register && cfg.kernel.kill == no_kill);
         cr_assert_eq(mmp_boot_machine(cases[i].id), cases[i].machine);
         cr_assert_eq(mm_init(&srv, &cfg), MM_OK);
@@ -117,7 +120,18 @@ SPOIL(slot_same, b->slot_memory = b->slot_endpoint)
 SPOIL(slot_free_out, b->slot_free = IPC_CAP_SLOTS_MAX)
 SPOIL(slot_halt_same, b->slot_halt = b->slot_endpoint)
 SPOIL(slot_halt_mine, b->slot_halt = b->slot_free + 1)
-SPOIL(reserved_set, b->reserved = 1)
+SPOIL(pool_no_range, b->pool_count = 0)
+SPOIL(pool_too_many, b->pool_count = MMBOOT_MAX_RANGES + 1)
+SPOIL(range_misaligned, b->pool[0].pa += 8)
+SPOIL(range_below_window, b->pool[0].pa -= PG)
+SPOIL(range_empty, (b->pool[0].frames = 0, b->pool_count = 2, b->pool[1].pa = MMT_POOL_PA + PG,
+                    b->pool[1].frames = POOL_FRAMES))
+SPOIL(ranges_overlap, (b->pool[0].frames = 8, b->pool[1].pa = MMT_POOL_PA + 7 * PG,
+                       b->pool[1].frames = POOL_FRAMES - 8, b->pool_count = 2))
+SPOIL(ranges_unsorted, (b->pool[1] = b->pool[0], b->pool[1].frames = 8, b->pool[0].pa += 64 * PG,
+                        b->pool[0].frames = POOL_FRAMES - 8, b->pool_count = 2))
+SPOIL(range_past_pa_bits, (b->pool[0].pa = 1ull << 52, b->pool[0].frames = 1))
+SPOIL(frames_not_the_sum, b->pool_frames -= 1)
 
 /* Each spoiled block is refused with its own error. */
 Test(boot, bad_blocks) {
@@ -144,7 +158,15 @@ Test(boot, bad_blocks) {
         {"free slot outside", slot_free_out, MMP_BOOT_SLOTS},
         {"halt slot = endpoint slot", slot_halt_same, MMP_BOOT_SLOTS},
         {"halt slot among mmserver's own", slot_halt_mine, MMP_BOOT_SLOTS},
-        {"reserved word set", reserved_set, MMP_BOOT_SLOTS},
+        {"no range", pool_no_range, MMP_BOOT_POOL},
+        {"more ranges than the page holds", pool_too_many, MMP_BOOT_POOL},
+        {"misaligned range", range_misaligned, MMP_BOOT_POOL},
+        {"range below the window", range_below_window, MMP_BOOT_POOL},
+        {"empty range", range_empty, MMP_BOOT_POOL},
+        {"overlapping ranges", ranges_overlap, MMP_BOOT_POOL},
+        {"ranges out of order", ranges_unsorted, MMP_BOOT_POOL},
+        {"range past pa_bits", range_past_pa_bits, MMP_BOOT_POOL},
+        {"pool_frames not the ranges' sum", frames_not_the_sum, MMP_BOOT_POOL},
     };
     uint8_t ram[64];
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

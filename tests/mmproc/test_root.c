@@ -77,7 +77,8 @@ Test(root, spawn) {
     cr_assert_eq(mm_spawn(root, 1, 0, IPC_SLOT_NONE, NULL), MM_ERR_INVAL, "plain: not an ELF");
     cr_assert_eq(mm_spawn(root, 3, 0, IPC_SLOT_NONE, NULL), MM_ERR_NO_PROGRAM);
     cr_assert_eq(mm_spawn(root, 0xffffffffu, 0, IPC_SLOT_NONE, NULL), MM_ERR_NO_PROGRAM);
-    cr_assert_eq(mm_spawn(root, 2, 0x2, IPC_CAP_ENDPOINT, NULL), MM_ERR_INVAL, "unknown flag");
+    cr_assert_eq(mm_spawn(root, 2, MM_SPAWN_F_ALL + 1, IPC_CAP_ENDPOINT, NULL), MM_ERR_INVAL,
+                 "unknown flag");
     cr_assert_eq(mm_spawn(root, 2, MM_SPAWN_SERVE, IPC_SLOT_NONE, NULL), MM_ERR_INVAL,
                  "SERVE without an endpoint");
     cr_assert_eq(mm_spawn(root, 2, 0, IPC_CAP_THREAD, NULL), MM_ERR_INVAL, "not an endpoint");
@@ -100,9 +101,13 @@ Test(root, spawn) {
               "a server gets every right, no badge");
     cr_assert_eq(mm_spawn(root, 0, 0, IPC_SLOT_NONE, &r), MM_OK, "a program twice");
     cr_assert(r.client == 4 && t.thread.give == MMP_GIVE_NONE);
+    cr_assert_eq(t.e.srv->client[4].quota, MMP_QUOTA, "the default quota");
+    cr_assert_eq(mm_spawn(root, 0, MM_SPAWN_RAM, IPC_SLOT_NONE, &r), MM_OK, "all of RAM");
+    cr_assert_eq(t.e.srv->client[r.client].quota, t.e.srv->pool.frames,
+                 "MM_SPAWN_RAM: a quota of every frame of the pool");
     mmt_said("MM_SPAWN: ping, pong by index with names and endpoints; INVAL (not ELF, flags, "
              "SERVE without endpoint, not an endpoint), NO_PROGRAM, NOMEM (thread), nothing "
-             "left");
+             "left; MMP_QUOTA by default, the whole pool with MM_SPAWN_RAM");
     mpt_fini(&t);
     free(archive);
 }
@@ -198,13 +203,13 @@ Test(root, names) {
     uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
     mmp_spawn_t s;
-    mmp_spawn(&t.p, "bad\tname", 8, elf, size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, "bad\tname", 8, elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert(s.err == MMP_SPAWN_NAME && mmp_spawn_mm_err(&s) == MM_ERR_INVAL);
-    mmp_spawn(&t.p, "", 0, elf, size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, "", 0, elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert_eq(s.err, MMP_SPAWN_NAME, "an empty name");
     cr_assert(mm_pool_available(&t.e.srv->pool) == avail && t.threads == 0);
     const char *longname = "a_program_name_of_forty_bytes_long_xxxxx";
-    mmp_spawn(&t.p, longname, strlen(longname), elf, size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, longname, strlen(longname), elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert_eq(s.err, MMP_SPAWN_OK);
     cr_assert_eq(s.thread.name_len, MMPRIV_NAME_MAX);
     cr_assert_eq(s.thread.name_words[3] >> 56, 0u, "the 32nd byte is the NUL");

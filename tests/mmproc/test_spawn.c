@@ -33,7 +33,7 @@ Test(spawn, archive) {
     cr_assert(t.p.root == 0 && t.threads == 0 && mm_pool_available(&t.e.srv->pool) == avail);
 
     mmp_program(archive, size, 1, &f);
-    mmp_spawn(&t.p, f.name, f.name_len, f.data, f.size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, f.name, f.name_len, f.data, f.size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert_eq(s.err, MMP_SPAWN_OK);
     cr_assert_eq(t.threads, 1u);
     const mmp_thread_t *th = &t.thread;
@@ -70,7 +70,7 @@ Test(spawn, thread_refused) {
     uint8_t *elf = mpt_file(MPT_TINY_RISCV64, &size);
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
     mmp_spawn_t s;
-    mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert_eq(s.err, MMP_SPAWN_THREAD);
     cr_assert_eq(mmp_spawn_mm_err(&s), MM_ERR_NOMEM);
     cr_assert(!t.e.srv->client[MMP_FIRST_CLIENT].active);
@@ -104,7 +104,7 @@ Test(spawn, buffer_taken) {
     memcpy(elf + 64, &p, sizeof(p));
     uint64_t avail = mm_pool_available(&t.e.srv->pool);
     mmp_spawn_t s;
-    mmp_spawn(&t.p, "clash", 5, elf, sizeof(elf), MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, "clash", 5, elf, sizeof(elf), MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert(s.err == MMP_SPAWN_STACK && s.mm == MM_ERR_EXISTS);
     cr_assert_eq(mm_pool_available(&t.e.srv->pool), avail);
     mmt_said("an image over the IPC buffer: EXISTS, nothing left");
@@ -121,7 +121,7 @@ Test(spawn, many_programs_grow_the_tables) {
     mmp_spawn_t s;
     const uint32_t n = 100; /* the tables double from 16 to 32, 64 and 128 records */
     for (uint32_t i = MMP_FIRST_CLIENT; i <= n; i++) {
-        mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
+        mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
         cr_assert_eq(s.err, MMP_SPAWN_OK, "program %u", i);
         cr_assert_eq(s.thread.client, i);
     }
@@ -132,7 +132,7 @@ Test(spawn, many_programs_grow_the_tables) {
         cr_assert_str_eq(mmp_name(&t.p, i), "tiny");
     }
     cr_assert_eq(mm_client_destroy(t.e.srv, 77), MM_OK);
-    mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, &s);
+    mmp_spawn(&t.p, "tiny", 4, elf, size, MMP_GIVE_NONE, false, MMP_QUOTA, &s);
     cr_assert_eq(s.thread.client, 77, "the freed id first");
     mmt_check(&t.e);
     mmt_said("sv48: %u programs alive, tables of %llu records; a freed id reused first", n,

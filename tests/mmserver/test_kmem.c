@@ -76,8 +76,7 @@ Test(kmem, a_client_pays_its_kernel_memory_and_gets_it_back) {
     cr_assert_eq(fk.n, 0, "the late frame came back at the next end");
     cr_assert_eq(e.srv->kmem_held, 0);
     cr_assert_eq(mm_pool_available(&e.srv->pool), avail);
-    mmt_said("x86_64: %u frames a client, charged and back; a late one back at the next end",
-             KMEM);
+    mmt_said("x86_64: %u frames a client, charged and back; a late one back at the next end", KMEM);
     mmt_fini(&e);
 }
 

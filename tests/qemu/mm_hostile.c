@@ -47,20 +47,22 @@ static void verdict(const char *group, int before) {
     groups_run++;
 }
 
-/* Pool frame i: its physical address, and zeroed through the window. */
+/* Frame i of the pool's first range: its physical address, and zeroed through the window
+ * (which shows the range at pool_va + (pa - pool_pa)). */
 static uint64_t pool_frame(uint64_t i) {
-    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(boot->pool_va + i * 4096);
+    uint64_t pa = boot->pool[0].pa + i * 4096;
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(boot->pool_va + (pa - boot->pool_pa));
     for (unsigned k = 0; k < 512; k++) {
         p[k] = 0;
     }
-    return boot->pool_pa + i * 4096;
+    return pa;
 }
 
 /* Kernel memory: a space needs donated frames; a donation is page-aligned frames of the
  * pool only; a take hands back only a frame that was given. */
 static void kmem(void) {
     int before = failures;
-    uint64_t end = boot->pool_pa + boot->pool_frames * 4096;
+    uint64_t end = boot->pool[0].pa + boot->pool[0].frames * 4096; /* the first range's */
     uint64_t first = pool_frame(KMEM_FIRST);
     expect("register with nothing donated",
            priv(MMPRIV_SYS_ROOT_REGISTER, 1, pool_frame(0), 0, 0, 0), IPC_ERR_NO_MEMORY);
@@ -70,7 +72,7 @@ static void kmem(void) {
            IPC_ERR_INVALID_ARGUMENT);
     expect("give no frame", priv(MMPRIV_SYS_KMEM_GIVE, first, 0, 0, 0, 0),
            IPC_ERR_INVALID_ARGUMENT);
-    expect("give below the pool", priv(MMPRIV_SYS_KMEM_GIVE, boot->pool_pa - 4096, 1, 0, 0, 0),
+    expect("give below the pool", priv(MMPRIV_SYS_KMEM_GIVE, boot->pool[0].pa - 4096, 1, 0, 0, 0),
            IPC_ERR_INVALID_ARGUMENT);
     expect("give past the pool", priv(MMPRIV_SYS_KMEM_GIVE, end - 4096, 2, 0, 0, 0),
            IPC_ERR_INVALID_ARGUMENT);
@@ -92,7 +94,7 @@ static void kmem(void) {
 /* Hands back every donated frame; they must be the KMEM_FRAMES given, once each. */
 static void kmem_back(void) {
     int before = failures;
-    uint64_t seen = 0, first = boot->pool_pa + KMEM_FIRST * 4096ull;
+    uint64_t seen = 0, first = boot->pool[0].pa + KMEM_FIRST * 4096ull;
     ipc_ret_t r;
     unsigned n = 0;
     while ((r = ipc_syscall(MMPRIV_SYS_KMEM_TAKE, boot->slot_memory, 0, 0, 0, 0, 0)).err ==
@@ -111,7 +113,8 @@ static void kmem_back(void) {
 /* Roots: ids, alignment, the pool's edges, a used id or root. */
 static void roots(void) {
     int before = failures;
-    uint64_t end = boot->pool_pa + boot->pool_frames * 4096;
+    const mmboot_range_t *last = &boot->pool[boot->pool_count - 1];
+    uint64_t end = last->pa + last->frames * 4096;
     uint64_t root = pool_frame(0);
     expect("space 0", priv(MMPRIV_SYS_ROOT_REGISTER, 0, root, 0, 0, 0), IPC_ERR_INVALID_ARGUMENT);
     expect("space past the ids", priv(MMPRIV_SYS_ROOT_REGISTER, MMPRIV_SPACE_IDS, root, 0, 0, 0),
@@ -121,8 +124,13 @@ static void roots(void) {
     expect("and let it go", priv(MMPRIV_SYS_ROOT_UNREGISTER, 4000, 0, 0, 0, 0), IPC_OK);
     expect("unaligned", priv(MMPRIV_SYS_ROOT_REGISTER, 1, root + 8, 0, 0, 0),
            IPC_ERR_INVALID_ARGUMENT);
-    expect("below the pool", priv(MMPRIV_SYS_ROOT_REGISTER, 1, boot->pool_pa - 4096, 0, 0, 0),
+    expect("below the pool", priv(MMPRIV_SYS_ROOT_REGISTER, 1, boot->pool[0].pa - 4096, 0, 0, 0),
            IPC_ERR_INVALID_ARGUMENT);
+    if (boot->pool_count > 1 && boot->pool[0].pa + boot->pool[0].frames * 4096 < boot->pool[1].pa) {
+        uint64_t hole = boot->pool[0].pa + boot->pool[0].frames * 4096;
+        expect("between two ranges", priv(MMPRIV_SYS_ROOT_REGISTER, 1, hole, 0, 0, 0),
+               IPC_ERR_INVALID_ARGUMENT);
+    }
     expect("past the pool", priv(MMPRIV_SYS_ROOT_REGISTER, 1, end, 0, 0, 0),
            IPC_ERR_INVALID_ARGUMENT);
     expect("kernel frame 0", priv(MMPRIV_SYS_ROOT_REGISTER, 1, 0, 0, 0, 0),
@@ -245,9 +253,9 @@ static uint64_t take_all(void) {
 static void scale_spaces(void) {
     int before = failures;
     const uint64_t n = SCALE_SPACES, roots = 1000, kmem = 12000, kmem_frames = 3000;
-    if (boot->pool_frames < kmem + kmem_frames || !donate(kmem, kmem_frames)) {
-        TEST_CHECK(&failures, false, "a pool of %llu frames is too small",
-                   (unsigned long long)boot->pool_frames);
+    if (boot->pool[0].frames < kmem + kmem_frames || !donate(kmem, kmem_frames)) {
+        TEST_CHECK(&failures, false, "a first pool range of %llu frames is too small",
+                   (unsigned long long)boot->pool[0].frames);
         verdict("scale_spaces", before);
         return;
     }
@@ -277,7 +285,7 @@ static void scale_spaces(void) {
 static void scale_threads(void) {
     int before = failures;
     const uint64_t n = SCALE_THREADS, kmem = 12000, kmem_frames = 5000;
-    if (boot->pool_frames < kmem + kmem_frames || !donate(kmem, kmem_frames)) {
+    if (boot->pool[0].frames < kmem + kmem_frames || !donate(kmem, kmem_frames)) {
         TEST_CHECK(&failures, false, "a pool too small");
         verdict("scale_threads", before);
         return;

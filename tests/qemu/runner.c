@@ -61,6 +61,24 @@ static const runner_expect_t expectations[] = {
     {"wild", RUNNER_FAULT, IPC_FAULT_PAGE, IPC_ACCESS_WRITE},
 };
 
+/* Programs started with MM_SPAWN flags besides SERVE: MM_SPAWN_RAM, a quota of all of RAM. */
+static const struct {
+    const char *name;
+    uint32_t flags;
+} spawn_flags[] = {
+    {"mm_ram", MM_SPAWN_RAM},
+};
+
+/* The MM_SPAWN flags program name needs beyond SERVE. */
+static uint32_t extra_flags(const char *name) {
+    for (unsigned i = 0; i < sizeof(spawn_flags) / sizeof(spawn_flags[0]); i++) {
+        if (strcmp(spawn_flags[i].name, name) == 0) {
+            return spawn_flags[i].flags;
+        }
+    }
+    return 0;
+}
+
 /* One program the runner started. */
 typedef struct runner_prog {
     char name[MM_NAME_MAX + 1];
@@ -144,7 +162,7 @@ static bool start_one(uint32_t index, unsigned *failed) {
         return e != MM_OK ? false : true;
     }
     runner_expect_t want = expectation(who.name);
-    uint32_t flags = want.end == RUNNER_SERVES ? MM_SPAWN_SERVE : 0;
+    uint32_t flags = (want.end == RUNNER_SERVES ? MM_SPAWN_SERVE : 0) | extra_flags(who.name);
     e = mm_spawn(&conn, index, flags, RUNNER_EP, &who);
     for (unsigned r = 0; e == MM_ERR_NO_CLIENT && r < RUNNER_ROUNDS; r++) {
         wait_for_an_end(); /* every client id is taken: one frees when a program ends */

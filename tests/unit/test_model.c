@@ -1,11 +1,12 @@
 /*
  * The reference model: a plain array from page to (frame, permissions, memory type, leaf
  * size) over a window of virtual space that straddles 1 GiB boundaries, driven by a seeded
- * random sequence of map / unmap / protect / query with mixed sizes and flags, list and
- * contiguous frame sources, and random allocation failures. After every operation libpt's
- * return code, counts, released frames, pt_query and the reference walker must agree with
- * the model on the touched range and a few random probes; every SWEEP_EVERY operations the
- * whole space is swept.
+ * random sequence of map / unmap / protect / query with mixed sizes and flags, list,
+ * contiguous and callback (pt_frames_t.next: runs, adjacent or not, aligned or not) frame
+ * sources, random table allocation failures and random refusals of the callback. After every
+ * operation libpt's return code, counts, released frames, pt_query and the reference walker must
+ * agree with the model on the touched range and a few random probes; every SWEEP_EVERY operations
+ * the whole space is swept.
  *
  * Seed: env PT_SEED (default fixed). Operations per format: env PT_MODEL_OPS (default
  * DEFAULT_OPS).
@@ -24,6 +25,7 @@
 #define DEFAULT_OPS 1000000ull
 #define SWEEP_EVERY 2048u
 #define MAX_LIST    1024u /* longest range mapped from a frame list */
+#define MAX_RUNS    1024u /* most runs a callback source gives for one map */
 #define QUERY_ALL   1024u /* ranges up to this many pages are queried page by page */
 #define GIGA_ODDS   20u   /* in 100000 ops: the whole aligned 1 GiB */
 #define PROBES      8u    /* random pages checked after every operation */
@@ -64,7 +66,15 @@ typedef struct mop {
     uint32_t flags;
     pt_attr_t attr;
     pt_frames_t src;
+    uint64_t refuse; /* callback source: its call with this number says no (0: never) */
 } mop_t;
+
+/* One run a callback source gives: pages frames from pa, for the map's pages from off. */
+typedef struct mrun {
+    uint64_t off; /* first page of the map it covers */
+    pt_paddr_t pa;
+    uint64_t pages;
+} mrun_t;
 
 /* A model run for one format. */
 typedef struct run {
@@ -74,6 +84,11 @@ typedef struct run {
     model_t m;
     uint64_t rng;
     pt_paddr_t list[MAX_LIST];
+    mrun_t runs[MAX_RUNS]; /* the callback source of the current op */
+    uint32_t nruns;
+    uint64_t calls;  /* calls of the callback in the current op */
+    uint64_t refuse; /* the call that says no (0: none) */
+    uint64_t run_maps, run_refusals;
     bool trace; /* env PT_TRACE: print every operation */
     uint64_t soft[SOFT_KINDS];
     uint64_t ops[OP_KINDS], refused[OP_KINDS], nomem, sweeps, max_tables, huge_maps, giga_ops;
@@ -92,7 +107,10 @@ __attribute__((format(printf, 4, 5))) static void soft_fail(run_t *r, soft_kind_
     va_end(ap);
     cr_log_error("%s: op %d at %#llx+%llu pages flags %#x (%s source): %s", r->fmt->name, op->kind,
                  (unsigned long long)op->va, (unsigned long long)op->n, op->flags,
-                 op->src.list ? "list" : "contiguous", msg);
+                 op->src.list   ? "list"
+                 : op->src.next ? "callback"
+                                : "contiguous",
+                 msg);
 }
 
 /* Index in m of the page at va (asserted inside the window). */
@@ -142,11 +160,104 @@ static pt_vaddr_t random_start(run_t *r, uint64_t n, uint64_t align) {
     return va < r->m.base ? r->m.base : va;
 }
 
-/* Fills op's frame source for its range: a list (short ranges, sometimes) or a contiguous
- * base, often congruent to va modulo 1 GiB so huge leaves are possible. */
+/* The run of r's callback source holding page j of the map (binary search). */
+static const mrun_t *run_at(const run_t *r, uint64_t j) {
+    uint32_t lo = 0, hi = r->nruns - 1;
+    while (lo < hi) {
+        uint32_t mid = hi - (hi - lo) / 2;
+        if (r->runs[mid].off <= j) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return &r->runs[lo];
+}
+
+/* The callback source (pt_frames_fn) over r->runs: the frames from byte offset off on, to
+ * the end of their run; says no at call r->refuse. */
+static bool runs_next(void *ctx, uint64_t off, pt_paddr_t *pa, uint64_t *bytes) {
+    run_t *r = ctx;
+    if (++r->calls == r->refuse) {
+        return false;
+    }
+    const mrun_t *m = run_at(r, off / PG);
+    *pa = m->pa + (off - m->off * PG);
+    *bytes = (m->off + m->pages) * PG - off;
+    return true;
+}
+
+/* Fills r->runs for op: runs of 1..8, 1..64 or 512 pages (512 each for a 1 GiB op), each
+ * following the one before in physical memory (so libpt must merge them for a huge leaf),
+ * congruent to its va modulo 1 GiB (huge leaves possible), or anywhere; how often each,
+ * drawn per op. Sometimes arms a refusal at a random call of the check pass. */
+static void random_runs(run_t *r, mop_t *op) {
+    uint64_t adjacent = ptt_below(&r->rng, 3); /* in 2: 0 never, 1 half the time, 2 always */
+    uint64_t j = 0;
+    r->nruns = 0;
+    while (j < op->n) {
+        uint64_t pick = ptt_below(&r->rng, 4);
+        uint64_t len = op->n > MAX_RUNS ? 512
+                       : pick == 0      ? 512
+                                        : 1 + ptt_below(&r->rng, pick == 1 ? 64 : 8);
+        len = r->nruns == MAX_RUNS - 1 || len > op->n - j ? op->n - j : len;
+        pt_paddr_t pa;
+        if (r->nruns && ptt_below(&r->rng, 2) < adjacent) {
+            const mrun_t *prev = &r->runs[r->nruns - 1];
+            pa = prev->pa + prev->pages * PG;
+        } else if (ptt_below(&r->rng, 2)) {
+            pa = 16 * GIB + ptt_below(&r->rng, 1024) * GIB + ((op->va + j * PG) & (GIB - 1));
+        } else {
+            pa = PTT_DATA_PA + ptt_below(&r->rng, 1ull << 28) * PG;
+        }
+        r->runs[r->nruns++] = (mrun_t){j, pa, len};
+        j += len;
+    }
+    op->src.next = runs_next;
+    op->src.ctx = r;
+    op->refuse = ptt_below(&r->rng, 8) == 0 ? 1 + ptt_below(&r->rng, r->nruns) : 0;
+}
+
+/* The frame op's source gives the page at va. */
+static pt_paddr_t src_frame(const run_t *r, const mop_t *op, pt_vaddr_t va) {
+    uint64_t j = (va - op->va) / PG;
+    if (op->src.list) {
+        return op->src.list[j];
+    }
+    if (op->src.next) {
+        const mrun_t *m = run_at(r, j);
+        return m->pa + (j - m->off) * PG;
+    }
+    return op->src.base + (va - op->va);
+}
+
+/* True if op's source gives physically contiguous frames for [va, va + size). */
+static bool src_contiguous(const run_t *r, const mop_t *op, pt_vaddr_t va, uint64_t size) {
+    if (op->src.list) {
+        return false; /* libpt never looks for runs in a list */
+    }
+    if (!op->src.next) {
+        return true;
+    }
+    uint64_t j = (va - op->va) / PG, end = j + size / PG;
+    const mrun_t *m = run_at(r, j);
+    while (m->off + m->pages < end) {
+        if (m[1].pa != m->pa + m->pages * PG) {
+            return false;
+        }
+        m++;
+    }
+    return true;
+}
+
+/* Fills op's frame source for its range: a list (short ranges, sometimes), runs from a
+ * callback (sometimes) or a contiguous base, often congruent to va modulo 1 GiB so huge
+ * leaves are possible. */
 static void random_source(run_t *r, mop_t *op, bool huge_range) {
     op->src.list = NULL;
-    if (op->n <= MAX_LIST && ptt_below(&r->rng, 4) == 0) {
+    if (ptt_below(&r->rng, 4) == 0) {
+        random_runs(r, op);
+    } else if (op->n <= MAX_LIST && ptt_below(&r->rng, 4) == 0) {
         for (uint64_t i = 0; i < op->n; i++) {
             r->list[i] = PTT_DATA_PA + ptt_below(&r->rng, 1ull << 28) * PG;
         }
@@ -181,6 +292,7 @@ static void random_op(run_t *r, mop_t *op) {
     op->attr = random_attr(r);
     op->flags = 0;
     op->src = (pt_frames_t){0};
+    op->refuse = 0;
     if (op->kind == OP_MAP) {
         op->flags |= ptt_below(&r->rng, 2) ? PT_MAP_OVERWRITE : 0;
         op->flags |= (huge_range ? ptt_below(&r->rng, 5) != 0 : ptt_below(&r->rng, 3) == 0)
@@ -201,10 +313,10 @@ static unsigned map_shift(const run_t *r, const mop_t *op, pt_vaddr_t va, pt_vad
     if (!(op->flags & PT_MAP_HUGE) || op->src.list) {
         return 12;
     }
-    pt_paddr_t pa = op->src.base + (va - op->va);
+    pt_paddr_t pa = src_frame(r, op, va);
     for (unsigned s = (r->sflags & PT_FEAT_NO_GIGA) ? 21 : 30; s > 12; s -= 9) {
         uint64_t size = 1ull << s;
-        if (((va | pa) & (size - 1)) == 0 && end - va >= size) {
+        if (((va | pa) & (size - 1)) == 0 && end - va >= size && src_contiguous(r, op, va, size)) {
             return s;
         }
     }
@@ -252,8 +364,7 @@ static void model_apply(run_t *r, const mop_t *op) {
         for (uint64_t j = 0; j < (1ull << (s - 12)); j++, i++, va += PG) {
             if (op->kind == OP_MAP) {
                 m->mapped += m->frame[i] == 0;
-                m->frame[i] =
-                    op->src.list ? op->src.list[(va - op->va) / PG] : op->src.base + (va - op->va);
+                m->frame[i] = src_frame(r, op, va);
                 m->perm[i] = op->attr.perm;
                 m->mt[i] = op->attr.memtype;
                 m->shift[i] = (uint8_t)s;
@@ -359,6 +470,8 @@ static void check_touched(run_t *r, pt_vaddr_t va, uint64_t n) {
 /* Calls libpt for op. */
 static pt_err_t call(run_t *r, const mop_t *op, pt_result_t *res) {
     ptt_clear_released(&r->e);
+    r->calls = 0;
+    r->refuse = op->refuse;
     switch (op->kind) {
         case OP_MAP:
             return pt_map(&r->e.s, op->va, op->n * PG, &op->src, op->attr, op->flags, res);
@@ -519,7 +632,10 @@ static void step(run_t *r) {
     if (r->trace) {
         fprintf(stderr, "%s: op %d va %#llx pages %llu flags %#x perm %#x mt %u %s %#llx\n",
                 r->fmt->name, op.kind, (unsigned long long)op.va, (unsigned long long)op.n,
-                op.flags, op.attr.perm, op.attr.memtype, op.src.list ? "list" : "base",
+                op.flags, op.attr.perm, op.attr.memtype,
+                op.src.list   ? "list"
+                : op.src.next ? "runs"
+                              : "base",
                 (unsigned long long)(op.src.list ? op.src.list[0] : op.src.base));
     }
     if (op.kind == OP_QUERY) {
@@ -529,9 +645,15 @@ static void step(run_t *r) {
         return;
     }
     predict_t p = predict(r, &op);
+    if (op.refuse) { /* the check pass reads run by run and stops at the refusal */
+        p.rc = PT_ERR_NOMEM;
+        p.fault = op.va + r->runs[op.refuse - 1].off * PG;
+        r->run_refusals++;
+    }
+    r->run_maps += op.src.next != NULL;
     uint64_t tables = r->e.s.tables, out = ptt_outstanding(&r->e.alloc);
     pt_result_t res;
-    uint64_t k = ptt_below(&r->rng, 64) == 0 ? 1 + ptt_below(&r->rng, 3) : 0;
+    uint64_t k = !op.refuse && ptt_below(&r->rng, 64) == 0 ? 1 + ptt_below(&r->rng, 3) : 0;
     pt_err_t rc = k ? call_failing(r, &op, &res, k, p.rc) : call(r, &op, &res);
     cr_assert_eq(rc, p.rc, "%s: op %d at %#llx+%llu pages flags %#x: %s, model says %s",
                  r->fmt->name, op.kind, (unsigned long long)op.va, (unsigned long long)op.n,
@@ -617,7 +739,7 @@ static void model_run(const pt_format_t *fmt, bool kernel, uint64_t ops) {
         "EXISTS, %llu with huge leaves), unmap %llu (%llu NOT_MAPPED), protect %llu "
         "(%llu NOT_MAPPED), query %llu; %llu injected PT_ERR_NOMEM left all unchanged; "
         "%llu full sweeps; %llu successful 1 GiB-range ops; peak %llu tables; %llu pages mapped "
-        "at the end",
+        "at the end; %llu maps from a callback source, %llu of them refused by it (unchanged)",
         fmt->name, (unsigned long long)ops, (double)(clock() - t0) / CLOCKS_PER_SEC,
         (unsigned long long)seed, (unsigned long long)r.ops[OP_MAP],
         (unsigned long long)r.refused[OP_MAP], (unsigned long long)r.huge_maps,
@@ -625,7 +747,8 @@ static void model_run(const pt_format_t *fmt, bool kernel, uint64_t ops) {
         (unsigned long long)r.ops[OP_PROTECT], (unsigned long long)r.refused[OP_PROTECT],
         (unsigned long long)r.ops[OP_QUERY], (unsigned long long)r.nomem,
         (unsigned long long)r.sweeps, (unsigned long long)r.giga_ops,
-        (unsigned long long)r.max_tables, (unsigned long long)pages);
+        (unsigned long long)r.max_tables, (unsigned long long)pages, (unsigned long long)r.run_maps,
+        (unsigned long long)r.run_refusals);
 }
 
 PTT_FOR_ALL_FORMATS(model, random_ops_agree_with_reference_model) {

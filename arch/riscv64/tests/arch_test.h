@@ -14,6 +14,8 @@
 #define TEST_NONCANONICAL_ADDRESS 0x0000900000000000ull
 /* The top of the initial user stack (ARCH_USER_STACK_TOP): the page above is unmapped. */
 #define TEST_USER_STACK_TOP 0x0000003ffff00000ull
+/* Bytes the mm_ram scenario maps at once (its QEMU has 4 GiB). */
+#define TEST_RAM_MAP (3ull << 30)
 /* The first byte of c.ret (0x8082, little-endian), for code copied to data pages. */
 #define TEST_RET_INSTRUCTION 0x82u
 /* U-mode has no flags that change how the kernel runs: nothing to set. */

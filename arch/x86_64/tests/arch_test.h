@@ -13,6 +13,8 @@
 #define TEST_NONCANONICAL_ADDRESS 0x0000900000000000ull
 /* The top of the initial user stack (ARCH_USER_STACK_TOP): the page above is unmapped. */
 #define TEST_USER_STACK_TOP 0x00007ffffff00000ull
+/* Bytes the mm_ram scenario maps at once (its QEMU has 8 GiB: more than below 4 GiB). */
+#define TEST_RAM_MAP (6ull << 30)
 /* One instruction that returns (for code copied to data pages). */
 #define TEST_RET_INSTRUCTION 0xc3u
 

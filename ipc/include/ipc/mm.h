@@ -233,7 +233,9 @@ typedef enum mm_kill_reason {
  * right for that, which mmserver gives it): mmserver puts a copy into the new program's
  * MM_SLOT_BOOT, badged with the new program's client id and with the send and grant
  * rights, or with every right and no badge when flags has MM_SPAWN_SERVE (a name service
- * that receives there). mmserver keeps no copy. Reply: client id, name length, and the
+ * that receives there). mmserver keeps no copy. With MM_SPAWN_RAM the program's quota is
+ * every frame of the pool (a program meant to use all of RAM) instead of mmserver's
+ * default for boot programs. Reply: client id, name length, and the
  * name's bytes packed in words 2..5 (MMPRIV_SYS_THREAD_NAME's packing, NUL-padded).
  * Errors: MM_ERR_NO_PROGRAM past the last member, MM_ERR_INVAL for unknown flags or a
  * capability that is not an endpoint, MM_ERR_NO_CLIENT when no client id is free,
@@ -263,7 +265,8 @@ typedef enum mm_kill_reason {
 #define MM_A_SPAWN_FLAGS 1
 enum {
     MM_SPAWN_SERVE = 1u << 0, /* the endpoint with every right and no badge: it receives */
-    MM_SPAWN_F_ALL = 0x1,
+    MM_SPAWN_RAM = 1u << 1,   /* its quota is every frame of the pool, not MMP_QUOTA */
+    MM_SPAWN_F_ALL = 0x3,
 };
 /* MM_SPAWN reply words */
 #define MM_R_SPAWN_CLIENT   0

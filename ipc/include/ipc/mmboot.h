@@ -16,7 +16,7 @@
  * are linked at 4 MiB, ipc/user/user.ld) and above the null guard (MM_USER_BASE). */
 #define MMBOOT_VA      0x200000ull
 #define MMBOOT_MAGIC   0x746f6f62766d6d6dull /* "mmmvboot", little-endian */
-#define MMBOOT_VERSION 2u
+#define MMBOOT_VERSION 3u
 
 /* The archive member that is mmserver itself: the kernel starts it, mmserver skips it. */
 #define MMBOOT_SELF_NAME "mmserver"
@@ -26,6 +26,15 @@
  * ELF machine): its identity has one home, next to the format. riscv64 picks Sv48 or Sv39 at
  * boot (whichever the hart accepts in satp), so the kernel reports what it chose. 0 is never
  * a format. */
+
+/* One RAM range of the pool: [pa, pa + frames * 4 KiB). */
+typedef struct mmboot_range {
+    uint64_t pa;     /* page-aligned */
+    uint64_t frames; /* 4 KiB frames, > 0 */
+} mmboot_range_t;
+
+/* Ranges the block can carry: what fits its one page after the fixed fields. */
+#define MMBOOT_MAX_RANGES 249u
 
 /*
  * The block. Physical addresses are what mmserver writes into page tables; virtual ones
@@ -37,10 +46,12 @@ typedef struct mmboot {
     uint32_t size;        /* sizeof(mmboot_t) as the kernel knows it */
     uint32_t pt_format;   /* libpt's pt_format_t.id (enum pt_format_id) */
     uint32_t pt_features; /* PT_FEAT_* the hardware has (PT_FEAT_NO_GIGA, PT_FEAT_SVPBMT) */
-    /* The RAM window: every frame the kernel did not keep, mapped read-write (never
-     * executable) in mmserver's space. It becomes mmserver's frame pool. */
-    uint64_t pool_pa;     /* physical base, page-aligned */
-    uint64_t pool_frames; /* 4 KiB frames */
+    /* The RAM window (version 3): every frame the kernel did not keep, in the ranges
+     * pool[0 .. pool_count), each mapped read-write (never executable) in mmserver's space
+     * at pool_va + (pa - pool_pa); what lies between ranges is not mapped. It becomes
+     * mmserver's frame pool. */
+    uint64_t pool_pa;     /* physical address the window starts at, page-aligned */
+    uint64_t pool_frames; /* 4 KiB frames in all ranges together */
     uint64_t pool_va;     /* where mmserver reaches pool_pa, page-aligned */
     /* The boot archive (cpio newc), mapped read-only. */
     uint64_t archive_va;
@@ -59,8 +70,11 @@ typedef struct mmboot {
     /* Version 2: the halt capability (IPC_CAP_HALT), which mmserver gives to the root
      * program of the archive alone (ipc/mm.h, "the root program"). */
     uint32_t slot_halt;
-    uint32_t reserved; /* 0 */
+    /* Version 3: the pool's ranges, by address, disjoint, inside the window. */
+    uint32_t pool_count; /* 1 .. MMBOOT_MAX_RANGES */
+    mmboot_range_t pool[MMBOOT_MAX_RANGES];
 } mmboot_t;
 
-_Static_assert(sizeof(mmboot_t) == 112, "mmboot_t layout: fixed-width words, no padding");
+_Static_assert(sizeof(mmboot_t) == 112 + 16 * MMBOOT_MAX_RANGES,
+               "mmboot_t layout: fixed-width words, no padding");
 _Static_assert(sizeof(mmboot_t) <= 4096, "the block fits its one page");

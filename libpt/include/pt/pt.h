@@ -235,10 +235,24 @@ typedef struct pt_result {
     pt_deferred_t deferred; /* tables to release with pt_release_tables after the flush */
 } pt_result_t;
 
-/* Where map takes its frames from. */
+/*
+ * A frame source that hands out frames in runs (pt_frames_t.next): the frames for the map's
+ * bytes from offset off (page-aligned, < the map's length) on are *bytes bytes (a non-zero
+ * multiple of 4 KiB) of contiguous physical memory from *pa. Returning false refuses (no
+ * frame: the map fails with PT_ERR_NOMEM and changes nothing). A map reads its source in
+ * up to three passes (check, dry run, commit), each starting again at a lower offset; within
+ * a pass offsets never decrease, and not every run need be asked for. Every pass must get
+ * the same answers: a source is a view of frames the caller already holds, or produces the
+ * same frames again.
+ */
+typedef bool (*pt_frames_fn)(void *ctx, uint64_t off, pt_paddr_t *pa, uint64_t *bytes);
+
+/* Where map takes its frames from: a list, a callback, or one contiguous run. */
 typedef struct pt_frames {
-    const pt_paddr_t *list; /* one frame per 4 KiB page, in order; NULL: contiguous */
-    pt_paddr_t base;        /* contiguous physical base when list is NULL */
+    const pt_paddr_t *list; /* one frame per 4 KiB page, in order; NULL: next or contiguous */
+    pt_paddr_t base;        /* contiguous physical base when list and next are NULL */
+    pt_frames_fn next;      /* when list is NULL and this is set: frames come in runs */
+    void *ctx;              /* next's */
 } pt_frames_t;
 
 /* What query and iterate report about one leaf or table. */
@@ -262,7 +276,10 @@ const char *pt_strerror(pt_err_t err);
 pt_err_t pt_space_init(pt_space_t *s, const pt_format_t *fmt, const pt_hooks_t *hooks,
                        uint32_t flags);
 
-/* Maps [va, va + len) to frames from src with attr. All-or-nothing. */
+/* Maps [va, va + len) to frames from src with attr. All-or-nothing. With PT_MAP_HUGE a
+ * 2 MiB or 1 GiB leaf goes wherever the format allows it and the frames for its whole span
+ * are contiguous and aligned to it (a run from next may be made of several runs the source
+ * gave, physically adjacent). */
 pt_err_t pt_map(pt_space_t *s, pt_vaddr_t va, uint64_t len, const pt_frames_t *src, pt_attr_t attr,
                 uint32_t flags, pt_result_t *res);
 

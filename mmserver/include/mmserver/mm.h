@@ -12,6 +12,7 @@
 #pragma once
 
 #include <ipc/mm.h>
+#include <ipc/mmboot.h>
 #include <pt/pt.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,8 +21,11 @@
 /* Capacities. */
 #define MM_CLIENTS_INITIAL 16u /* client records mm_init makes room for */
 #define MM_CLIENT_ID_LIMIT                                                                         \
-    (1u << 20)            /* client ids are 0 .. MM_CLIENT_ID_LIMIT - 1 (the kernel's) */
-#define MM_LIST_MAX 8192u /* pages of one eager map that is not one contiguous run */
+    (1u << 20) /* client ids are 0 .. MM_CLIENT_ID_LIMIT - 1 (the kernel's) */
+
+/* Pages of an eager map whose frames go in a list (srv->list); a larger or huge map chains
+ * its frames through the pool's own records, so no constant bounds a map. */
+#define MM_LIST_FAST 512u
 
 /* What the kernel does for mmserver. Every hook receives ctx. */
 typedef struct mm_kernel_ops {
@@ -46,27 +50,54 @@ typedef struct mm_kernel_ops {
     bool (*take_kmem)(void *ctx, pt_paddr_t *pa);
 } mm_kernel_ops_t;
 
-/* Per-frame state of the pool, kept in the pool's own first frames. */
+/* Per-frame state of the pool, kept in frames of the pool itself (like Linux's mem_map).
+ * Frames are numbered across the ranges, range after range (the "index"). */
 typedef struct mm_frame {
     uint32_t ref;  /* 0: free; MM_FRAME_PENDING / MM_FRAME_META; else users */
-    uint32_t next; /* pending: list link (frame index); a page table: its entries in use */
+    uint32_t next; /* free block head: next block of its order; cached or pending: list link;
+                    * a page table: its entries in use; a map's frames: next chunk */
+    uint32_t prev; /* free block head: previous block of its order; a map's chunk: frames */
+    uint32_t head; /* MM_FRAME_HEAD | order when the frame heads a free block, else 0 */
 } mm_frame_t;
 
 #define MM_FRAME_PENDING 0xfffffffeu /* released, waiting for the flush */
 #define MM_FRAME_META    0xffffffffu /* holds the pool's own metadata */
+#define MM_FRAME_NIL     0xffffffffu /* no frame (list ends) */
+#define MM_FRAME_HEAD    0x80000000u /* mm_frame_t.head: heads a free buddy block */
+#define MM_POOL_ORDERS   19u         /* buddy orders 0 .. 18: 4 KiB .. 1 GiB blocks */
 
-/* The frame pool: a RAM window the kernel gave mmserver. */
+/* One RAM range of the pool, as the pool keeps it (in its metadata frames). */
+typedef struct mm_pool_range {
+    pt_paddr_t pa;   /* page-aligned base */
+    uint64_t frames; /* frames in the range */
+    uint64_t first;  /* index of its first frame */
+} mm_pool_range_t;
+
+/* The frame pool: every RAM range the kernel gave mmserver, reached through one window
+ * (va = pool va + (pa - pool pa)). A buddy allocator over physical frame numbers, plus a
+ * LIFO cache of freed single frames (mmserver/README.md, "The frame pool"). */
 typedef struct mm_pool {
-    pt_paddr_t pa;     /* physical base (page-aligned) */
-    uint8_t *va;       /* where mmserver reads and writes it */
-    uint64_t frames;   /* frames in the window, metadata included */
-    uint64_t meta;     /* frames [0, meta) hold the mm_frame_t array */
-    mm_frame_t *frame; /* one per frame of the window */
-    uint64_t free;     /* frames with ref 0 */
+    pt_paddr_t pa;          /* the window: physical address reached at va */
+    uint8_t *va;            /* where mmserver reads and writes it */
+    uint64_t frames;        /* frames in every range, metadata included */
+    uint64_t meta;          /* of which hold the pool's metadata (ranges, mm_frame_t) */
+    pt_paddr_t meta_pa;     /* the metadata's first frame ... */
+    uint64_t meta_bytes;    /* ... and its length (meta frames) */
+    mm_frame_t *frame;      /* one per frame of every range, by index */
+    mm_pool_range_t *range; /* the ranges, by address, in the metadata */
+    uint32_t nranges;       /* ranges in range[] */
+    uint32_t hint;          /* the range the last lookup found, checked first through: */
+    pt_paddr_t hint_pa;     /* ... a copy of its base, */
+    uint64_t hint_frames;   /* ... its frames, */
+    uint64_t hint_bytes;    /* ... its length */
+    uint64_t hint_first;    /* ... and its first index */
+    uint32_t order_head[MM_POOL_ORDERS]; /* free blocks of each order (MM_FRAME_NIL: none) */
+    uint32_t cache;    /* freed single frames not merged yet, LIFO (MM_FRAME_NIL: none) */
+    uint64_t cached;   /* frames in the cache */
+    uint64_t free;     /* frames with ref 0 (in blocks or the cache) */
     uint64_t reserved; /* free frames promised to lazy pages (commit charge) */
     uint64_t pending;  /* frames waiting for a flush */
     uint32_t pending_head;
-    uint64_t cursor;   /* next-fit start */
     uint64_t attempts; /* allocation attempts so far (tests: failure injection) */
     uint64_t fail_at;  /* the attempt with this number fails (0: never) */
     void (*zero_pages)(void *va, uint64_t pages); /* mm_config_t's, or NULL */
@@ -120,7 +151,11 @@ typedef struct mm_config {
     mm_kernel_ops_t kernel;
     pt_paddr_t pool_pa;   /* the RAM window: physical base ... */
     void *pool_va;        /* ... where mmserver reaches it ... */
-    uint64_t pool_frames; /* ... and its size in frames */
+    uint64_t pool_frames; /* ... and, without pool_ranges, its size in frames (one range) */
+    /* The pool's ranges (sorted, disjoint, page-aligned, each inside the window at or above
+     * pool_pa), or NULL: the one range [pool_pa, pool_pa + pool_frames pages). */
+    const mmboot_range_t *pool_ranges;
+    uint32_t pool_nranges;
     /* Zeroes pages whole pages at va, the machine's fastest way (mmserver: ipc_zero_pages);
      * NULL: the core's portable loop (mm_mem_zero). Every frame handed out goes through it. */
     void (*zero_pages)(void *va, uint64_t pages);
@@ -146,13 +181,14 @@ typedef struct mm_server {
     uint64_t kmem_charged; /* the kmem of every active client: what the kernel keeps at least */
     mm_client_t *client;   /* records of ids 0 .. clients - 1, grown by doubling (mm_grow) */
     uint64_t clients;
-    uint64_t meta_frames;         /* pool frames holding the core's tables (NULL meta hooks) */
-    pt_paddr_t list[MM_LIST_MAX]; /* frame list of the request being handled */
+    uint64_t meta_frames;          /* pool frames holding the core's tables (NULL meta hooks) */
+    pt_paddr_t list[MM_LIST_FAST]; /* frame list of the request being handled */
 } mm_server_t;
 
-/* Sets up srv from cfg: the pool (its metadata in the window's first frames), no client,
- * room for MM_CLIENTS_INITIAL client records. MM_ERR_INVAL for a misaligned window, one too
- * small for its metadata, or missing hooks; MM_ERR_NOMEM without memory for the records. */
+/* Sets up srv from cfg: the pool (its metadata in the first range that holds it), no
+ * client, room for MM_CLIENTS_INITIAL client records. MM_ERR_INVAL for a misaligned window
+ * or range, ranges out of order, a pool too small for its metadata, or missing hooks;
+ * MM_ERR_NOMEM without memory for the records. */
 mm_err_t mm_init(mm_server_t *srv, const mm_config_t *cfg);
 
 /* Grows the array *arr of *count elements of elem bytes to hold index need: doubled (at

@@ -220,14 +220,15 @@ typedef struct mmp_spawn {
  * there). Returns the bytes packed. */
 size_t mmp_name_pack(const char *name, size_t len, uint64_t w[MMP_NAME_WORDS]);
 
-/* Starts program name from ELF [elf, elf + size) in a new client, with what t_in says of
- * give and root (its other fields are ignored): space, image, a stack (filled on touch,
+/* Starts program name from ELF [elf, elf + size) in a new client with quota frames (MMP_QUOTA,
+ * or the whole pool for MM_SPAWN_RAM), with what t_in says of give and root (its other
+ * fields are ignored): space, image, a stack (filled on touch,
  * MMP_STACK_SIZE under MMP_STACK_GAP below the user top, an unmapped page below it), the
  * IPC buffer at MMP_IPC_BUFFER_VA, then the kernel's thread. The client id is the lowest
  * one neither active nor holding an unread end record. On any failure the client is
  * destroyed: nothing stays charged or taken. */
 void mmp_spawn(mmp_t *p, const char *name, size_t name_len, const uint8_t *elf, size_t size,
-               mmp_give_t give, bool root, mmp_spawn_t *out);
+               mmp_give_t give, bool root, uint64_t quota, mmp_spawn_t *out);
 
 /* The mm_err_t an MM_SPAWN reply gives for s (MM_OK when it started). */
 mm_err_t mmp_spawn_mm_err(const mmp_spawn_t *s);
