@@ -64,11 +64,13 @@ profile: configure
 # for STRESS_SECONDS (default 600; at least one seed); one line per seed and arch (seed,
 # syscalls made, verdict); stops at the first failing seed and says how to reproduce it.
 # Then the full-count region run (issue 12, tools/regions-stress.sh): 100,000 regions in one
-# process on every ported arch, and mm_bench's growth rows at that count.
+# process on every ported arch, and mm_bench's growth rows at that count; and the full-count
+# process run (tools/many-stress.sh): 4,096 programs alive at once in 2 GiB.
 STRESS_SECONDS ?= 600
 stress: setup
 	@STRESS_SECONDS=$(STRESS_SECONDS) $(if $(SEED),SEED=$(SEED)) $(if $(STRESS_STEPS),STRESS_STEPS=$(STRESS_STEPS)) tools/stress.sh
 	@tools/regions-stress.sh
+	@tools/many-stress.sh
 
 # Every fuzz harness of tests/fuzz for FUZZ_SECONDS each (default 180), one after the other,
 # each from its seed corpus copied to build/fuzz-corpus; prints the executions of each and

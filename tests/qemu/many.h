@@ -7,8 +7,7 @@
 
 #include <ipc/mm_client.h>
 
-#include "many_total.h"     /* MANY_TOTAL, from -DMMK_MANY_TOTAL (tests/qemu/CMakeLists.txt) */
-#define MANY_LIVE      256u /* workers alive at once */
+#include "many_total.h" /* MANY_TOTAL and MANY_LIVE, from -DMMK_MANY_TOTAL / -DMMK_MANY_LIVE */
 #define MANY_WORKER_VA 0x10000000ull /* where a worker maps its pages */
 #define MANY_PAGES     4u            /* pages each worker maps, touches, checks, unmaps */
 #define MANY_HOLD_VA   0x20000000ull /* where a holder maps its share of the pool */
