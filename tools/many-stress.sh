@@ -12,21 +12,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 live=${MANY_LIVE:-4096}
 mem=${MANY_MEM:-2G}
 
-arches=("$@")
-if ((${#arches[@]} == 0)); then
-    for c in "$root"/arch/*/config.cmake; do
-        arches+=("$(basename "$(dirname "$c")")")
-    done
-fi
+# shellcheck source=tools/stress-lib.sh
+source "$root/tools/stress-lib.sh"
+stress_arches "$@"
 
 failed=0
 for arch in "${arches[@]}"; do
     tree=$root/build/stress-many-$arch
-    cmake -S "$root" -B "$tree" -G Ninja -DARCH="$arch" -DCMAKE_C_COMPILER=clang \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMK_MANY_TOTAL="$live" -DMMK_MANY_LIVE="$live" \
-        -DMMK_MANY_MEM="$mem" >/dev/null || { echo "many-stress: configure failed ($arch)"; exit 2; }
-    cmake --build "$tree" --target image_many >/dev/null ||
-        { echo "many-stress: build failed ($arch)"; exit 2; }
+    stress_build many-stress "$arch" "$tree" image_many -DMMK_MANY_TOTAL="$live" \
+        -DMMK_MANY_LIVE="$live" -DMMK_MANY_MEM="$mem" || exit 2
     log=$tree/many-stress.log
     start=$(date +%s)
     MMK_QEMU_MEM=$mem MMK_QEMU_TIMEOUT=1200 "$root/tools/qemu-test.sh" --expect-count 3 \

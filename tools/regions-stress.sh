@@ -16,22 +16,15 @@ n=${REGIONS_N:-100000}
 mem=${REGIONS_MEM:-1G}
 quota=$((n + n / 16 + 4096)) # data pages, node frames (46 nodes each), tables, the program
 
-arches=("$@")
-if ((${#arches[@]} == 0)); then
-    for c in "$root"/arch/*/config.cmake; do
-        arches+=("$(basename "$(dirname "$c")")")
-    done
-fi
+# shellcheck source=tools/stress-lib.sh
+source "$root/tools/stress-lib.sh"
+stress_arches "$@"
 
 failed=0
 for arch in "${arches[@]}"; do
     tree=$root/build/stress-regions-$arch
-    cmake -S "$root" -B "$tree" -G Ninja -DARCH="$arch" -DCMAKE_C_COMPILER=clang \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMK_REGIONS_N="$n" -DMMK_PROGRAM_QUOTA="$quota" \
-        -DMMK_BENCH_GROWTH_MAX="$n" \
-        >/dev/null || { echo "regions-stress: configure failed ($arch)"; exit 2; }
-    cmake --build "$tree" --target image_scn_mm_regions image_mm_bench >/dev/null ||
-        { echo "regions-stress: build failed ($arch)"; exit 2; }
+    stress_build regions-stress "$arch" "$tree" "image_scn_mm_regions image_mm_bench" \
+        -DMMK_REGIONS_N="$n" -DMMK_PROGRAM_QUOTA="$quota" -DMMK_BENCH_GROWTH_MAX="$n" || exit 2
     log=$tree/regions-stress.log
     start=$(date +%s)
     "$root/tools/qemu-test.sh" --expect-count 1 --require "test mm_pool_restored: OK" \

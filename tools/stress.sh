@@ -55,12 +55,9 @@ if [[ "${1:-}" == --one ]]; then
     exit $rc
 fi
 
-arches=("$@")
-if ((${#arches[@]} == 0)); then
-    for c in "$root"/arch/*/config.cmake; do
-        arches+=("$(basename "$(dirname "$c")")")
-    done
-fi
+# shellcheck source=tools/stress-lib.sh
+source "$root/tools/stress-lib.sh"
+stress_arches "$@"
 seconds=${STRESS_SECONDS:-600}
 seed=${SEED:-$(date +%s)}
 steps=${STRESS_STEPS:-20000}
