@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hw_log.h"
 #include "mmu_hw.h"
 
 #define SPEC_SATP_SV39  (8ull << 60)
@@ -39,40 +40,23 @@
 #define B_ID      6u
 #define USER_VA   0x400000ull
 #define KERNEL_VA 0xffffffc000000000ull
-#define LOG_MAX   256u
 
 /* ---- the recording hart ---- */
 
+/* Logged kinds and operands: satp write (a: value), sstatus clear (a: bits), SFENCE.VMA (a: rs1
+ * value or X0, b: rs2 value or X0), FENCE.I. */
 typedef enum { HW_SATP, HW_SSTATUS_CLEAR, HW_SFENCE, HW_FENCE_I } hw_kind_t;
 
 /* An operand of SFENCE.VMA that is x0 (else a register holding the value). */
 #define X0 (~0ull)
 
-/* One logged instruction: satp write (a: value), sstatus clear (a: bits), SFENCE.VMA (a: rs1
- * value or X0, b: rs2 value or X0), FENCE.I. */
-typedef struct hw_op {
-    hw_kind_t kind;
-    uint64_t a, b;
-} hw_op_t;
-
 static struct {
     bool sv48;          /* the hart implements Sv48 */
     unsigned asid_bits; /* satp.ASID bits it implements */
     uint64_t satp, sstatus;
-    hw_op_t log[LOG_MAX];
-    unsigned n;
 } hw;
 
 rv_platform_t rv_platform;
-
-static jmp_buf panic_jump;
-static bool panic_armed;
-
-/* Appends one instruction to the log. */
-static void hw_record(hw_kind_t kind, uint64_t a, uint64_t b) {
-    cr_assert(hw.n < LOG_MAX, "instruction log full");
-    hw.log[hw.n++] = (hw_op_t){kind, a, b};
-}
 
 /* See fake_riscv/mmu_hw.h. */
 uint64_t rv_hw_satp_read(void) {
@@ -82,7 +66,7 @@ uint64_t rv_hw_satp_read(void) {
 /* See fake_riscv/mmu_hw.h. An unsupported MODE leaves satp as it was; ASID bits the hart
  * lacks read as zero. */
 void rv_hw_satp_write(uint64_t satp) {
-    hw_record(HW_SATP, satp, 0);
+    hw_record(HW_SATP, satp, 0, 0);
     uint64_t mode = satp & (0xfull << 60);
     if (mode != SPEC_SATP_SV39 && !(mode == SPEC_SATP_SV48 && hw.sv48)) {
         return;
@@ -93,49 +77,33 @@ void rv_hw_satp_write(uint64_t satp) {
 
 /* See fake_riscv/mmu_hw.h. */
 void rv_hw_sstatus_clear(uint64_t bits) {
-    hw_record(HW_SSTATUS_CLEAR, bits, 0);
+    hw_record(HW_SSTATUS_CLEAR, bits, 0, 0);
     hw.sstatus &= ~bits;
 }
 
 /* See fake_riscv/mmu_hw.h. */
 void rv_hw_sfence_all(void) {
-    hw_record(HW_SFENCE, X0, X0);
+    hw_record(HW_SFENCE, X0, X0, 0);
 }
 
 /* See fake_riscv/mmu_hw.h. */
 void rv_hw_sfence_asid(uint64_t asid) {
-    hw_record(HW_SFENCE, X0, asid);
+    hw_record(HW_SFENCE, X0, asid, 0);
 }
 
 /* See fake_riscv/mmu_hw.h. */
 void rv_hw_sfence_va(uint64_t va) {
-    hw_record(HW_SFENCE, va, X0);
+    hw_record(HW_SFENCE, va, X0, 0);
 }
 
 /* See fake_riscv/mmu_hw.h. */
 void rv_hw_sfence_va_asid(uint64_t va, uint64_t asid) {
-    hw_record(HW_SFENCE, va, asid);
+    hw_record(HW_SFENCE, va, asid, 0);
 }
 
 /* See fake_riscv/mmu_hw.h. */
 void rv_hw_fence_i(void) {
-    hw_record(HW_FENCE_I, 0, 0);
-}
-
-/* See arch.h. A panic inside an armed setjmp returns there; anywhere else it fails the
- * test. */
-void kern_panic(const char *fmt, ...) {
-    char msg[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (panic_armed) {
-        panic_armed = false;
-        longjmp(panic_jump, 1);
-    }
-    cr_assert_fail("kernel panic: %s", msg);
-    __builtin_unreachable();
+    hw_record(HW_FENCE_I, 0, 0, 0);
 }
 
 /* ---- expectations ---- */
@@ -150,7 +118,7 @@ static const char *reg_text(uint64_t v, char *buf, size_t size) {
     return buf;
 }
 
-/* op as the assembly it stands for, in buf. */
+/* See hw_log.h. */
 static const char *op_text(const hw_op_t *op, char *buf, size_t size) {
     char r1[24], r2[24];
     switch (op->kind) {
@@ -170,29 +138,15 @@ static const char *op_text(const hw_op_t *op, char *buf, size_t size) {
     return buf;
 }
 
-/* Asserts the instructions since mark are exactly want[0..n), in that order. */
-static void expect_ops(unsigned mark, const hw_op_t *want, size_t n, const char *what) {
-    char got_s[64], want_s[64];
-    size_t got = hw.n - mark;
-    for (size_t i = 0; i < got || i < n; i++) {
-        const hw_op_t *g = i < got ? &hw.log[mark + i] : NULL;
-        const hw_op_t *w = i < n ? &want[i] : NULL;
-        cr_assert(g && w && g->kind == w->kind && g->a == w->a && g->b == w->b,
-                  "%s: instruction %zu of %zu is '%s', the spec wants '%s' (%zu of them)", what,
-                  i + 1, got, g ? op_text(g, got_s, sizeof(got_s)) : "(none)",
-                  w ? op_text(w, want_s, sizeof(want_s)) : "(none)", n);
-    }
-}
-
 #define EXPECT(mark, what, ...)                                                                    \
-    expect_ops(mark, (const hw_op_t[]){__VA_ARGS__},                                               \
-               sizeof((const hw_op_t[]){__VA_ARGS__}) / sizeof(hw_op_t), what)
-#define EXPECT_NONE(mark, what) expect_ops(mark, NULL, 0, what)
+    hw_expect(mark, (const hw_op_t[]){__VA_ARGS__},                                                \
+              sizeof((const hw_op_t[]){__VA_ARGS__}) / sizeof(hw_op_t), what, "spec")
+#define EXPECT_NONE(mark, what) hw_expect(mark, NULL, 0, what, "spec")
 
 #define SATP(v)                                                                                    \
-    { HW_SATP, (v), 0 }
+    { HW_SATP, (v), 0, 0 }
 #define SFENCE(rs1, rs2)                                                                           \
-    { HW_SFENCE, (rs1), (rs2) }
+    { HW_SFENCE, (rs1), (rs2), 0 }
 
 /* ---- the harts ---- */
 
@@ -204,6 +158,7 @@ static const char *const hart_names[] = {"Sv48 + 16 ASID bits", "Sv39 only + 16 
 /* Powers hart h on as boot.S leaves it: Sv39 bootstrap tables loaded, log empty. */
 static void power_on(hart_t h) {
     memset(&hw, 0, sizeof(hw));
+    hw_log.n = 0;
     hw.sv48 = h != H_SV39;
     hw.asid_bits = h == H_NO_ASID ? 0 : 16;
     hw.satp = SPEC_SATP_SV39 | (BOOT_PA >> 12);
@@ -215,7 +170,7 @@ static void boot(hart_t h) {
     power_on(h);
     rv_mmu_probe(true, true);
     arch_paging_enable(KROOT_PA);
-    hw.n = 0;
+    hw_log.n = 0;
 }
 
 /* The satp MODE boot() leaves in use on hart h. */
@@ -253,7 +208,7 @@ static void two_spaces(hart_t h, arch_root_t *a, arch_root_t *b) {
     arch_root_init(b, B_PA, B_ID);
     arch_root_load(b);
     arch_root_load(a);
-    hw.n = 0;
+    hw_log.n = 0;
 }
 
 /* A flush report of pages pages from va (leaves of them). */
@@ -271,9 +226,9 @@ FOR_EACH_HART(probe_and_enable) {
     cr_assert_eq(rv_pt_format(), h == H_SV39 ? &pt_format_sv39 : &pt_format_sv48, "format");
     cr_assert_eq(rv_mmu_asid_bits(), h == H_NO_ASID ? 0u : 16u, "ASID bits");
     cr_assert_eq(hw.satp & (0xffffull << SPEC_ASID_SHIFT), 0, "the probe left ASID bits set");
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     arch_paging_enable(KROOT_PA);
-    EXPECT(mark, "paging on", {HW_SSTATUS_CLEAR, SPEC_SUM | SPEC_MXR, 0}, SFENCE(X0, X0),
+    EXPECT(mark, "paging on", {HW_SSTATUS_CLEAR, SPEC_SUM | SPEC_MXR, 0, 0}, SFENCE(X0, X0),
            SATP(mode_of(h) | (KROOT_PA >> 12)), SFENCE(X0, X0));
     cr_log_info("%s: format %s, %u ASID bits; paging on: SUM/MXR cleared, fence, satp, fence",
                 hart_names[h], h == H_SV39 ? "Sv39" : "Sv48", rv_mmu_asid_bits());
@@ -297,11 +252,11 @@ FOR_EACH_HART(root_load) {
     arch_root_init(&b, B_PA, B_ID);
     arch_root_load(&a);
     EXPECT(0, "fresh root a", SATP(satp_of(h, A_PA, A_ID)), SFENCE(X0, hw_id(h, A_ID)));
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     arch_root_load(&a);
     EXPECT_NONE(mark, "a again while loaded");
     arch_root_load(&b);
-    mark = hw.n;
+    mark = hw_log.n;
     arch_root_load(&a);
     if (h == H_NO_ASID) {
         EXPECT(mark, "a back after b, both hardware ASID 0", SATP(satp_of(h, A_PA, A_ID)),
@@ -309,7 +264,7 @@ FOR_EACH_HART(root_load) {
     } else {
         EXPECT(mark, "a back after b", SATP(satp_of(h, A_PA, A_ID)));
     }
-    mark = hw.n;
+    mark = hw_log.n;
     arch_root_init(&a, A_PA, A_ID); /* what the kernel does when a's tag changed hands */
     arch_root_load(&a);
     EXPECT(mark, "a initialised again", SATP(satp_of(h, A_PA, A_ID)), SFENCE(X0, hw_id(h, A_ID)));
@@ -351,7 +306,7 @@ FOR_EACH_HART(flush_unaligned_start) {
     pt_flush_t f = {.start = USER_VA + 0x800, .last = USER_VA + 2 * PAGE - 1, .leaves = 2};
     arch_tlb_flush(&a, &f);
     EXPECT(0, "[va + 0x800, va + 2 pages)", SFENCE(USER_VA, id), SFENCE(USER_VA + PAGE, id));
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     f = (pt_flush_t){.start = USER_VA + 0x800, .last = USER_VA + PAGE, .leaves = 2};
     arch_tlb_flush(&a, &f);
     EXPECT(mark, "[va + 0x800, va + 0x1000]", SFENCE(USER_VA, id), SFENCE(USER_VA + PAGE, id));
@@ -376,13 +331,13 @@ FOR_EACH_HART(flush_threshold) {
     two_spaces(h, &a, &b);
     pt_flush_t f = range(USER_VA, PT_FLUSH_ALL_THRESHOLD);
     arch_tlb_flush(&a, &f);
-    cr_assert_eq(hw.n, PT_FLUSH_ALL_THRESHOLD);
+    cr_assert_eq(hw_log.n, PT_FLUSH_ALL_THRESHOLD);
     for (unsigned i = 0; i < PT_FLUSH_ALL_THRESHOLD; i++) {
-        cr_assert(hw.log[i].kind == HW_SFENCE && hw.log[i].a == USER_VA + i * PAGE &&
-                      hw.log[i].b == hw_id(h, A_ID),
+        cr_assert(hw_log.op[i].kind == HW_SFENCE && hw_log.op[i].a == USER_VA + i * PAGE &&
+                      hw_log.op[i].b == hw_id(h, A_ID),
                   "page %u", i);
     }
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     f = range(USER_VA, PT_FLUSH_ALL_THRESHOLD + 1);
     arch_tlb_flush(&a, &f);
     f = range(USER_VA, 1);
@@ -424,7 +379,7 @@ FOR_EACH_HART(root_release) {
     EXPECT_NONE(0, "releasing the loaded root");
     arch_root_release(&b);
     EXPECT(0, "release b", SFENCE(X0, hw_id(h, B_ID)));
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     arch_root_init(&c, B_PA + 0x100000, B_ID);
     arch_root_load(&c);
     EXPECT(mark, "a new root with b's id", SATP(satp_of(h, B_PA + 0x100000, B_ID)),
@@ -436,6 +391,6 @@ FOR_EACH_HART(root_release) {
 Test(riscv_mmu, icache_sync_is_fence_i) {
     boot(H_SV48);
     arch_icache_sync();
-    EXPECT(0, "icache sync", {HW_FENCE_I, 0, 0});
+    EXPECT(0, "icache sync", {HW_FENCE_I, 0, 0, 0});
     cr_log_info("arch_icache_sync: fence.i");
 }

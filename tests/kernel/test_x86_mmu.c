@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hw_log.h"
 #include "mmu_hw.h"
 
 #define SDM_INVPCID_ADDRESS 0u
@@ -42,35 +43,16 @@
 #define BOOT_EFER 0x501ull /* SCE | LME | LMA, as boot.S leaves it */
 #define USER_VA   0x400000ull
 #define KERNEL_VA 0xffff800000000000ull
-#define LOG_MAX   256u
 
 /* ---- the recording machine ---- */
 
+/* Logged kinds and operands: CR3/CR4 (a: the value), WRMSR (a: msr, b: value), INVLPG (a: va),
+ * INVPCID (a: type, b: pcid, c: va). */
 typedef enum { HW_CR3, HW_CR4, HW_WRMSR, HW_INVLPG, HW_INVPCID } hw_kind_t;
 
-/* One logged instruction: CR3/CR4 (a: the value), WRMSR (a: msr, b: value), INVLPG (a: va),
- * INVPCID (a: type, b: pcid, c: va). */
-typedef struct hw_op {
-    hw_kind_t kind;
-    uint64_t a, b, c;
-} hw_op_t;
-
-static struct {
-    uint64_t cr3, cr4, efer, pat;
-    hw_op_t log[LOG_MAX];
-    unsigned n;
-} hw;
+static struct { uint64_t cr3, cr4, efer, pat; } hw;
 
 x86_features_t x86_features;
-
-static jmp_buf panic_jump;
-static bool panic_armed;
-
-/* Appends one instruction to the log. */
-static void hw_record(hw_kind_t kind, uint64_t a, uint64_t b, uint64_t c) {
-    cr_assert(hw.n < LOG_MAX, "instruction log full");
-    hw.log[hw.n++] = (hw_op_t){kind, a, b, c};
-}
 
 /* See fake_x86/mmu_hw.h. */
 uint64_t x86_hw_read_cr3(void) {
@@ -117,24 +99,9 @@ void x86_hw_invpcid(unsigned type, uint16_t pcid, uint64_t va) {
     hw_record(HW_INVPCID, type, pcid, va);
 }
 
-/* See arch.h. A panic inside expect_panic returns there; anywhere else it fails the test. */
-void kern_panic(const char *fmt, ...) {
-    char msg[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (panic_armed) {
-        panic_armed = false;
-        longjmp(panic_jump, 1);
-    }
-    cr_assert_fail("kernel panic: %s", msg);
-    __builtin_unreachable();
-}
-
 /* ---- expectations ---- */
 
-/* op as the assembly it stands for, in buf. */
+/* See hw_log.h. */
 static const char *op_text(const hw_op_t *op, char *buf, size_t size) {
     switch (op->kind) {
         case HW_CR3:
@@ -157,26 +124,12 @@ static const char *op_text(const hw_op_t *op, char *buf, size_t size) {
     return buf;
 }
 
-/* Asserts the instructions since mark are exactly want[0..n), in that order. */
-static void expect_ops(unsigned mark, const hw_op_t *want, size_t n, const char *what) {
-    char got_s[64], want_s[64];
-    size_t got = hw.n - mark;
-    for (size_t i = 0; i < got || i < n; i++) {
-        const hw_op_t *g = i < got ? &hw.log[mark + i] : NULL;
-        const hw_op_t *w = i < n ? &want[i] : NULL;
-        cr_assert(g && w && g->kind == w->kind && g->a == w->a && g->b == w->b && g->c == w->c,
-                  "%s: instruction %zu of %zu is '%s', the SDM wants '%s' (%zu of them)", what,
-                  i + 1, got, g ? op_text(g, got_s, sizeof(got_s)) : "(none)",
-                  w ? op_text(w, want_s, sizeof(want_s)) : "(none)", n);
-    }
-}
-
 /* The instructions since mark must be want (a compound literal list of hw_op_t). */
 #define EXPECT(mark, what, ...)                                                                    \
-    expect_ops(mark, (const hw_op_t[]){__VA_ARGS__},                                               \
-               sizeof((const hw_op_t[]){__VA_ARGS__}) / sizeof(hw_op_t), what)
+    hw_expect(mark, (const hw_op_t[]){__VA_ARGS__},                                                \
+              sizeof((const hw_op_t[]){__VA_ARGS__}) / sizeof(hw_op_t), what, "SDM")
 /* No instruction since mark. */
-#define EXPECT_NONE(mark, what) expect_ops(mark, NULL, 0, what)
+#define EXPECT_NONE(mark, what) hw_expect(mark, NULL, 0, what, "SDM")
 
 #define CR3(v)                                                                                     \
     { HW_CR3, (v), 0, 0 }
@@ -198,6 +151,7 @@ static const char *const machine_names[] = {"no PCID", "PCID without INVPCID", "
 /* Powers machine m on: its features, the registers as boot.S leaves them, no log. */
 static void power_on(machine_t m) {
     memset(&hw, 0, sizeof(hw));
+    hw_log.n = 0;
     hw.efer = BOOT_EFER;
     x86_features = (x86_features_t){.nx = true,
                                     .pge = true,
@@ -212,7 +166,7 @@ static void power_on(machine_t m) {
 static void boot(machine_t m) {
     power_on(m);
     arch_paging_enable(KROOT_PA);
-    hw.n = 0;
+    hw_log.n = 0;
 }
 
 /* The CR3 value that loads root pa with id on machine m, keeping its entries or not. */
@@ -242,7 +196,7 @@ static void two_spaces(machine_t m, arch_root_t *a, arch_root_t *b) {
     arch_root_init(b, B_PA, B_ID);
     arch_root_load(b);
     arch_root_load(a);
-    hw.n = 0;
+    hw_log.n = 0;
 }
 
 /* A flush report of pages pages from va (leaves of them). */
@@ -273,6 +227,7 @@ FOR_EACH_MACHINE(paging_enable_order) {
 /* A CPU without execute-disable is refused before any register is touched. */
 Test(x86_mmu, paging_enable_without_nx_panics_first) {
     memset(&hw, 0, sizeof(hw));
+    hw_log.n = 0;
     x86_features = (x86_features_t){.pge = true, .pcid = true};
     panic_armed = true;
     if (setjmp(panic_jump) == 0) {
@@ -292,7 +247,7 @@ FOR_EACH_MACHINE(root_load) {
     arch_root_init(&b, B_PA, B_ID);
     arch_root_load(&a);
     EXPECT(0, "fresh root a", CR3(cr3_of(m, A_PA, A_ID, false)));
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     arch_root_load(&a);
     EXPECT_NONE(mark, "a again while loaded");
     arch_root_load(&b);
@@ -344,7 +299,7 @@ FOR_EACH_MACHINE(flush_range_of_another_root) {
     } else {
         EXPECT_NONE(0, "three pages of b");
     }
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     arch_root_load(&b);
     EXPECT(mark, "b loaded after its flush", CR3(cr3_of(m, B_PA, B_ID, m == M_INVPCID)));
     cr_log_info("%s: three pages of a root not loaded: %s", machine_names[m],
@@ -361,14 +316,14 @@ FOR_EACH_MACHINE(flush_tables_only) {
     pt_flush_t f = {.start = USER_VA, .last = USER_VA + 2 * PAGE - 1, .tables = true};
     arch_tlb_flush(&a, &f);
     EXPECT(0, "tables under two pages of a", INVLPG(USER_VA), INVLPG(USER_VA + PAGE));
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     arch_tlb_flush(&b, &f);
     if (m == M_INVPCID) {
         EXPECT(mark, "tables under two pages of b", INVPCID(SDM_INVPCID_ADDRESS, B_ID, USER_VA),
                INVPCID(SDM_INVPCID_ADDRESS, B_ID, USER_VA + PAGE));
     } else {
         EXPECT_NONE(mark, "tables under two pages of b");
-        mark = hw.n;
+        mark = hw_log.n;
         arch_root_load(&b);
         EXPECT(mark, "b loaded after", CR3(cr3_of(m, B_PA, B_ID, false)));
     }
@@ -385,7 +340,7 @@ static void expect_whole_space(machine_t m, unsigned mark, arch_root_t *r, bool 
         EXPECT(mark, what, INVPCID(SDM_INVPCID_CONTEXT, r->asid, 0));
     } else {
         EXPECT_NONE(mark, what);
-        mark = hw.n;
+        mark = hw_log.n;
         arch_root_load(r);
         EXPECT(mark, what, CR3(cr3_of(m, r->pa, r->asid, false)));
     }
@@ -397,17 +352,17 @@ FOR_EACH_MACHINE(flush_threshold) {
     two_spaces(m, &a, &b);
     pt_flush_t f = range(USER_VA, PT_FLUSH_ALL_THRESHOLD);
     arch_tlb_flush(&a, &f);
-    cr_assert_eq(hw.n, PT_FLUSH_ALL_THRESHOLD, "%u instructions for %u pages", hw.n,
+    cr_assert_eq(hw_log.n, PT_FLUSH_ALL_THRESHOLD, "%u instructions for %u pages", hw_log.n,
                  PT_FLUSH_ALL_THRESHOLD);
     for (unsigned i = 0; i < PT_FLUSH_ALL_THRESHOLD; i++) {
-        cr_assert(hw.log[i].kind == HW_INVLPG && hw.log[i].a == USER_VA + i * PAGE, "page %u of %u",
-                  i, PT_FLUSH_ALL_THRESHOLD);
+        cr_assert(hw_log.op[i].kind == HW_INVLPG && hw_log.op[i].a == USER_VA + i * PAGE,
+                  "page %u of %u", i, PT_FLUSH_ALL_THRESHOLD);
     }
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     f = range(USER_VA, PT_FLUSH_ALL_THRESHOLD + 1);
     arch_tlb_flush(&a, &f);
     expect_whole_space(m, mark, &a, true, "one page past the threshold, loaded");
-    mark = hw.n;
+    mark = hw_log.n;
     arch_tlb_flush(&b, &f);
     expect_whole_space(m, mark, &b, false, "one page past the threshold, not loaded");
     cr_log_info("%s: %u pages one by one, %u pages: the whole space, loaded or not",
@@ -422,7 +377,7 @@ FOR_EACH_MACHINE(flush_all_flag) {
     f.all = true;
     arch_tlb_flush(&a, &f);
     expect_whole_space(m, 0, &a, true, "all, loaded");
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     arch_tlb_flush(&b, &f);
     expect_whole_space(m, mark, &b, false, "all, not loaded");
     cr_log_info("%s: all with one page: the whole space, loaded or not", machine_names[m]);
@@ -438,13 +393,13 @@ FOR_EACH_MACHINE(flush_kernel_root) {
     pt_flush_t f = range(KERNEL_VA, 2);
     arch_tlb_flush(&k, &f);
     EXPECT(0, "two kernel pages with a loaded", INVLPG(KERNEL_VA), INVLPG(KERNEL_VA + PAGE));
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     uint64_t cr4 = hw.cr4;
     cr_assert(cr4 & SDM_CR4_PGE);
     f.all = true;
     arch_tlb_flush(&k, &f);
     EXPECT(mark, "the whole kernel space", CR4(cr4 & ~SDM_CR4_PGE), CR4(cr4));
-    mark = hw.n;
+    mark = hw_log.n;
     f = (pt_flush_t){.start = 0xffffffffffffe000ull, .last = ~0ull, .leaves = 2};
     arch_tlb_flush(&k, &f);
     EXPECT(mark, "the last two pages of memory", INVLPG(0xffffffffffffe000ull),
@@ -475,7 +430,7 @@ FOR_EACH_MACHINE(flush_unaligned_start) {
     pt_flush_t f = {.start = USER_VA + 0x800, .last = USER_VA + 2 * PAGE - 1, .leaves = 2};
     arch_tlb_flush(&a, &f);
     EXPECT(0, "[va + 0x800, va + 2 pages)", INVLPG(USER_VA), INVLPG(USER_VA + PAGE));
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     f = (pt_flush_t){.start = USER_VA + 0x800, .last = USER_VA + PAGE, .leaves = 2};
     arch_tlb_flush(&a, &f);
     EXPECT(mark, "[va + 0x800, va + 0x1000]: one byte of the second page", INVLPG(USER_VA),
@@ -502,7 +457,7 @@ FOR_EACH_MACHINE(root_release) {
     } else {
         EXPECT_NONE(0, "release b");
     }
-    unsigned mark = hw.n;
+    unsigned mark = hw_log.n;
     arch_root_init(&c, B_PA + 0x100000, B_ID);
     arch_root_load(&c);
     EXPECT(mark, "a new root with b's id", CR3(cr3_of(m, B_PA + 0x100000, B_ID, false)));
