@@ -206,6 +206,9 @@ _Noreturn void x86_syscall(arch_regs_t *f) {
 
 /* See arch.h. */
 void arch_regs_init_user(arch_regs_t *r, uint64_t pc, uint64_t sp, uint64_t arg) {
+    if ((uintptr_t)(r + 1) & 15u) { /* once per thread: its registers never move */
+        kern_panic("thread registers at %p are not 16-byte aligned", (void *)r);
+    }
     *r = (arch_regs_t){0};
     r->rip = pc;
     r->rsp = sp;
@@ -289,10 +292,7 @@ _Noreturn void arch_user_enter(arch_regs_t *r) {
     r->ss = X86_SEL_UDATA;
     r->rflags =
         (r->rflags & ~(X86_RFLAGS_IOPL | X86_RFLAGS_AC)) | X86_RFLAGS_IF | X86_RFLAGS_RESERVED;
-    uint64_t end = (uint64_t)(uintptr_t)(r + 1);
-    if (end & 15u) {
-        kern_panic("thread registers at %p are not 16-byte aligned", (void *)r);
-    }
+    uint64_t end = (uint64_t)(uintptr_t)(r + 1); /* 16-byte aligned: arch_regs_init_user */
     current_regs = r;
     x86_syscall_frame_end = end;
     x86_tss.rsp[0] = end; /* an interrupt or exception pushes its frame into r, too */

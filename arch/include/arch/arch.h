@@ -139,7 +139,8 @@ void arch_icache_sync(void);
 /* User threads: registers, syscalls, entering user mode.                                */
 
 /* Sets r to start a user thread at pc with stack pointer sp and arg in the first
- * argument register, interrupts enabled, every other register zero. */
+ * argument register, interrupts enabled, every other register zero. => r is where the
+ * thread's registers stay for its whole life (x86_64 checks their alignment here once). */
 void arch_regs_init_user(arch_regs_t *r, uint64_t pc, uint64_t sp, uint64_t arg);
 
 /* Argument words of a syscall: a message syscall's slot, info word and its IPC_MSG_REGS
